@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import logging
+
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from console import cluster
+from console.middleware import current_request_id
+
+logger = logging.getLogger(__name__)
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("projects:list")
+
+
+def _check_database() -> dict:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return {"ok": True}
+
+
+def _check_redis() -> dict:
+    import redis
+    from django.conf import settings
+
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        client.ping()
+    finally:
+        client.close()
+    return {"ok": True}
+
+
+def _check_cluster() -> dict:
+    return {"ok": True, **cluster.cluster_health()}
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    checks = {}
+    for name, check in (("database", _check_database), ("redis", _check_redis), ("cluster", _check_cluster)):
+        try:
+            checks[name] = check()
+        except Exception as exc:  # a health check reports every failure, whatever it is
+            logger.warning("health check %s failed: %s", name, exc)
+            checks[name] = {"ok": False, "error": str(exc) or exc.__class__.__name__}
+    ok = all(check["ok"] for check in checks.values())
+    return JsonResponse(
+        {"status": "ok" if ok else "unavailable", "checks": checks}, status=200 if ok else 503
+    )
+
+
+def _error_page(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:
+    context = {"status": status, "title": title, "message": message, "request_id": current_request_id()}
+    return render(request, "errors/error.html", context, status=status)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _error_page(request, 400, "Bad request", "Berth could not understand that request.")
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    message = str(exception) if exception and str(exception) else "You are not allowed to do that."
+    return _error_page(request, 403, "Not allowed", message)
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _error_page(request, 404, "Not found", "There is nothing here, or you do not have access to it.")
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    # Django has already logged the traceback with this request id.
+    return _error_page(
+        request,
+        500,
+        "Something went wrong",
+        "Berth hit an unexpected error. It has been logged; quote the request id when you report it.",
+    )
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    logger.warning("CSRF failure on %s: %s", request.path, reason)
+    return _error_page(
+        request,
+        403,
+        "This form has expired",
+        "Your session or the page was out of date, so Berth did not act on it. "
+        "Go back, reload the page and try again.",
+    )

@@ -1,0 +1,113 @@
+"""Pages every visitor meets: login, errors, health. Rendered by the real Django stack."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.urls import path
+
+from console.urls import urlpatterns as console_urlpatterns
+
+pytestmark = pytest.mark.django_db
+
+
+def _boom(request):
+    raise RuntimeError("secret internal detail")
+
+
+urlpatterns = [*console_urlpatterns, path("boom/", _boom)]
+handler500 = "console.views.server_error"
+handler404 = "console.views.page_not_found"
+
+
+@pytest.fixture
+def alice():
+    return get_user_model().objects.create_user("alice", password="correct horse battery")
+
+
+def test_login_page_renders_with_patternfly(client):
+    response = client.get("/login/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Log in to Berth" in body
+    assert "vendor/patternfly/patternfly.min.css" in body
+    assert "https://" not in body  # air-gapped: nothing from a CDN
+
+
+def test_anonymous_is_sent_to_login(client):
+    response = client.get("/projects/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/?next=/projects/")
+
+
+def test_login_then_projects_then_logout(client, alice):
+    response = client.post("/login/", {"username": "alice", "password": "correct horse battery"})
+    assert response.status_code == 302 and response["Location"] == "/projects/"
+    page = client.get("/projects/")
+    assert page.status_code == 200 and b"No projects yet" in page.content
+    assert client.post("/logout/").status_code == 302
+    assert client.get("/projects/").status_code == 302
+
+
+def test_wrong_password_and_unknown_user_get_the_same_message(client, alice):
+    wrong = client.post("/login/", {"username": "alice", "password": "nope"})
+    unknown = client.post("/login/", {"username": "nobody", "password": "nope"})
+    assert wrong.status_code == unknown.status_code == 200
+    message = "That user name and password do not match"
+    assert message in wrong.content.decode() and message in unknown.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_unknown_url_gets_berths_404(client):
+    response = client.get("/no/such/page/")
+    assert response.status_code == 404
+    assert b"Not found" in response.content and b"request-id" in response.content
+
+
+def test_csrf_failure_gets_a_friendly_page():
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/login/", {"username": "a", "password": "b"})
+    assert response.status_code == 403
+    assert b"This form has expired" in response.content
+    assert b"Traceback" not in response.content
+
+
+@pytest.mark.urls("tests.web.test_pages")
+def test_unexpected_error_gets_500_page_with_request_id(caplog, settings):
+    settings.DEBUG = False
+    client = Client(raise_request_exception=False)
+    response = client.get("/boom/")
+    assert response.status_code == 500
+    body = response.content.decode()
+    assert "Something went wrong" in body
+    assert "secret internal detail" not in body and "Traceback" not in body
+    request_id = response["X-Request-ID"]
+    assert request_id in body
+    logged = [r for r in caplog.records if r.name == "django.request"]
+    assert logged and logged[-1].request_id == request_id and logged[-1].exc_info
+
+
+def test_healthz_reports_each_check(client, redis_url, settings):
+    settings.KUBECONFIG = "/nonexistent/kubeconfig"
+    from console.cluster.client import reset_config
+
+    reset_config()
+    try:
+        response = client.get("/healthz")
+    finally:
+        reset_config()
+    payload = json.loads(response.content)
+    assert payload["checks"]["database"] == {"ok": True}
+    assert payload["checks"]["redis"] == {"ok": True}
+    assert payload["checks"]["cluster"]["ok"] is False
+    assert "KUBECONFIG" in payload["checks"]["cluster"]["error"]
+    assert response.status_code == 503 and payload["status"] == "unavailable"
+
+
+def test_healthz_sees_redis_down(client, settings):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    payload = json.loads(client.get("/healthz").content)
+    assert payload["checks"]["redis"]["ok"] is False

@@ -1,0 +1,81 @@
+"""Actions run by a real Celery worker over a real Redis broker."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from projects import services
+from projects.models import Action
+from projects.tasks import ActionFailed, action_task, run_action
+from tests.conftest import wait_for
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+runs: list[int] = []
+
+
+@action_task("test.succeed")
+def _succeed(action: Action) -> str:
+    runs.append(action.pk)
+    services.action_update(action=action, progress=50, message="half way")
+    return f"did {action.parameters['what']}"
+
+
+@action_task("test.fail")
+def _fail(action: Action) -> str:
+    raise ActionFailed("the thing could not be done: disk full")
+
+
+@action_task("test.crash")
+def _crash(action: Action) -> str:
+    raise ValueError("unexpected value 42")
+
+
+@pytest.fixture
+def alice():
+    return get_user_model().objects.create_user("alice", password="x")
+
+
+def _finished(action: Action):
+    action.refresh_from_db()
+    return action if action.is_finished else None
+
+
+def test_queued_action_runs_to_succeeded(celery_worker, alice):
+    action = services.action_start(kind="test.succeed", user=alice, parameters={"what": "the dishes"})
+    assert action.state == Action.State.QUEUED
+    wait_for(lambda: _finished(action), message="the action to finish")
+    assert action.state == Action.State.SUCCEEDED
+    assert action.message == "did the dishes"
+    assert action.progress == 100 and action.attempts == 1
+    assert action.started_at and action.finished_at and action.started_at <= action.finished_at
+    assert action.requested_by_name == "alice"
+
+
+def test_failing_task_ends_failed_with_its_message(celery_worker, alice):
+    action = services.action_start(kind="test.fail", user=alice)
+    wait_for(lambda: _finished(action), message="the action to finish")
+    assert action.state == Action.State.FAILED
+    assert action.message == "the thing could not be done: disk full"
+
+
+def test_unexpected_exception_fails_with_its_message(celery_worker, alice):
+    action = services.action_start(kind="test.crash", user=alice)
+    wait_for(lambda: _finished(action), message="the action to finish")
+    assert action.state == Action.State.FAILED
+    assert "unexpected value 42" in action.message
+
+
+def test_a_finished_action_is_not_run_twice(celery_worker, alice):
+    action = services.action_start(kind="test.succeed", user=alice, parameters={"what": "it"})
+    wait_for(lambda: _finished(action), message="the action to finish")
+    before = runs.count(action.pk)
+    run_action(action.pk, _succeed)  # a redelivery of the same task
+    assert runs.count(action.pk) == before == 1
+
+
+def test_unknown_kind_is_refused_before_anything_is_recorded(alice):
+    with pytest.raises(LookupError):
+        services.action_start(kind="no.such.kind", user=alice)
+    assert not Action.objects.exists()

@@ -1,0 +1,97 @@
+"""`make dev`: everything a fresh machine needs, then Berth's web and worker.
+
+Starts a redis-server and the local devcluster only when none is given (REDIS_URL,
+KUBECONFIG) or already running, and on Ctrl-C stops exactly what it started.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from tools.services import free_port, redis_answers, redis_server
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
+
+
+def say(message: str) -> None:
+    print(f"[berth dev] {message}", flush=True)
+
+
+def run(*args: str, env: dict[str, str] | None = None, capture: bool = False) -> str:
+    result = subprocess.run(args, cwd=ROOT, env=env, check=True, text=True, capture_output=capture)
+    return result.stdout if capture else ""
+
+
+def devcluster_running(env: dict[str, str]) -> bool:
+    result = subprocess.run(
+        [sys.executable, "-m", "devcluster", "status"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    return result.returncode == 0
+
+
+def ensure_admin(env: dict[str, str]) -> tuple[str, str]:
+    password_file = Path(env["BERTH_DATA_DIR"]) / "dev-admin-password"
+    if not password_file.exists():
+        password_file.write_text(secrets.token_urlsafe(12))
+        password_file.chmod(0o600)
+    password = password_file.read_text().strip()
+    run(sys.executable, "manage.py", "dev_users", "--admin-password", password, env=env)
+    return "admin", password
+
+
+def main() -> int:
+    env = {**os.environ, "BERTH_MODE": os.environ.get("BERTH_MODE", "development")}
+    env.setdefault("BERTH_DATA_DIR", str(ROOT / ".data"))
+    Path(env["BERTH_DATA_DIR"]).mkdir(parents=True, exist_ok=True)
+    port = int(env.get("PORT") or 8000)
+    with contextlib.ExitStack() as started:
+        if "REDIS_URL" in os.environ:
+            if not redis_answers(env["REDIS_URL"]):
+                say(f"REDIS_URL={env['REDIS_URL']} does not answer; start that Redis or unset REDIS_URL.")
+                return 1
+        elif redis_answers(DEFAULT_REDIS):
+            env["REDIS_URL"] = DEFAULT_REDIS
+            say(f"using the Redis already running at {DEFAULT_REDIS}")
+        else:
+            env["REDIS_URL"] = started.enter_context(redis_server(port=free_port()))
+            say(f"started redis-server at {env['REDIS_URL']}")
+
+        if env.get("KUBECONFIG"):
+            say(f"using the cluster in KUBECONFIG={env['KUBECONFIG']}")
+        else:
+            was_running = devcluster_running(env)
+            say("starting the local devcluster (the first run builds Kubernetes: tens of minutes)")
+            output = run(sys.executable, "-m", "devcluster", "up", env=env, capture=True)
+            env["KUBECONFIG"] = output.strip().splitlines()[-1].split("=", 1)[1]
+            if not was_running:
+                started.callback(run, sys.executable, "-m", "devcluster", "down", env=env)
+            say(f"local cluster: KUBECONFIG={env['KUBECONFIG']}")
+
+        run(sys.executable, "manage.py", "migrate", "--no-input", env=env)
+        user, password = ensure_admin(env)
+        url = f"http://127.0.0.1:{port}/"
+        say(
+            f"Berth runs at {url}  (log in as {user} / {password}; devcluster people alice, bob, carol "
+            f"share that password)"
+        )
+        say("Ctrl-C stops the web server, the worker and whatever this command started.")
+        env["PORT"] = str(port)
+        honcho = subprocess.Popen(
+            [sys.executable, "-m", "honcho", "start", "-f", "Procfile"], cwd=ROOT, env=env
+        )
+        try:
+            return honcho.wait()
+        except KeyboardInterrupt:
+            honcho.send_signal(signal.SIGINT)
+            return honcho.wait()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Make sure the system packages Berth's development and tests use are present:
+# redis-server (broker and channel layer), chromium (browser tests), openssl
+# (devcluster's certificates). Installs them with apt-get when run as root.
+set -euo pipefail
+need=()
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+if [ "${BERTH_NO_BROWSER:-}" != "1" ]; then
+  command -v chromium >/dev/null 2>&1 || need+=(chromium)
+fi
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+  echo "Installing ${need[*]} from Debian's packages..."
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+else
+  echo "Berth needs these programs: ${need[*]}." >&2
+  echo "Install them with your package manager (Debian/Ubuntu: sudo apt-get install ${need[*]})," >&2
+  echo "or run this as root to let it use apt-get." >&2
+  exit 1
+fi

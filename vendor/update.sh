@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Refresh static/vendor from the versions pinned in vendor/package-lock.json.
+# Only needed when a version changes; the console serves the copied files.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+dest="$here/../static/vendor"
+cd "$here"
+npm ci --no-audit --no-fund
+rm -rf "$dest" && mkdir -p "$dest/patternfly/assets" "$dest/htmx"
+pf=node_modules/@patternfly/patternfly
+cp "$pf/patternfly.min.css" "$pf/patternfly-addons.css" "$dest/patternfly/"
+cp -r "$pf/assets/fonts" "$pf/assets/fontawesome" "$pf/assets/pficon" "$dest/patternfly/assets/"
+cp node_modules/htmx.org/dist/htmx.min.js "$dest/htmx/"
+cp node_modules/htmx-ext-ws/dist/ws.min.js "$dest/htmx/ext-ws.min.js"
+node -e 'const l=require("./package-lock.json").packages; for (const [k,v] of Object.entries(l)) if (k) console.log(k.replace("node_modules/",""), v.version)' > "$dest/VERSIONS"
+echo "vendored into $dest:"; cat "$dest/VERSIONS"
