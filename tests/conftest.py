@@ -1,0 +1,172 @@
+"""Fixtures shared by the whole suite: a real Celery worker, the ASGI server, Chromium.
+
+Redis comes from the environment (`make test` starts a private redis-server
+and sets REDIS_URL); the control plane from devcluster's fixtures.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tools.services import free_port, redis_answers
+
+pytest_plugins = ["devcluster.fixtures"]
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    from django.conf import settings
+
+    if not redis_answers(settings.REDIS_URL):
+        pytest.fail(f"Redis does not answer at {settings.REDIS_URL}: run the suite with `make test`.")
+    return settings.REDIS_URL
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker, redis_url):
+    """A real Celery worker (in a thread of this process) consuming Berth's queue."""
+    from celery.contrib.testing.worker import start_worker
+
+    from console.celery import app
+
+    with django_db_blocker.unblock(), start_worker(
+        app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30
+    ) as w:
+        yield w
+
+
+def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1, message: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+
+
+@pytest.fixture(scope="session")
+def asgi_server(django_db_setup, redis_url, request):
+    """Berth's ASGI app in uvicorn on a free 127.0.0.1 port, on the test database.
+
+    pytest-django's live_server speaks no websockets; this is the real server.
+    """
+    from django.conf import settings
+
+    port = free_port()
+    env = {
+        **os.environ,
+        "BERTH_MODE": "test",
+        "DJANGO_SETTINGS_MODULE": "console.settings_test",
+        "DATABASE_URL": f"sqlite:///{settings.DATABASES['default']['NAME']}",
+        "REDIS_URL": redis_url,
+        "KUBECONFIG": settings.KUBECONFIG,
+    }
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = open(ARTIFACTS / "asgi-server.log", "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "console.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--ws",
+            "websockets",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+
+    def ready() -> bool:
+        if proc.poll() is not None:
+            raise AssertionError(f"uvicorn exited with {proc.returncode}; see {log.name}")
+        try:
+            return urllib.request.urlopen(f"{url}/login/", timeout=2).status == 200
+        except (urllib.error.URLError, ConnectionError):
+            return False
+
+    try:
+        wait_for(ready, timeout=30, message="the ASGI server")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-dev-shm-usage",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, driven by Playwright (no browser download).
+
+    Playwright's sync API keeps an event loop running in this thread, which
+    Django would take for async code: the ORM calls of browser tests are
+    plain sync code, so they are allowed (as Playwright's docs advise).
+    """
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(executable).exists():
+        pytest.fail("Chromium is not installed: run `make test` (it installs Debian's chromium).")
+    user_data = tempfile.mkdtemp(prefix="berth-chromium-")
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            user_data,
+            executable_path=executable,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1280, "height": 800},
+        )
+        try:
+            yield context
+        finally:
+            context.close()
+            shutil.rmtree(user_data, ignore_errors=True)
+
+
+@pytest.fixture
+def page(browser, request):
+    """A fresh page (cookies cleared); a screenshot is saved when the test ends."""
+    browser.clear_cookies()
+    page = browser.new_page()
+    yield page
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-final.png"), full_page=True)
+    page.close()

@@ -1,0 +1,82 @@
+"""The action websocket, through the whole ASGI stack (origin check, session auth)."""
+
+from __future__ import annotations
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from console.asgi import application
+from projects import services
+from projects.models import Action
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+
+
+def _session_cookie(username: str) -> bytes:
+    user = get_user_model().objects.get(username=username)
+    client = Client()
+    client.force_login(user)
+    return f"sessionid={client.cookies['sessionid'].value}".encode()
+
+
+def _make_action(owner: str) -> Action:
+    users = get_user_model().objects
+    user = users.get(username=owner)
+    return Action.objects.create(kind="test.any", requested_by=user, requested_by_name=owner)
+
+
+@pytest.fixture
+def people():
+    users = get_user_model().objects
+    users.create_user("alice", password="x")
+    users.create_user("bob", password="x")
+
+
+def _communicator(path: str, cookie: bytes | None, origin: bytes = b"http://127.0.0.1") -> WebsocketCommunicator:
+    headers = [(b"origin", origin), (b"host", b"127.0.0.1")]
+    if cookie:
+        headers.append((b"cookie", cookie))
+    return WebsocketCommunicator(application, path, headers=headers)
+
+
+async def test_owner_gets_current_state_then_updates(people, redis_url):
+    action = await sync_to_async(_make_action)("alice")
+    cookie = await sync_to_async(_session_cookie)("alice")
+    communicator = _communicator(f"/ws/actions/{action.pk}/", cookie)
+    connected, _ = await communicator.connect()
+    assert connected
+    first = await communicator.receive_from(timeout=5)
+    assert 'data-state="queued"' in first and f'id="action-status-{action.pk}"' in first
+
+    await sync_to_async(services.action_mark_running)(action=action)
+    update = await communicator.receive_from(timeout=5)
+    assert 'data-state="running"' in update
+
+    await sync_to_async(services.action_mark_finished)(action=action, succeeded=False, message="<b>bad</b> thing")
+    final = await communicator.receive_from(timeout=5)
+    assert 'data-state="failed"' in final
+    assert "&lt;b&gt;bad&lt;/b&gt; thing" in final and "<b>bad</b>" not in final
+    await communicator.disconnect()
+
+
+async def test_anonymous_is_refused(people, redis_url):
+    action = await sync_to_async(_make_action)("alice")
+    connected, code = await _communicator(f"/ws/actions/{action.pk}/", None).connect()
+    assert not connected and code == 4401
+
+
+async def test_someone_elses_action_is_refused(people, redis_url):
+    action = await sync_to_async(_make_action)("alice")
+    cookie = await sync_to_async(_session_cookie)("bob")
+    connected, code = await _communicator(f"/ws/actions/{action.pk}/", cookie).connect()
+    assert not connected and code == 4404
+
+
+async def test_foreign_origin_is_refused(people, redis_url):
+    action = await sync_to_async(_make_action)("alice")
+    cookie = await sync_to_async(_session_cookie)("alice")
+    connected, _ = await _communicator(f"/ws/actions/{action.pk}/", cookie, origin=b"https://evil.example").connect()
+    assert not connected
