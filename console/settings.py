@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "console.exceptions.ClusterErrorMiddleware",
 ]
 
 ROOT_URLCONF = "console.urls"
@@ -113,9 +114,9 @@ def _databases() -> dict:
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
         }
-        # Tests run a real worker and web server in other processes: they need
-        # a file, not an in-memory database.
-        db["TEST"] = {"NAME": os.environ.get("BERTH_TEST_DB", str(DATA_DIR / "test.sqlite3"))}
+        # Tests run a real web server in another process: they need a file, not an
+        # in-memory database, and one per test run so two runs never share it.
+        db["TEST"] = {"NAME": os.environ.get("BERTH_TEST_DB", str(DATA_DIR / f"test-{os.getpid()}.sqlite3"))}
     return {"default": db}
 
 
@@ -200,3 +201,12 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("BERTH_LOG_LEVEL", "INFO")},
     "loggers": {"django.request": {"level": "ERROR"}, "kubernetes": {"level": "WARNING"}},
 }
+
+# Projects: quota presets offered when creating one, and the largest values a
+# person may ask for with "custom".
+BERTH_QUOTA_PRESETS = {
+    "small": {"label": "Small", "cpu": "2", "memory": "4Gi", "pods": 10, "pvcs": 2, "storage": "10Gi"},
+    "medium": {"label": "Medium", "cpu": "4", "memory": "8Gi", "pods": 25, "pvcs": 5, "storage": "50Gi"},
+    "large": {"label": "Large", "cpu": "8", "memory": "16Gi", "pods": 50, "pvcs": 10, "storage": "200Gi"},
+}
+BERTH_QUOTA_MAX = {"cpu": "64", "memory": "256Gi", "pods": 500, "pvcs": 100, "storage": "4Ti"}

@@ -56,27 +56,27 @@ def healthz(request: HttpRequest) -> JsonResponse:
     )
 
 
-def _error_page(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:
+def error_page(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:
     context = {"status": status, "title": title, "message": message, "request_id": current_request_id()}
     return render(request, "errors/error.html", context, status=status)
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return _error_page(request, 400, "Bad request", "Berth could not understand that request.")
+    return error_page(request, 400, "Bad request", "Berth could not understand that request.")
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     message = str(exception) if exception and str(exception) else "You are not allowed to do that."
-    return _error_page(request, 403, "Not allowed", message)
+    return error_page(request, 403, "Not allowed", message)
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return _error_page(request, 404, "Not found", "There is nothing here, or you do not have access to it.")
+    return error_page(request, 404, "Not found", "There is nothing here, or you do not have access to it.")
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     # Django has already logged the traceback with this request id.
-    return _error_page(
+    return error_page(
         request,
         500,
         "Something went wrong",
@@ -86,7 +86,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     logger.warning("CSRF failure on %s: %s", request.path, reason)
-    return _error_page(
+    return error_page(
         request,
         403,
         "This form has expired",

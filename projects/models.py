@@ -44,6 +44,12 @@ class Action(models.Model):
         return self.state in self.FINISHED
 
     @property
+    def next_url(self) -> str:
+        """Where the person goes once the action succeeded (a local path only)."""
+        url = str(self.parameters.get("next", ""))
+        return url if url.startswith("/") and not url.startswith("//") else ""
+
+    @property
     def group_name(self) -> str:
         return action_group(self.pk)
 

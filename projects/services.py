@@ -80,3 +80,84 @@ def action_publish(*, action: Action) -> None:
         async_to_sync(layer.group_send)(action.group_name, {"type": "action.update", "html": html})
     except Exception:  # the row is the truth; a viewer that misses this reloads it
         logger.exception("could not publish the state of action %s", action.pk)
+
+
+# Projects and members. Each is an action: validated here, done by a task.
+
+ROLE_RANK = {"view": 1, "edit": 2, "admin": 3}
+
+
+class ProjectRefused(Exception):
+    """A request that cannot be carried out; the message says why."""
+
+
+def role_at_least(role: str | None, needed: str) -> bool:
+    return ROLE_RANK.get(role or "", 0) >= ROLE_RANK[needed]
+
+
+def project_create(*, user, name: str, display_name: str, description: str, quota: dict[str, str]) -> Action:
+    return action_start(
+        kind="project.create",
+        user=user,
+        project=name,
+        target=f"project/{name}",
+        parameters={
+            "name": name,
+            "display_name": display_name,
+            "description": description,
+            "quota": quota,
+            "next": f"/projects/{name}/",
+        },
+    )
+
+
+def project_delete(*, user, project) -> Action:
+    if not role_at_least(project.my_role, "admin"):
+        raise ProjectRefused("Only a project admin can delete the project.")
+    return action_start(
+        kind="project.delete", user=user, project=project.name, target=f"project/{project.name}"
+    )
+
+
+def _admins_left(members, *, kind: str, name: str, new_role: str | None) -> int:
+    remaining = 0
+    for member in members:
+        role = new_role if (member.kind, member.name) == (kind, name) else member.role
+        if role == "admin":
+            remaining += 1
+    return remaining
+
+
+def check_last_admin(*, members, kind: str, name: str, new_role: str | None) -> None:
+    """Refuse to remove or demote the last admin: nobody could manage the project after."""
+    is_admin = any(m.kind == kind and m.name == name and m.role == "admin" for m in members)
+    if is_admin and _admins_left(members, kind=kind, name=name, new_role=new_role) == 0:
+        raise ProjectRefused(f"{name} is the last admin of this project. Make someone else an admin first.")
+
+
+def member_set(*, user, project, kind: str, name: str, role: str) -> Action:
+    if not role_at_least(project.my_role, "admin"):
+        raise ProjectRefused("Only a project admin can change members.")
+    check_last_admin(members=project.members, kind=kind, name=name, new_role=role)
+    return action_start(
+        kind="member.set",
+        user=user,
+        project=project.name,
+        target=f"{kind.lower()}/{name}",
+        parameters={"kind": kind, "name": name, "role": role},
+    )
+
+
+def member_remove(*, user, project, kind: str, name: str) -> Action:
+    if not role_at_least(project.my_role, "admin"):
+        raise ProjectRefused("Only a project admin can change members.")
+    if not any(m.kind == kind and m.name == name for m in project.members):
+        raise ProjectRefused(f"{name} is not a member of this project.")
+    check_last_admin(members=project.members, kind=kind, name=name, new_role=None)
+    return action_start(
+        kind="member.remove",
+        user=user,
+        project=project.name,
+        target=f"{kind.lower()}/{name}",
+        parameters={"kind": kind, "name": name},
+    )

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
-from console.cluster import ClusterError
+from console.cluster import ClusterError, identity_for_user
+from console.cluster import projects as cluster_projects
 from projects import services
 from projects.models import Action
 
@@ -74,3 +75,67 @@ def run_action(action_id: int, work: ActionWork) -> None:
         )
     else:
         services.action_mark_finished(action=action, succeeded=True, message=message)
+
+
+# Project actions. Each re-reads the project as the person who asked, so a
+# role taken away after queueing is honoured, and finishes what an earlier
+# attempt left half-done.
+
+
+def _identity(action: Action):
+    if action.requested_by is None:
+        raise ActionFailed("The account that asked for this no longer exists.")
+    return identity_for_user(action.requested_by)
+
+
+@action_task("project.create")
+def project_create(action: Action) -> str:
+    params = action.parameters
+    services.action_update(action=action, progress=10, message="Creating the namespace")
+    cluster_projects.project_create(
+        _identity(action),
+        name=params["name"],
+        display_name=params.get("display_name", ""),
+        description=params.get("description", ""),
+        quota=params["quota"],
+        action_id=action.pk,
+    )
+    return f"Project {params['name']} is ready."
+
+
+@action_task("project.delete")
+def project_delete(action: Action) -> str:
+    cluster_projects.project_delete(_identity(action), name=action.project)
+    return f"Project {action.project} is being deleted."
+
+
+@action_task("member.set")
+def member_set(action: Action) -> str:
+    identity = _identity(action)
+    params = action.parameters
+    project = cluster_projects.project_get(identity, action.project)
+    try:
+        services.check_last_admin(
+            members=project.members, kind=params["kind"], name=params["name"], new_role=params["role"]
+        )
+    except services.ProjectRefused as exc:
+        raise ActionFailed(str(exc)) from exc
+    cluster_projects.member_set(
+        identity, project=action.project, kind=params["kind"], name=params["name"], role=params["role"]
+    )
+    return f"{params['name']} is now {params['role']}."
+
+
+@action_task("member.remove")
+def member_remove(action: Action) -> str:
+    identity = _identity(action)
+    params = action.parameters
+    project = cluster_projects.project_get(identity, action.project)
+    try:
+        services.check_last_admin(
+            members=project.members, kind=params["kind"], name=params["name"], new_role=None
+        )
+    except services.ProjectRefused as exc:
+        raise ActionFailed(str(exc)) from exc
+    cluster_projects.member_remove(identity, project=action.project, kind=params["kind"], name=params["name"])
+    return f"{params['name']} is no longer a member."

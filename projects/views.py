@@ -1,15 +1,125 @@
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from functools import wraps
 
-from projects import selectors
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from console.cluster import NotFound
+from console.cluster import projects as cluster_projects
+from projects import selectors, services
+from projects.forms import MemberForm, MemberRemoveForm, ProjectCreateForm, ProjectDeleteForm
+
+
+def project_view(min_role: str = "view"):
+    """Load the project for the person: 404 without a role, 403 below ``min_role``."""
+
+    def decorate(view):
+        @wraps(view)
+        @login_required
+        def wrapper(request: HttpRequest, name: str, *args, **kwargs):
+            try:
+                project = selectors.project_get(user=request.user, name=name)
+            except NotFound:
+                raise Http404 from None
+            if not services.role_at_least(project.my_role, min_role):
+                raise PermissionDenied(
+                    f"This needs the {min_role} role in {project.name}; you have {project.my_role}."
+                )
+            return view(request, project, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
 
 
 @login_required
 def project_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "projects/list.html", {"projects": []})
+    search = request.GET.get("q", "").strip()[:63]
+    projects = selectors.project_list(user=request.user, search=search)
+    template = "projects/_table.html" if request.htmx else "projects/list.html"
+    return render(request, template, {"projects": projects, "search": search})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def project_create(request: HttpRequest) -> HttpResponse:
+    form = ProjectCreateForm(request.POST or None, name_taken=cluster_projects.namespace_exists)
+    if request.method == "POST" and form.is_valid():
+        action = services.project_create(
+            user=request.user,
+            name=form.cleaned_data["name"],
+            display_name=form.cleaned_data["display_name"],
+            description=form.cleaned_data["description"],
+            quota=form.quota_values(),
+        )
+        return redirect("projects:action", pk=action.pk)
+    return render(request, "projects/create.html", {"form": form})
+
+
+@project_view()
+def project_detail(request: HttpRequest, project) -> HttpResponse:
+    context = {"project": project, **selectors.project_overview(user=request.user, project=project)}
+    return render(request, "projects/detail.html", context)
+
+
+@project_view()
+def project_members(request: HttpRequest, project) -> HttpResponse:
+    return render(request, "projects/members.html", {"project": project, "form": MemberForm()})
+
+
+@project_view("admin")
+@require_POST
+def member_set(request: HttpRequest, project) -> HttpResponse:
+    form = MemberForm(request.POST)
+    if form.is_valid():
+        try:
+            action = services.member_set(user=request.user, project=project, **form.cleaned_data)
+        except services.ProjectRefused as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.info(
+                request, f"Giving {form.cleaned_data['name']} the {form.cleaned_data['role']} role."
+            )
+            return redirect("projects:action", pk=action.pk)
+    return render(request, "projects/members.html", {"project": project, "form": form}, status=400)
+
+
+@project_view("admin")
+@require_POST
+def member_remove(request: HttpRequest, project) -> HttpResponse:
+    form = MemberRemoveForm(request.POST)
+    if form.is_valid():
+        try:
+            action = services.member_remove(user=request.user, project=project, **form.cleaned_data)
+        except services.ProjectRefused as exc:
+            messages.error(request, str(exc))
+            return redirect("projects:members", name=project.name)
+        return redirect("projects:action", pk=action.pk)
+    messages.error(request, "That member could not be read from the form.")
+    return redirect("projects:members", name=project.name)
+
+
+@project_view("admin")
+@require_http_methods(["GET", "POST"])
+def project_delete(request: HttpRequest, project) -> HttpResponse:
+    form = ProjectDeleteForm(request.POST or None, project_name=project.name)
+    if request.method == "POST" and form.is_valid():
+        action = services.project_delete(user=request.user, project=project)
+        return redirect("projects:action", pk=action.pk)
+    return render(request, "projects/delete.html", {"project": project, "form": form})
+
+
+@project_view()
+def project_activity(request: HttpRequest, project) -> HttpResponse:
+    paginator = Paginator(selectors.project_actions(project=project), 25)
+    page = paginator.get_page(request.GET.get("page"))
+    return render(request, "projects/activity.html", {"project": project, "page": page})
 
 
 @login_required

@@ -42,9 +42,12 @@ def celery_worker(django_db_setup, django_db_blocker, redis_url):
 
     from console.celery import app
 
-    with django_db_blocker.unblock(), start_worker(
-        app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30
-    ) as w:
+    with (
+        django_db_blocker.unblock(),
+        start_worker(
+            app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30
+        ) as w,
+    ):
         yield w
 
 
@@ -59,7 +62,43 @@ def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1, message: s
 
 
 @pytest.fixture(scope="session")
-def asgi_server(django_db_setup, redis_url, request):
+def berth_cluster(devcluster):
+    """Point Berth's gateway at the devcluster and apply Berth's RBAC there."""
+    from django.conf import settings
+
+    from console.cluster.bootstrap import rbac_apply
+    from console.cluster.client import reset_config
+
+    previous = settings.KUBECONFIG
+    settings.KUBECONFIG = str(devcluster.kubeconfig)
+    reset_config()
+    rbac_apply()
+    yield devcluster
+    settings.KUBECONFIG = previous
+    reset_config()
+
+
+@pytest.fixture
+def people(db):
+    """Django accounts for the devcluster's identities, with the same groups."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from console.management.commands.dev_users import PEOPLE
+
+    made = {}
+    for name, groups in PEOPLE.items():
+        user = get_user_model().objects.create_user(name, password=PASSWORD)
+        user.groups.set([Group.objects.get_or_create(name=group)[0] for group in groups])
+        made[name] = user
+    return made
+
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="session")
+def asgi_server(django_db_setup, redis_url, berth_cluster):
     """Berth's ASGI app in uvicorn on a free 127.0.0.1 port, on the test database.
 
     pytest-django's live_server speaks no websockets; this is the real server.

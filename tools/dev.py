@@ -75,6 +75,10 @@ def main() -> int:
             say(f"local cluster: KUBECONFIG={env['KUBECONFIG']}")
 
         run(sys.executable, "manage.py", "migrate", "--no-input", env=env)
+        if not os.environ.get("KUBECONFIG"):
+            # The local cluster's admin credentials may apply Berth's RBAC; a real
+            # cluster's administrator applies deploy/rbac.yaml themselves.
+            run(sys.executable, "manage.py", "cluster_bootstrap", env=env)
         user, password = ensure_admin(env)
         url = f"http://127.0.0.1:{port}/"
         say(

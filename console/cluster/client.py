@@ -29,7 +29,6 @@ from console.cluster.errors import (
 
 T = TypeVar("T")
 RESERVED_PREFIX = "system:"
-AUTHENTICATED_GROUP = "system:authenticated"
 
 
 @dataclass(frozen=True)
@@ -113,7 +112,8 @@ class _ImpersonatingPool:
         self._pool = pool
         self._headers = urllib3.HTTPHeaderDict()
         self._headers["Impersonate-User"] = identity.user
-        for group in (*identity.groups, AUTHENTICATED_GROUP):
+        # Kubernetes adds system:authenticated to an impersonated user by itself.
+        for group in identity.groups:
             self._headers.add("Impersonate-Group", group)
 
     def request(self, method: str, url: str, headers=None, **kwargs):

@@ -35,15 +35,15 @@ def log_in(page, base_url: str, username: str, password: str) -> None:
 
 
 def test_login_live_action_logout(page, asgi_server, celery_worker):
-    user = get_user_model().objects.create_user("alice", password="correct horse battery")
+    user = get_user_model().objects.create_user("dora", password="correct horse battery")
 
-    log_in(page, asgi_server, "alice", "wrong")
+    log_in(page, asgi_server, "dora", "wrong")
     expect(page.get_by_test_id("login-error")).to_contain_text("do not match")
 
-    log_in(page, asgi_server, "alice", "correct horse battery")
+    log_in(page, asgi_server, "dora", "correct horse battery")
     expect(page).to_have_url(re.compile(r"/projects/$"))
     expect(page.get_by_test_id("no-projects")).to_be_visible()
-    expect(page.get_by_test_id("current-user")).to_have_text("alice")
+    expect(page.get_by_test_id("current-user")).to_have_text("dora")
     page.screenshot(path=str(ARTIFACTS / "skeleton-projects.png"), full_page=True)
 
     release.clear()

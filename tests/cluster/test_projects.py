@@ -1,0 +1,205 @@
+"""Projects against the real control plane: creation, the index, members, deletion."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from kubernetes import client
+
+from console.cluster import Conflict, identity_for_user
+from console.cluster import projects as cluster_projects
+from projects.models import Action
+from tests.cluster.projects_helpers import SMALL, bind, unique_name
+from tests.conftest import wait_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def signed_in(user) -> Client:
+    c = Client()
+    c.force_login(user)
+    return c
+
+
+def finished(action_id: int) -> Action:
+    def done():
+        action = Action.objects.get(pk=action_id)
+        return action if action.is_finished else None
+
+    return wait_for(done, timeout=60, message=f"action {action_id} to finish")
+
+
+def test_create_project_through_the_form(people, berth_cluster, celery_worker, admin_client):
+    name = unique_name("web")
+    alice = signed_in(people["alice"])
+    response = alice.post(
+        "/projects/new/",
+        {"name": name, "display_name": "Web <shop>", "description": "The shop", "quota": "small"},
+    )
+    assert response.status_code == 302
+    action_id = int(response["Location"].rstrip("/").split("/")[-1])
+    action = finished(action_id)
+    try:
+        assert action.state == Action.State.SUCCEEDED, action.message
+        ns = client.CoreV1Api(admin_client).read_namespace(name)
+        assert ns.metadata.labels[cluster_projects.PROJECT_LABEL] == "true"
+        assert ns.metadata.annotations[cluster_projects.DISPLAY_NAME] == "Web <shop>"
+        assert ns.metadata.annotations[cluster_projects.REQUESTER] == "alice"
+        bindings = client.RbacAuthorizationV1Api(admin_client).list_namespaced_role_binding(name).items
+        assert [(b.role_ref.name, b.subjects[0].name) for b in bindings] == [("admin", "alice")]
+        quota = client.CoreV1Api(admin_client).read_namespaced_resource_quota("berth-quota", name)
+        assert quota.spec.hard["pods"] == "10" and quota.spec.hard["limits.memory"] == "4Gi"
+        assert client.CoreV1Api(admin_client).read_namespaced_limit_range("berth-limits", name)
+
+        listing = alice.get("/projects/").content.decode()
+        assert name in listing and "Web &lt;shop&gt;" in listing and "<shop>" not in listing
+        overview = alice.get(f"/projects/{name}/")
+        assert overview.status_code == 200
+        assert b'data-testid="quota-pods"' in overview.content
+        assert b"project.create" in overview.content  # the audit trail
+    finally:
+        client.CoreV1Api(admin_client).delete_namespace(name)
+
+
+def test_create_again_after_a_crash_finishes_the_job(people, make_project, admin_client):
+    name = make_project(people["alice"])
+    rbac = client.RbacAuthorizationV1Api(admin_client)
+    core = client.CoreV1Api(admin_client)
+    # A crash after the namespace: the rest is missing.
+    for binding in rbac.list_namespaced_role_binding(name).items:
+        rbac.delete_namespaced_role_binding(binding.metadata.name, name)
+    core.delete_namespaced_resource_quota("berth-quota", name)
+    cluster_projects.project_create(
+        identity_for_user(people["alice"]),
+        name=name,
+        display_name="",
+        description="",
+        quota=SMALL,
+        action_id=0,
+    )
+    assert len(rbac.list_namespaced_role_binding(name).items) == 1
+    assert core.read_namespaced_resource_quota("berth-quota", name)
+
+
+def test_a_taken_name_is_refused(people, berth_cluster, namespace, make_project):
+    alice = signed_in(people["alice"])
+    response = alice.post("/projects/new/", {"name": namespace, "quota": "small"})
+    assert response.status_code == 200
+    assert "already taken" in response.content.decode()
+    assert not Action.objects.exists()
+    # The same name by another action (someone else's project) fails, not hijacks.
+    taken = make_project(people["bob"])
+    with pytest.raises(Conflict):
+        cluster_projects.project_create(
+            identity_for_user(people["alice"]),
+            name=taken,
+            display_name="",
+            description="",
+            quota=SMALL,
+            action_id=999,
+        )
+
+
+@pytest.mark.parametrize(
+    ("form", "field", "message"),
+    [
+        ({"name": "Bad_Name"}, "name", "lower-case letters"),
+        ({"name": "kube-mine"}, "name", "reserved"),
+        ({"name": "default"}, "name", "reserved"),
+        ({"name": "a" * 64}, "name", "63"),
+        ({"name": "ok-name", "quota": "custom", "cpu": "lots"}, "cpu", "not a Kubernetes quantity"),
+        ({"name": "ok-name", "quota": "custom", "memory": "1000Ti"}, "memory", "At most"),
+        ({"name": "ok-name", "quota": "custom", "pods": "0"}, "pods", "greater than or equal to 1"),
+    ],
+)
+def test_bad_input_gets_a_message_at_the_field(people, berth_cluster, form, field, message):
+    data = {"quota": "small", **form}
+    response = signed_in(people["alice"]).post("/projects/new/", data)
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert field in errors and message in " ".join(errors[field])
+    assert not Action.objects.exists()
+
+
+def test_my_projects_follow_rolebindings_made_outside_berth(people, make_project, admin_client):
+    name = make_project(people["alice"], display_name="Shop")
+    carol = signed_in(people["carol"])
+    assert name not in carol.get("/projects/").content.decode()
+    binding = bind(admin_client, name, "view", group="qa")
+    rows = carol.get("/projects/").content.decode()
+    assert name in rows and 'data-testid="my-role">view<' in rows
+    client.RbacAuthorizationV1Api(admin_client).delete_namespaced_role_binding(binding, name)
+    assert name not in carol.get("/projects/").content.decode()
+
+
+def test_search_by_name(people, make_project):
+    first, second = make_project(people["alice"]), make_project(people["alice"])
+    page = signed_in(people["alice"]).get("/projects/", {"q": first}).content.decode()
+    assert first in page and second not in page
+
+
+def test_members_add_change_remove_and_last_admin(people, make_project, celery_worker):
+    name = make_project(people["alice"])
+    alice = signed_in(people["alice"])
+
+    def run(path, data):
+        response = alice.post(f"/projects/{name}/members/{path}/", data)
+        assert response.status_code == 302, response.content[:500]
+        return finished(int(response["Location"].rstrip("/").split("/")[-1]))
+
+    assert run("set", {"kind": "User", "name": "bob", "role": "view"}).state == "succeeded"
+    project = cluster_projects.project_get(identity_for_user(people["bob"]), name)
+    assert project.my_role == "view"
+    assert run("set", {"kind": "User", "name": "bob", "role": "edit"}).state == "succeeded"
+    assert cluster_projects.project_get(identity_for_user(people["bob"]), name).my_role == "edit"
+    assert run("remove", {"kind": "User", "name": "bob"}).state == "succeeded"
+    assert name not in signed_in(people["bob"]).get("/projects/").content.decode()
+
+    demote = alice.post(f"/projects/{name}/members/set/", {"kind": "User", "name": "alice", "role": "view"})
+    assert demote.status_code == 400 and "last admin" in demote.content.decode()
+    remove = alice.post(f"/projects/{name}/members/remove/", {"kind": "User", "name": "alice"}, follow=True)
+    assert "last admin" in remove.content.decode()
+    refused = alice.post(
+        f"/projects/{name}/members/set/", {"kind": "User", "name": "system:admin", "role": "view"}
+    )
+    assert refused.status_code == 400 and "reserved by Kubernetes" in refused.content.decode()
+    assert cluster_projects.project_get(identity_for_user(people["alice"]), name).my_role == "admin"
+
+
+def test_delete_project(people, make_project, celery_worker, admin_client):
+    name = make_project(people["alice"])
+    alice = signed_in(people["alice"])
+    wrong = alice.post(f"/projects/{name}/delete/", {"confirm": "nope"})
+    assert wrong.status_code == 200 and f"Type {name} exactly" in wrong.content.decode()
+    response = alice.post(f"/projects/{name}/delete/", {"confirm": name})
+    action = finished(int(response["Location"].rstrip("/").split("/")[-1]))
+    assert action.state == "succeeded", action.message
+
+    def gone_or_terminating():
+        try:
+            ns = client.CoreV1Api(admin_client).read_namespace(name)
+        except client.exceptions.ApiException as exc:
+            return exc.status == 404
+        return ns.status.phase == "Terminating"
+
+    wait_for(gone_or_terminating, timeout=30, message="the namespace to terminate")
+
+
+def test_unreachable_cluster_is_a_page_not_a_500(people, berth_cluster, settings, tmp_path):
+    from console.cluster.client import reset_config
+
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: x\n"
+        "clusters: [{name: x, cluster: {server: 'https://127.0.0.1:1'}}]\n"
+        "users: [{name: x, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: x, user: x}}]\n"
+    )
+    settings.KUBECONFIG = str(kubeconfig)
+    reset_config()
+    try:
+        response = signed_in(people["alice"]).get("/projects/")
+    finally:
+        settings.KUBECONFIG = str(berth_cluster.kubeconfig)
+        reset_config()
+    assert response.status_code == 503
+    assert "The cluster is not answering" in response.content.decode()
