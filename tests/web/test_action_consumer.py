@@ -35,7 +35,9 @@ def people():
     users.create_user("bob", password="x")
 
 
-def _communicator(path: str, cookie: bytes | None, origin: bytes = b"http://127.0.0.1") -> WebsocketCommunicator:
+def _communicator(
+    path: str, cookie: bytes | None, origin: bytes = b"http://127.0.0.1"
+) -> WebsocketCommunicator:
     headers = [(b"origin", origin), (b"host", b"127.0.0.1")]
     if cookie:
         headers.append((b"cookie", cookie))
@@ -55,7 +57,9 @@ async def test_owner_gets_current_state_then_updates(people, redis_url):
     update = await communicator.receive_from(timeout=5)
     assert 'data-state="running"' in update
 
-    await sync_to_async(services.action_mark_finished)(action=action, succeeded=False, message="<b>bad</b> thing")
+    await sync_to_async(services.action_mark_finished)(
+        action=action, succeeded=False, message="<b>bad</b> thing"
+    )
     final = await communicator.receive_from(timeout=5)
     assert 'data-state="failed"' in final
     assert "&lt;b&gt;bad&lt;/b&gt; thing" in final and "<b>bad</b>" not in final
@@ -78,5 +82,7 @@ async def test_someone_elses_action_is_refused(people, redis_url):
 async def test_foreign_origin_is_refused(people, redis_url):
     action = await sync_to_async(_make_action)("alice")
     cookie = await sync_to_async(_session_cookie)("alice")
-    connected, _ = await _communicator(f"/ws/actions/{action.pk}/", cookie, origin=b"https://evil.example").connect()
+    connected, _ = await _communicator(
+        f"/ws/actions/{action.pk}/", cookie, origin=b"https://evil.example"
+    ).connect()
     assert not connected
