@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from kubernetes import client as k8s
 
-from console.cluster.client import Identity, api, call, system_identity
+from console.cluster.client import Identity, api, api_client, call, system_identity
 from console.cluster.errors import Conflict, Forbidden, NotFound
 
 PROJECT_LABEL = "berth.io/project"
@@ -55,6 +55,7 @@ class Project:
     created: object = None
     members: list[Member] = field(default_factory=list)
     my_role: str | None = None
+    quota_summary: str = ""
 
     @property
     def title(self) -> str:
@@ -118,21 +119,41 @@ def role_of(identity: Identity, members: list[Member]) -> str | None:
 def project_index(identity: Identity) -> list[Project]:
     """Every Berth project in which ``identity`` has a role, with that role.
 
-    Two LIST calls whatever the number of projects: namespaces by label, and
-    all RoleBindings (roles granted outside Berth count too).
+    Three LIST calls whatever the number of projects: namespaces by label, all
+    RoleBindings (roles granted outside Berth count too), and Berth's quotas.
     """
     system = system_identity()
-    namespaces = call(api(system, "core").list_namespace, label_selector=f"{PROJECT_LABEL}=true").items
+    core = api(system, "core")
+    namespaces = call(core.list_namespace, label_selector=f"{PROJECT_LABEL}=true").items
     bindings = call(api(system, "rbac").list_role_binding_for_all_namespaces).items
     members = _members_by_namespace(bindings)
+    quotas = {
+        q.metadata.namespace: q
+        for q in call(
+            core.list_resource_quota_for_all_namespaces, field_selector=f"metadata.name={QUOTA_NAME}"
+        ).items
+    }
     projects = []
     for ns in namespaces:
         project = _project_from(ns)
         project.members = members.get(project.name, [])
         project.my_role = role_of(identity, project.members)
         if project.my_role:
+            project.quota_summary = _quota_summary(quotas.get(project.name))
             projects.append(project)
     return sorted(projects, key=lambda p: p.name)
+
+
+def _quota_summary(quota: k8s.V1ResourceQuota | None) -> str:
+    if quota is None or quota.status is None or not quota.status.hard:
+        return ""
+    hard, used = quota.status.hard, quota.status.used or {}
+    parts = [
+        f"{used.get(key, '0')}/{hard[key]} {label}"
+        for key, label in (("pods", "pods"), ("limits.cpu", "CPU"), ("limits.memory", "memory"))
+        if key in hard
+    ]
+    return ", ".join(parts)
 
 
 def project_get(identity: Identity, name: str) -> Project:
@@ -234,6 +255,43 @@ def _create_or_keep(create, *args) -> None:
         call(create, *args)
 
 
+_openshift_by_server: dict[str, bool] = {}
+
+
+def openshift_projects_available() -> bool:
+    """Whether the cluster serves OpenShift's project API (then projects are requested there).
+
+    Asked once per API server: a cluster does not grow or lose OpenShift while Berth runs.
+    """
+    server = api_client(system_identity()).configuration.host
+    if server not in _openshift_by_server:
+        groups = call(api(system_identity(), "apis").get_api_versions).groups or []
+        _openshift_by_server[server] = any(group.name == "project.openshift.io" for group in groups)
+    return _openshift_by_server[server]
+
+
+def _openshift_project_request(identity: Identity, *, name: str, display_name: str, description: str) -> None:
+    """On OpenShift the cluster makes the project (and its admin binding) from a ProjectRequest."""
+    body = {
+        "apiVersion": "project.openshift.io/v1",
+        "kind": "ProjectRequest",
+        "metadata": {"name": name},
+        "displayName": display_name,
+        "description": description,
+    }
+    with contextlib.suppress(Conflict):
+        call(
+            api(identity, "custom").create_cluster_custom_object,
+            "project.openshift.io",
+            "v1",
+            "projectrequests",
+            body,
+        )
+    # OpenShift's template does not carry Berth's label: add it so the index finds the project.
+    patch = {"metadata": {"labels": {PROJECT_LABEL: "true"}}}
+    call(api(system_identity(), "core").patch_namespace, name, patch)
+
+
 def project_create(
     identity: Identity,
     *,
@@ -244,6 +302,12 @@ def project_create(
     action_id: int,
 ) -> None:
     """Create the project, or finish one that an earlier attempt of this action started."""
+    if openshift_projects_available():
+        _openshift_project_request(identity, name=name, display_name=display_name, description=description)
+        resource_quota, limit_range = _quota_objects(name, quota)
+        _create_or_keep(api(system_identity(), "core").create_namespaced_resource_quota, name, resource_quota)
+        _create_or_keep(api(system_identity(), "core").create_namespaced_limit_range, name, limit_range)
+        return
     if not can_i(identity, verb="create", resource="projectrequests", group="berth.io"):
         raise Forbidden("You are not allowed to create projects on this cluster.")
     system = system_identity()

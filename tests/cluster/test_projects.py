@@ -53,6 +53,10 @@ def test_create_project_through_the_form(people, berth_cluster, celery_worker, a
 
         listing = alice.get("/projects/").content.decode()
         assert name in listing and "Web &lt;shop&gt;" in listing and "<shop>" not in listing
+        # Quota use shows once the quota controller has counted.
+        wait_for(
+            lambda: "0/10 pods" in alice.get("/projects/").content.decode(), message="quota use in the list"
+        )
         overview = alice.get(f"/projects/{name}/")
         assert overview.status_code == 200
         assert b'data-testid="quota-pods"' in overview.content
@@ -203,3 +207,8 @@ def test_unreachable_cluster_is_a_page_not_a_500(people, berth_cluster, settings
         reset_config()
     assert response.status_code == 503
     assert "The cluster is not answering" in response.content.decode()
+
+
+def test_plain_kubernetes_has_no_openshift_project_api(berth_cluster):
+    # The devcluster is plain Kubernetes: projects are Namespaces made by Berth.
+    assert cluster_projects.openshift_projects_available() is False
