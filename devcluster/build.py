@@ -70,9 +70,7 @@ def _go() -> str:
         raise BuildError(
             "Go is needed to build the control plane binaries, and `go` is not on PATH. "
             "Install Go 1.26+ (https://go.dev/dl/ or your distribution's golang package), "
-            "or point KUBEBUILDER_ASSETS / BERTH_K8S_BIN at a directory holding "
-            + ", ".join(BINARIES)
-            + "."
+            "or point KUBEBUILDER_ASSETS / BERTH_K8S_BIN at a directory holding " + ", ".join(BINARIES) + "."
         )
     return go
 
@@ -101,9 +99,7 @@ def _k8s_staging_modules(go: str, work: Path) -> list[str]:
         [go, "mod", "download", "-json", f"k8s.io/kubernetes@{K8S_VERSION}"], work, "fetch k8s.io/kubernetes"
     )
     gomod = Path(json.loads(out)["GoMod"]).read_text()
-    return sorted(
-        {line.split("=>")[0].strip() for line in gomod.splitlines() if "=> ./staging/" in line}
-    )
+    return sorted({line.split("=>")[0].strip() for line in gomod.splitlines() if "=> ./staging/" in line})
 
 
 def _build_kubernetes(go: str, out: Path) -> None:
