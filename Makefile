@@ -25,7 +25,7 @@ dev: setup
 test: setup
 	$(VENV)/bin/ruff check .
 	$(PY) -m devcluster build
-	$(PY) -m tools.test $(PYTEST_ARGS)
+	$(PY) -m tools.test -v $(PYTEST_ARGS)
 
 ## The local Kubernetes control plane (built on first use).
 cluster: $(VENV)/.installed

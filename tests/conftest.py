@@ -170,13 +170,15 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
     """Debian's Chromium, driven by Playwright (no browser download).
 
     Playwright's sync API keeps an event loop running in this thread, which
     Django would take for async code: the ORM calls of browser tests are
     plain sync code, so they are allowed (as Playwright's docs advise).
+    Module scope: while Playwright runs, no other test of the session could run
+    its own event loop.
     """
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     from playwright.sync_api import sync_playwright
@@ -198,6 +200,7 @@ def browser():
         finally:
             context.close()
             shutil.rmtree(user_data, ignore_errors=True)
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.fixture

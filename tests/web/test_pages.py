@@ -43,7 +43,7 @@ def test_anonymous_is_sent_to_login(client):
     assert response["Location"].startswith("/login/?next=/projects/")
 
 
-def test_login_then_projects_then_logout(client, alice):
+def test_login_then_projects_then_logout(client, alice, berth_cluster):
     response = client.post("/login/", {"username": "alice", "password": "correct horse battery"})
     assert response.status_code == 302 and response["Location"] == "/projects/"
     page = client.get("/projects/")
