@@ -14,6 +14,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", views.healthz, name="healthz"),
     path("", include("projects.urls")),
+    path("", include("builds.urls")),
 ]
 
 handler400 = "console.views.bad_request"

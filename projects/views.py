@@ -1,41 +1,16 @@
 from __future__ import annotations
 
-from functools import wraps
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from console.cluster import NotFound
 from console.cluster import projects as cluster_projects
 from projects import selectors, services
+from projects.access import project_view
 from projects.forms import MemberForm, MemberRemoveForm, ProjectCreateForm, ProjectDeleteForm
-
-
-def project_view(min_role: str = "view"):
-    """Load the project for the person: 404 without a role, 403 below ``min_role``."""
-
-    def decorate(view):
-        @wraps(view)
-        @login_required
-        def wrapper(request: HttpRequest, name: str, *args, **kwargs):
-            try:
-                project = selectors.project_get(user=request.user, name=name)
-            except NotFound:
-                raise Http404 from None
-            if not services.role_at_least(project.my_role, min_role):
-                raise PermissionDenied(
-                    f"This needs the {min_role} role in {project.name}; you have {project.my_role}."
-                )
-            return view(request, project, *args, **kwargs)
-
-        return wrapper
-
-    return decorate
 
 
 @login_required

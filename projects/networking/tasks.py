@@ -1,0 +1,1 @@
+"""Celery tasks for networking actions (imported by ProjectsConfig.ready)."""

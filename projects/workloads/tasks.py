@@ -1,0 +1,1 @@
+"""Celery tasks for workloads actions (imported by ProjectsConfig.ready)."""
