@@ -1,7 +1,10 @@
 from django.urls import path
 
 from projects.consumers import ActionConsumer
+from projects.workloads.consumers import LiveListConsumer, PodLogConsumer
 
 websocket_urlpatterns = [
     path("ws/actions/<int:action_id>/", ActionConsumer.as_asgi()),
+    path("ws/projects/<str:name>/pods/<str:pod>/log/", PodLogConsumer.as_asgi()),
+    path("ws/projects/<str:name>/<str:resource>/", LiveListConsumer.as_asgi()),
 ]

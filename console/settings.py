@@ -210,3 +210,7 @@ BERTH_QUOTA_PRESETS = {
     "large": {"label": "Large", "cpu": "8", "memory": "16Gi", "pods": 50, "pvcs": 10, "storage": "200Gi"},
 }
 BERTH_QUOTA_MAX = {"cpu": "64", "memory": "256Gi", "pods": 500, "pvcs": 100, "storage": "4Ti"}
+
+# Workloads: the most replicas the scale buttons may ask for, and page sizes.
+BERTH_MAX_REPLICAS = int(os.environ.get("BERTH_MAX_REPLICAS", "50"))
+BERTH_PODS_PAGE_SIZE = 50

@@ -82,7 +82,7 @@ def run_action(action_id: int, work: ActionWork) -> None:
 # attempt left half-done.
 
 
-def _identity(action: Action):
+def _identity(action: Action):  # shared by the sub-packages' tasks
     if action.requested_by is None:
         raise ActionFailed("The account that asked for this no longer exists.")
     return identity_for_user(action.requested_by)

@@ -1,0 +1,84 @@
+"""Writes on workloads: each is an action, validated here, done by a task."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from projects.models import Action
+from projects.services import ProjectRefused, action_start, role_at_least
+
+
+def _require_edit(project) -> None:
+    if not role_at_least(project.my_role, "edit"):
+        raise ProjectRefused("This needs the edit role in the project.")
+
+
+def check_replicas(replicas: int) -> None:
+    if not 0 <= replicas <= settings.BERTH_MAX_REPLICAS:
+        raise ProjectRefused(f"Replicas must be between 0 and {settings.BERTH_MAX_REPLICAS}.")
+
+
+def deployment_scale(*, user, project, name: str, replicas: int) -> Action:
+    _require_edit(project)
+    check_replicas(replicas)
+    return action_start(
+        kind="deployment.scale",
+        user=user,
+        project=project.name,
+        target=f"deployment/{name}",
+        parameters={"name": name, "replicas": replicas},
+    )
+
+
+def deployment_rollback(*, user, project, name: str, revision: int) -> Action:
+    _require_edit(project)
+    return action_start(
+        kind="deployment.rollback",
+        user=user,
+        project=project.name,
+        target=f"deployment/{name}",
+        parameters={"name": name, "revision": revision},
+    )
+
+
+def deployment_pause(*, user, project, name: str, paused: bool) -> Action:
+    _require_edit(project)
+    return action_start(
+        kind="deployment.pause" if paused else "deployment.resume",
+        user=user,
+        project=project.name,
+        target=f"deployment/{name}",
+        parameters={"name": name},
+    )
+
+
+def deployment_restart(*, user, project, name: str) -> Action:
+    _require_edit(project)
+    return action_start(
+        kind="deployment.restart",
+        user=user,
+        project=project.name,
+        target=f"deployment/{name}",
+        parameters={"name": name},
+    )
+
+
+def deployment_create(
+    *, user, project, name: str, image: str, replicas: int, port: int | None, env: dict[str, str]
+) -> Action:
+    _require_edit(project)
+    check_replicas(replicas)
+    return action_start(
+        kind="deployment.create",
+        user=user,
+        project=project.name,
+        target=f"deployment/{name}",
+        parameters={
+            "name": name,
+            "image": image,
+            "replicas": replicas,
+            "port": port,
+            "env": env,
+            "next": f"/projects/{project.name}/deployments/{name}/",
+        },
+    )

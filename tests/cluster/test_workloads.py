@@ -1,0 +1,275 @@
+"""Pods and deployments against the real control plane, a real worker and the ASGI stack."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+from kubernetes import client
+
+from console.asgi import application
+from console.cluster import informer as informer_module
+from devcluster import logs
+from projects import selectors as project_selectors
+from projects.models import Action
+from projects.workloads import services as workload_services
+from tests.cluster.projects_helpers import bind
+from tests.conftest import wait_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def signed_in(user) -> Client:
+    c = Client()
+    c.force_login(user)
+    return c
+
+
+def revision(admin_client, namespace: str, name: str) -> str:
+    deployment = client.AppsV1Api(admin_client).read_namespaced_deployment(name, namespace)
+    return (deployment.metadata.annotations or {}).get("deployment.kubernetes.io/revision", "")
+
+
+def make_deployment(admin_client, namespace: str, name: str = "web", image: str = "web:1", replicas: int = 1):
+    client.AppsV1Api(admin_client).create_namespaced_deployment(
+        namespace,
+        {
+            "metadata": {"name": name},
+            "spec": {
+                "replicas": replicas,
+                "selector": {"matchLabels": {"app": name}},
+                "template": {
+                    "metadata": {"labels": {"app": name}},
+                    "spec": {"containers": [{"name": name, "image": image}]},
+                },
+            },
+        },
+    )
+
+
+def running_pods(admin_client, namespace: str, app: str) -> list[str]:
+    pods = client.CoreV1Api(admin_client).list_namespaced_pod(namespace, label_selector=f"app={app}").items
+    return [
+        p.metadata.name for p in pods if p.status.phase == "Running" and not p.metadata.deletion_timestamp
+    ]
+
+
+def action_from(response) -> Action:
+    assert response.status_code in (200, 302), response.content[:300]
+    action = Action.objects.latest("pk")
+    return wait_for(
+        lambda: action if (action.refresh_from_db() or action.is_finished) else None,
+        timeout=60,
+        message="the action to finish",
+    )
+
+
+@pytest.fixture
+def project(people, make_project, admin_client):
+    """alice admin, bob viewer."""
+    name = make_project(people["alice"])
+    bind(admin_client, name, "view", user="bob")
+    return name
+
+
+def test_scale_one_to_three_shows_three_running_pods(people, project, admin_client, celery_worker):
+    make_deployment(admin_client, project)
+    alice = signed_in(people["alice"])
+    wait_for(lambda: len(running_pods(admin_client, project, "web")) == 1, message="1 running pod")
+    action = action_from(alice.post(f"/projects/{project}/deployments/web/scale/", {"replicas": "3"}))
+    assert action.state == "succeeded", action.message
+    wait_for(lambda: len(running_pods(admin_client, project, "web")) == 3, message="3 running pods")
+
+    def page_shows_three():
+        body = alice.get(f"/projects/{project}/deployments/web/").content.decode()
+        return body.count('data-status="Running"') == 3 and 'data-testid="ready-replicas">3<' in body
+
+    wait_for(page_shows_three, message="the page to show 3 running pods")
+    pods_page = alice.get(f"/projects/{project}/pods/", {"status": "Running"}).content.decode()
+    assert pods_page.count('data-testid="pod-row"') == 3
+
+
+def test_fast_clicks_keep_the_last_value(people, project, admin_client, celery_worker):
+    make_deployment(admin_client, project)
+    alice = signed_in(people["alice"])
+    for replicas in (2, 3, 2):
+        assert (
+            alice.post(f"/projects/{project}/deployments/web/scale/", {"replicas": replicas}).status_code
+            == 302
+        )
+    actions = list(Action.objects.filter(kind="deployment.scale").order_by("pk"))
+    for action in actions:
+        wait_for(lambda a=action: a.refresh_from_db() or a.is_finished, message="scale actions")
+    assert [a.state for a in actions] == ["succeeded"] * 3
+    deployment = client.AppsV1Api(admin_client).read_namespaced_deployment("web", project)
+    assert deployment.spec.replicas == 2
+
+
+def test_scale_bounds_are_checked(people, project, admin_client, settings):
+    make_deployment(admin_client, project)
+    alice = signed_in(people["alice"])
+    for bad in ("-1", "lots", str(settings.BERTH_MAX_REPLICAS + 1)):
+        response = alice.post(
+            f"/projects/{project}/deployments/web/scale/", {"replicas": bad}, HTTP_HX_REQUEST="true"
+        )
+        assert response.status_code == 400 and 'data-testid="scale-error"' in response.content.decode(), bad
+    assert not Action.objects.exists()
+
+
+def test_rollback_restores_the_image_as_a_new_revision(people, project, admin_client, celery_worker):
+    make_deployment(admin_client, project, image="web:1")
+    apps = client.AppsV1Api(admin_client)
+    wait_for(lambda: revision(admin_client, project, "web") == "1", message="revision 1")
+    apps.patch_namespaced_deployment(
+        "web", project, {"spec": {"template": {"spec": {"containers": [{"name": "web", "image": "web:2"}]}}}}
+    )
+    wait_for(lambda: revision(admin_client, project, "web") == "2", message="revision 2")
+    alice = signed_in(people["alice"])
+    preview = alice.get(f"/projects/{project}/deployments/web/rollback/", {"revision": 1}).content.decode()
+    assert "web:2" in preview and "web:1" in preview and 'data-testid="rollback-diff"' in preview
+    action = action_from(alice.post(f"/projects/{project}/deployments/web/rollback/", {"revision": "1"}))
+    assert action.state == "succeeded", action.message
+    deployment = apps.read_namespaced_deployment("web", project)
+    assert deployment.spec.template.spec.containers[0].image == "web:1"
+    wait_for(lambda: revision(admin_client, project, "web") == "3", message="revision 3")
+    history = alice.get(f"/projects/{project}/deployments/web/").content.decode()
+    assert 'data-revision="3"' in history and 'data-revision="2"' in history
+
+
+def test_paused_rollback_and_missing_revision_are_refused(people, project, admin_client, celery_worker):
+    make_deployment(admin_client, project)
+    alice = signed_in(people["alice"])
+    missing = alice.get(f"/projects/{project}/deployments/web/rollback/", {"revision": 7})
+    assert missing.status_code == 404
+    action_from(alice.post(f"/projects/{project}/deployments/web/pause/"))
+    assert client.AppsV1Api(admin_client).read_namespaced_deployment("web", project).spec.paused is True
+    refused = alice.get(f"/projects/{project}/deployments/web/rollback/", {"revision": 1})
+    assert refused.status_code == 400 and "paused" in refused.content.decode()
+    action = action_from(alice.post(f"/projects/{project}/deployments/web/rollback/", {"revision": "1"}))
+    assert action.state == "failed" and "paused" in action.message
+
+
+def test_a_viewer_cannot_scale(people, project, admin_client, celery_worker):
+    make_deployment(admin_client, project)
+    bob = signed_in(people["bob"])
+    page = bob.get(f"/projects/{project}/deployments/web/").content.decode()
+    assert 'data-testid="deployment-controls"' not in page and 'data-testid="scale-up"' not in page
+    assert bob.post(f"/projects/{project}/deployments/web/scale/", {"replicas": "3"}).status_code == 403
+    assert not Action.objects.exists()
+    # Queued by hand, the task itself is refused by the cluster's RBAC.
+    viewer_project = project_selectors.project_get(user=people["bob"], name=project)
+    viewer_project.my_role = "edit"  # pretend the view check was bypassed
+    workload_services.deployment_scale(user=people["bob"], project=viewer_project, name="web", replicas=3)
+    action = wait_for(
+        lambda: Action.objects.filter(state__in=["succeeded", "failed"]).first(), message="the task"
+    )
+    assert action.state == "failed" and "forbidden" in action.message.lower()
+    assert client.AppsV1Api(admin_client).read_namespaced_deployment("web", project).spec.replicas == 1
+
+
+def test_a_vanished_deployment_fails_readably(people, project, celery_worker):
+    target = project_selectors.project_get(user=people["alice"], name=project)
+    workload_services.deployment_scale(user=people["alice"], project=target, name="gone", replicas=2)
+    action = wait_for(
+        lambda: Action.objects.filter(state__in=["succeeded", "failed"]).first(), message="the task"
+    )
+    assert action.state == "failed" and "no longer exists" in action.message
+
+
+def test_deploy_an_image(people, project, admin_client, celery_worker):
+    alice = signed_in(people["alice"])
+    bad = alice.post(
+        f"/projects/{project}/deployments/new/",
+        {"name": "Web", "image": "not an image", "replicas": "1", "env": "novalue"},
+    )
+    errors = bad.context["form"].errors
+    assert set(errors) == {"name", "image", "env"}
+    action = action_from(
+        alice.post(
+            f"/projects/{project}/deployments/new/",
+            {
+                "name": "api",
+                "image": "quay.io/team/api:1.0",
+                "replicas": "2",
+                "port": "8080",
+                "env": "MODE=prod",
+            },
+        )
+    )
+    assert action.state == "succeeded", action.message
+    deployment = client.AppsV1Api(admin_client).read_namespaced_deployment("api", project)
+    container = deployment.spec.template.spec.containers[0]
+    assert (container.image, container.ports[0].container_port, container.env[0].value) == (
+        "quay.io/team/api:1.0",
+        8080,
+        "prod",
+    )
+
+
+def _cookie(user) -> bytes:
+    c = Client()
+    c.force_login(user)
+    return f"sessionid={c.cookies['sessionid'].value}".encode()
+
+
+def _ws(path: str, cookie: bytes) -> WebsocketCommunicator:
+    return WebsocketCommunicator(
+        application,
+        path,
+        headers=[(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1"), (b"cookie", cookie)],
+    )
+
+
+async def test_twenty_viewers_share_one_watch(people, project, admin_client, redis_url):
+    cookie = await sync_to_async(_cookie)(people["alice"])
+    viewers = [_ws(f"/ws/projects/{project}/pods/?v={i}", cookie) for i in range(20)]
+    for viewer in viewers:
+        connected, _ = await viewer.connect()
+        assert connected
+    first = await viewers[0].receive_from(timeout=10)
+    assert 'id="pod-table"' in first
+    mine = [inf for (ns, res), inf in informer_module.informers().items() if ns == project and res == "pods"]
+    assert len(mine) == 1
+    assert mine[0].listener_count == 20 and mine[0].lists == 1 and mine[0].watches == 1
+    await sync_to_async(make_deployment)(admin_client, project, name="live")
+    message = ""
+    for _ in range(20):
+        message = await viewers[5].receive_from(timeout=10)
+        if 'data-pod="live-' in message:
+            break
+    assert 'data-pod="live-' in message
+    for viewer in viewers:
+        await viewer.disconnect()
+    assert mine[0].listener_count == 0
+
+
+async def test_a_stranger_cannot_watch(people, project, redis_url):
+    cookie = await sync_to_async(_cookie)(people["carol"])
+    connected, code = await _ws(f"/ws/projects/{project}/pods/", cookie).connect()
+    assert not connected and code == 4403
+
+
+async def test_pod_log_follow_gets_lines_appended_later(people, project, admin_client, redis_url, tmp_path):
+    await sync_to_async(make_deployment)(admin_client, project, name="logger")
+    pod = await sync_to_async(wait_for)(
+        lambda: next(iter(running_pods(admin_client, project, "logger")), None), 60, 0.2, "a running pod"
+    )
+    path = logs.write_lines(tmp_path / "app.log", ["\x1b[32mstarting\x1b[0m", "<b>ready</b>"])
+    await sync_to_async(logs.attach_pod_log)(admin_client, project, pod, path)
+    await sync_to_async(logs.wait_for_log)(admin_client, project, pod, contains="ready")
+    cookie = await sync_to_async(_cookie)(people["bob"])  # a viewer may read logs
+    viewer = _ws(f"/ws/projects/{project}/pods/{pod}/log/", cookie)
+    connected, _ = await viewer.connect()
+    assert connected
+    received = ""
+    while "&lt;b&gt;ready&lt;/b&gt;" not in received:
+        received += await viewer.receive_from(timeout=15)
+    assert '<span class="ansi-fg-green">starting</span>' in received and "<b>" not in received
+    await asyncio.sleep(0.5)
+    logs.append_lines(path, ["appended after the follow began"])
+    while "appended after the follow began" not in received:
+        received += await viewer.receive_from(timeout=15)
+    await viewer.disconnect()
