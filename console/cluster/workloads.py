@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import urllib3
 from kubernetes import client as k8s
 
 from console.cluster.client import Identity, api, call
@@ -258,7 +259,7 @@ def pod_log_follow(
                 yield line.decode("utf-8", "replace")
         if buffer:
             yield buffer.decode("utf-8", "replace")
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError, urllib3.exceptions.HTTPError):
         return  # closed from the other side, or by on_open's closer
     finally:
         response.release_conn()

@@ -1,0 +1,45 @@
+"""Scaling and rolling back in a real Chromium; the page updates live, never reloads."""
+
+from __future__ import annotations
+
+import pytest
+from kubernetes import client
+from playwright.sync_api import expect
+
+from tests.cluster.test_workloads import make_deployment, revision
+from tests.conftest import ARTIFACTS, PASSWORD, wait_for
+from tests.e2e.test_skeleton import log_in
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_scale_up_twice_then_roll_back(page, asgi_server, celery_worker, people, make_project, admin_client):
+    project = make_project(people["alice"])
+    make_deployment(admin_client, project, image="web:1")
+    wait_for(lambda: revision(admin_client, project, "web") == "1", message="revision 1")
+    client.AppsV1Api(admin_client).patch_namespaced_deployment(
+        "web", project, {"spec": {"template": {"spec": {"containers": [{"name": "web", "image": "web:2"}]}}}}
+    )
+    wait_for(lambda: revision(admin_client, project, "web") == "2", message="revision 2")
+
+    log_in(page, asgi_server, "alice", PASSWORD)
+    page.goto(f"{asgi_server}/projects/{project}/deployments/web/")
+    page.evaluate("window.__sameDocument = true")
+    expect(page.get_by_test_id("ready-replicas")).to_have_text("1", timeout=30_000)
+    page.get_by_test_id("scale-up").click()
+    page.get_by_test_id("scale-up").click()
+    expect(page.get_by_test_id("replicas-input")).to_have_value("3")
+    expect(page.get_by_test_id("desired-replicas")).to_have_text("3", timeout=30_000)
+    expect(page.get_by_test_id("ready-replicas")).to_have_text("3", timeout=60_000)
+    expect(page.locator("[data-testid=pod-row][data-status=Running]")).to_have_count(3)
+    assert page.evaluate("window.__sameDocument") is True, "the page reloaded"
+    page.screenshot(path=str(ARTIFACTS / "workloads-scaled.png"), full_page=True)
+
+    expect(page.get_by_test_id("deployment-images")).to_have_text("web:2")
+    page.get_by_test_id("rollback-1").click()
+    expect(page.get_by_test_id("rollback-diff")).to_contain_text("web:1")
+    page.screenshot(path=str(ARTIFACTS / "workloads-rollback-preview.png"), full_page=True)
+    page.get_by_test_id("confirm-rollback").click()
+    expect(page.get_by_test_id("deployment-images")).to_have_text("web:1", timeout=30_000)
+    expect(page.get_by_test_id("current-revision")).to_have_text("3", timeout=30_000)
+    page.screenshot(path=str(ARTIFACTS / "workloads-rolled-back.png"), full_page=True)
