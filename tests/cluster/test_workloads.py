@@ -273,3 +273,63 @@ async def test_pod_log_follow_gets_lines_appended_later(people, project, admin_c
     while "appended after the follow began" not in received:
         received += await viewer.receive_from(timeout=15)
     await viewer.disconnect()
+
+
+WORKLOAD_PAGES = ["pods/", "deployments/", "deployments/web/", "deployments/web/rollback/?revision=1"]
+WORKLOAD_MUTATIONS = [
+    ("deployments/web/scale/", {"replicas": "2"}),
+    ("deployments/web/pause/", {}),
+    ("deployments/web/resume/", {}),
+    ("deployments/web/restart/", {}),
+    ("deployments/web/rollback/", {"revision": "1"}),
+    ("deployments/new/", {"name": "x", "image": "nginx:1", "replicas": "1"}),
+]
+
+
+def test_permission_matrix(people, project, admin_client):
+    from django.contrib.auth import get_user_model
+
+    make_deployment(admin_client, project)
+    base = f"/projects/{project}/"
+    anonymous = Client()
+    for url in WORKLOAD_PAGES:
+        response = anonymous.get(base + url)
+        assert response.status_code == 302 and response["Location"].startswith("/login/"), url
+    stranger = signed_in(get_user_model().objects.create_user("dave", password="x"))
+    for url in WORKLOAD_PAGES:
+        assert stranger.get(base + url).status_code == 404, url
+    for url, data in WORKLOAD_MUTATIONS:
+        assert stranger.post(base + url, data).status_code == 404, url
+    viewer = signed_in(people["bob"])
+    for url in WORKLOAD_PAGES[:3]:
+        assert viewer.get(base + url).status_code == 200, url
+    assert viewer.get(base + WORKLOAD_PAGES[3]).status_code == 403
+    for url, data in WORKLOAD_MUTATIONS:
+        assert viewer.post(base + url, data).status_code == 403, url
+    assert not Action.objects.exists()
+
+
+def test_restart_sets_the_restarted_at_annotation(people, project, admin_client, celery_worker):
+    make_deployment(admin_client, project)
+    action = action_from(signed_in(people["alice"]).post(f"/projects/{project}/deployments/web/restart/"))
+    assert action.state == "succeeded", action.message
+    template = client.AppsV1Api(admin_client).read_namespaced_deployment("web", project).spec.template
+    assert "kubectl.kubernetes.io/restartedAt" in (template.metadata.annotations or {})
+
+
+async def test_the_page_says_when_the_cluster_connection_is_lost(people, project, redis_url):
+    cookie = await sync_to_async(_cookie)(people["alice"])
+    viewer = _ws(f"/ws/projects/{project}/pods/", cookie)
+    connected, _ = await viewer.connect()
+    assert connected
+    first = await viewer.receive_from(timeout=10)
+    assert "Lost the connection" not in first
+    informer = informer_module.informers()[(project, "pods")]
+    # What the watch thread reports when the API server goes away, and when it is back.
+    informer._notify("DISCONNECTED", "connection refused")
+    lost = await viewer.receive_from(timeout=10)
+    assert "Lost the connection to the cluster" in lost
+    informer._notify("CONNECTED", None)
+    back = await viewer.receive_from(timeout=10)
+    assert "Lost the connection" not in back and 'id="pod-table"' in back
+    await viewer.disconnect()
