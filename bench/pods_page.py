@@ -1,0 +1,184 @@
+"""The pods page with 3,000 pods, against a raw LIST of the namespace, in one run.
+
+Starts a private devcluster (its own state directory, so the shared one and its
+tests are untouched), adds fake nodes until 3,000 pods fit, creates the pods,
+then measures in this process (which plays the web process):
+- the server time of the pods page (first page), once the shared watch is warm,
+  through Django's full stack (middleware, access check, render);
+- a raw LIST of the namespace through the Kubernetes client, as the person;
+- the memory the watch cache holds per pod (tracemalloc), and the process RSS.
+
+Run: `.venv/bin/python -m bench.pods_page [PODS]`.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import resource
+import statistics
+import sys
+import time
+import tracemalloc
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+os.environ.setdefault("BERTH_MODE", "development")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings")
+os.environ.setdefault("BERTH_DEVCLUSTER_DIR", "/tmp/berth-bench-plane")
+os.environ.setdefault("BERTH_DATA_DIR", "/tmp/berth-bench-data")
+NAMESPACE = "bench-pods"
+
+
+def _nodes_needed(count: int) -> int:
+    return count // 100 + 1
+
+
+def main(count: int) -> None:
+    from devcluster.plane import Plane
+
+    plane = Plane(Path(os.environ["BERTH_DEVCLUSTER_DIR"]))
+    result = plane.up(probe=False)
+    os.environ["KUBECONFIG"] = str(result.kubeconfig)
+    try:
+        run(plane, count)
+    finally:
+        if result.started:
+            plane.stop_components(list(result.started))
+
+
+def run(plane, count: int) -> None:
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.test import Client
+    from kubernetes import client
+
+    from console.cluster import identity_for_user, workloads
+    from console.cluster import projects as cluster_projects
+    from console.cluster.client import api, reset_config
+
+    settings.KUBECONFIG = os.environ["KUBECONFIG"]
+    settings.ALLOWED_HOSTS = ["testserver"]
+    reset_config()
+    call_command("migrate", verbosity=0)
+    alice, _ = get_user_model().objects.get_or_create(username="alice")
+    admin = plane.admin_client()
+    core = client.CoreV1Api(admin)
+
+    for i in range(_nodes_needed(count)):
+        name = f"bench-node-{i:02d}"
+        try:
+            core.create_node(
+                {
+                    "metadata": {
+                        "name": name,
+                        "annotations": {"kwok.x-k8s.io/node": "fake"},
+                        "labels": {"type": "kwok"},
+                    },
+                    "status": {
+                        "capacity": {"cpu": "64", "memory": "256Gi", "pods": "110"},
+                        "allocatable": {"cpu": "64", "memory": "256Gi", "pods": "110"},
+                    },
+                }
+            )
+        except client.exceptions.ApiException as exc:
+            if exc.status != 409:
+                raise
+    try:
+        core.create_namespace(
+            {"metadata": {"name": NAMESPACE, "labels": {cluster_projects.PROJECT_LABEL: "true"}}}
+        )
+        client.RbacAuthorizationV1Api(admin).create_namespaced_role_binding(
+            NAMESPACE,
+            {
+                "metadata": {"name": "alice-admin"},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "admin"},
+                "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "alice"}],
+            },
+        )
+    except client.exceptions.ApiException as exc:
+        if exc.status != 409:
+            raise
+    existing = len(core.list_namespaced_pod(NAMESPACE).items)
+
+    def make(i: int) -> None:
+        core.create_namespaced_pod(
+            NAMESPACE,
+            {
+                "metadata": {"name": f"pod-{i:05d}", "labels": {"app": f"app-{i % 30}", "tier": "bench"}},
+                "spec": {"containers": [{"name": "main", "image": f"registry.example/app-{i % 30}:1"}]},
+            },
+        )
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(make, range(existing, count)))
+    print(f"created {count - existing} pods in {time.monotonic() - started:.0f}s")
+
+    def running() -> int:
+        # remainingItemCount is not given with a field selector: count them all.
+        return len(core.list_namespaced_pod(NAMESPACE, field_selector="status.phase=Running").items)
+
+    deadline = time.monotonic() + 900
+    while running() < count and time.monotonic() < deadline:
+        time.sleep(5)
+    print(f"{running()} of {count} pods Running on {_nodes_needed(count) + 3} fake nodes")
+
+    identity = identity_for_user(alice)
+    raw = []
+    for _ in range(7):
+        t = time.perf_counter()
+        api(identity, "core").list_namespaced_pod(NAMESPACE, _request_timeout=60)
+        raw.append(time.perf_counter() - t)
+
+    gc.collect()
+    raw_json = []
+    for _ in range(7):
+        t = time.perf_counter()
+        response = api(identity, "core").list_namespaced_pod(
+            NAMESPACE, _preload_content=False, _request_timeout=60
+        )
+        json.loads(response.data)
+        raw_json.append(time.perf_counter() - t)
+
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    informer = workloads.pods_informer(NAMESPACE)
+    assert informer.wait_synced(120)
+    cached = len(informer)
+    time.sleep(1)  # let the LIST's response buffers go
+    gc.collect()
+    per_pod = (tracemalloc.get_traced_memory()[0] - before) / cached
+    tracemalloc.stop()
+
+    web = Client()
+    web.force_login(alice)
+    web.get(f"/projects/{NAMESPACE}/pods/")  # warm: access review cached, templates compiled
+    page = []
+    for _ in range(15):
+        t = time.perf_counter()
+        response = web.get(f"/projects/{NAMESPACE}/pods/")
+        page.append(time.perf_counter() - t)
+        assert response.status_code == 200 and response.content.count(b'data-testid="pod-row"') == 50
+
+    rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"pods in the watch cache: {cached}")
+    print(
+        f"raw LIST of {cached} pods as the person: median {statistics.median(raw) * 1000:.0f} ms "
+        f"(min {min(raw) * 1000:.0f})"
+    )
+    print(
+        f"pods page (first 50 of {cached}), server time: median {statistics.median(page) * 1000:.0f} ms "
+        f"(min {min(page) * 1000:.0f})"
+    )
+    print(f"raw LIST, JSON only (no client models): median {statistics.median(raw_json) * 1000:.0f} ms")
+    print(f"watch cache memory: {per_pod:.0f} bytes per pod; process peak RSS {rss_mib:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 3000)
