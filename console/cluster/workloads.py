@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -40,17 +41,43 @@ def _parse_time(value: str | None) -> datetime | None:
 
 @dataclass(slots=True)
 class PodSummary:
-    """What a pod list shows, kept small: thousands of these live in the cache."""
+    """What a pod list shows, kept small: thousands of these live in the cache.
+
+    Repeated strings are interned and identical label sets shared (the pods of
+    one ReplicaSet carry the same labels), which keeps a pod under 1 KB.
+    """
 
     name: str
     status: str
     ready: str
     restarts: int
-    created: datetime | None
+    created_ts: float | None
     node: str
-    labels: dict[str, str]
+    label_pairs: tuple[tuple[str, str], ...]
     owner: str
     phase: str
+
+    @property
+    def created(self) -> datetime | None:
+        return datetime.fromtimestamp(self.created_ts, UTC) if self.created_ts is not None else None
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return dict(self.label_pairs)
+
+    def matches(self, selector: dict[str, str]) -> bool:
+        pairs = self.label_pairs
+        return all((key, value) in pairs for key, value in selector.items())
+
+
+_shared_labels: dict[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]] = {}
+
+
+def _label_pairs(labels: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    pairs = tuple(sorted((sys.intern(k), sys.intern(v)) for k, v in labels.items()))
+    if len(_shared_labels) > 100_000:
+        _shared_labels.clear()
+    return _shared_labels.setdefault(pairs, pairs)
 
 
 def pod_status(pod: dict) -> str:
@@ -99,16 +126,17 @@ def pod_summary(pod: dict) -> PodSummary:
     statuses = status.get("containerStatuses") or []
     containers = (pod.get("spec") or {}).get("containers") or []
     owners = meta.get("ownerReferences") or []
+    created = _parse_time(meta.get("creationTimestamp"))
     return PodSummary(
         name=meta["name"],
-        status=pod_status(pod),
-        ready=f"{sum(1 for c in statuses if c.get('ready'))}/{len(containers)}",
+        status=sys.intern(pod_status(pod)),
+        ready=sys.intern(f"{sum(1 for c in statuses if c.get('ready'))}/{len(containers)}"),
         restarts=sum(int(c.get("restartCount") or 0) for c in statuses),
-        created=_parse_time(meta.get("creationTimestamp")),
-        node=(pod.get("spec") or {}).get("nodeName") or "",
-        labels=meta.get("labels") or {},
-        owner=f"{owners[0]['kind']}/{owners[0]['name']}" if owners else "",
-        phase=status.get("phase") or "",
+        created_ts=created.timestamp() if created else None,
+        node=sys.intern((pod.get("spec") or {}).get("nodeName") or ""),
+        label_pairs=_label_pairs(meta.get("labels") or {}),
+        owner=sys.intern(f"{owners[0]['kind']}/{owners[0]['name']}" if owners else ""),
+        phase=sys.intern(status.get("phase") or ""),
     )
 
 

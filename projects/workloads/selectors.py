@@ -14,7 +14,7 @@ POD_SORTS = {
     "name": lambda p: p.name,
     "status": lambda p: (p.status, p.name),
     "restarts": lambda p: (-p.restarts, p.name),
-    "age": lambda p: (-(p.created.timestamp() if p.created else 0), p.name),
+    "age": lambda p: (-(p.created_ts or 0), p.name),
     "node": lambda p: (p.node, p.name),
 }
 
@@ -58,7 +58,7 @@ def _informer(user, namespace: str, resource: str):
 def pod_page(*, user, namespace: str, query: PodQuery, deployment_selector: dict | None = None):
     pods = _informer(user, namespace, "pods").snapshot()
     if deployment_selector is not None:
-        pods = [p for p in pods if all(p.labels.get(k) == v for k, v in deployment_selector.items())]
+        pods = [p for p in pods if p.matches(deployment_selector)]
     if query.search:
         pods = [p for p in pods if query.search.lower() in p.name]
     statuses = sorted({p.status for p in pods})
