@@ -239,7 +239,8 @@ def pod_log(
     tail_lines: int | None = 500,
     timestamps: bool = False,
 ) -> str:
-    return call(
+    # Read raw: the client would turn the bytes into "b'...'" (it str()s the body).
+    response = call(
         api(identity, "core").read_namespaced_pod_log,
         name,
         namespace,
@@ -247,7 +248,9 @@ def pod_log(
         previous=previous,
         tail_lines=tail_lines,
         timestamps=timestamps,
+        _preload_content=False,
     )
+    return response.data.decode("utf-8", "replace")
 
 
 def pod_log_follow(

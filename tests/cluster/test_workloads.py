@@ -333,3 +333,21 @@ async def test_the_page_says_when_the_cluster_connection_is_lost(people, project
     back = await viewer.receive_from(timeout=10)
     assert "Lost the connection" not in back and 'id="pod-table"' in back
     await viewer.disconnect()
+
+
+def test_pod_detail_events_and_log_download(people, project, admin_client, tmp_path):
+    make_deployment(admin_client, project, name="detail", image="detail:7")
+    pod = wait_for(lambda: next(iter(running_pods(admin_client, project, "detail")), None), message="a pod")
+    path = logs.write_lines(tmp_path / "detail.log", ["line one", "line <two>"])
+    logs.attach_pod_log(admin_client, project, pod, path)
+    logs.wait_for_log(admin_client, project, pod, contains="line one")
+    bob = signed_in(people["bob"])
+    page = bob.get(f"/projects/{project}/pods/{pod}/").content.decode()
+    assert "detail:7" in page and 'data-testid="pod-status">Running<' in page and "app=detail" in page
+    assert f"/ws/projects/{project}/pods/{pod}/log/?container=detail" in page
+    events = bob.get(f"/projects/{project}/pods/{pod}/events/")
+    assert events.status_code == 200 and b"Scheduled" in events.content
+    download = bob.get(f"/projects/{project}/pods/{pod}/logs/download/", {"container": "detail"})
+    assert download["Content-Disposition"] == f'attachment; filename="{pod}.log"'
+    assert download.content.decode().splitlines() == ["line one", "line <two>"]
+    assert bob.get(f"/projects/{project}/pods/no-such-pod/").status_code == 404
