@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Make sure the system packages Berth's development and tests use are present:
 # redis-server (broker and channel layer), chromium (browser tests), openssl
-# (devcluster's certificates). Installs them with apt-get when run as root.
+# (devcluster's certificates), postgresql (the PostgreSQL test). Installs them with apt-get when run as root.
 set -euo pipefail
 need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 if [ "${BERTH_NO_BROWSER:-}" != "1" ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
 fi
