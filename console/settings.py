@@ -214,3 +214,5 @@ BERTH_QUOTA_MAX = {"cpu": "64", "memory": "256Gi", "pods": 500, "pvcs": 100, "st
 # Workloads: the most replicas the scale buttons may ask for, and page sizes.
 BERTH_MAX_REPLICAS = int(os.environ.get("BERTH_MAX_REPLICAS", "50"))
 BERTH_PODS_PAGE_SIZE = 50
+# Routes get `<name>-<project>.<this>` as their host unless one is given.
+BERTH_APPS_DOMAIN = os.environ.get("BERTH_APPS_DOMAIN", "apps.berth.local")

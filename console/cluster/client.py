@@ -196,6 +196,8 @@ def _api_classes() -> dict[str, type]:
         "batch": k8s.BatchV1Api,
         "rbac": k8s.RbacAuthorizationV1Api,
         "networking": k8s.NetworkingV1Api,
+        "discovery": k8s.DiscoveryV1Api,
+        "storage": k8s.StorageV1Api,
         "authorization": k8s.AuthorizationV1Api,
         "custom": k8s.CustomObjectsApi,
         "version": k8s.VersionApi,
