@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from console.cluster import projects as cluster_projects
@@ -33,7 +34,7 @@ def project_create(request: HttpRequest) -> HttpResponse:
             description=form.cleaned_data["description"],
             quota=form.quota_values(),
         )
-        return redirect("projects:action", pk=action.pk)
+        return redirect_to_action(action, follow=True)
     return render(request, "projects/create.html", {"form": form})
 
 
@@ -102,5 +103,14 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
     action = selectors.action_get(user=request.user, pk=pk)
     if action is None:
         raise Http404
+    follow = request.GET.get("follow") == "1"
+    if follow and action.state == action.State.SUCCEEDED and action.next_url:
+        return redirect(action.next_url)  # it finished before the page was even shown
     template = "projects/actions/_status.html" if request.htmx else "projects/actions/detail.html"
     return render(request, template, {"action": action})
+
+
+def redirect_to_action(action, *, follow: bool = False) -> HttpResponse:
+    """To the action's page; with ``follow`` the page moves on to its result once it succeeds."""
+    url = reverse("projects:action", kwargs={"pk": action.pk})
+    return redirect(f"{url}?follow=1" if follow else url)

@@ -12,6 +12,7 @@ from console.cluster import identity_for_user
 from console.cluster import workloads as cluster_workloads
 from projects.access import project_view
 from projects.services import ProjectRefused
+from projects.views import redirect_to_action
 from projects.workloads import selectors, services
 from projects.workloads.diff import template_diff
 from projects.workloads.forms import DeployImageForm, RollbackForm, ScaleForm
@@ -191,5 +192,5 @@ def deployment_create(request: HttpRequest, project) -> HttpResponse:
         except ProjectRefused as exc:
             form.add_error(None, str(exc))
         else:
-            return redirect("projects:action", pk=action.pk)
+            return redirect_to_action(action, follow=True)
     return render(request, "projects/workloads/deploy.html", {"project": project, "form": form})

@@ -1,5 +1,7 @@
-// When an action that leads somewhere succeeds, go there (the "Continue" link).
+// When an action the person just asked for (?follow=1) succeeds, go on to its
+// result (the "Continue" link). An action opened from the history stays put.
 document.addEventListener("htmx:wsAfterMessage", function () {
+  if (new URLSearchParams(window.location.search).get("follow") !== "1") { return; }
   var next = document.querySelector("[data-follow='true']");
   if (next) { window.location.assign(next.getAttribute("href")); }
 });

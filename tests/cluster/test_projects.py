@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 from kubernetes import client
@@ -21,6 +23,12 @@ def signed_in(user) -> Client:
     return c
 
 
+def action_id_from(response) -> int:
+    match = re.search(r"/actions/(\d+)/", response["Location"])
+    assert match, response["Location"]
+    return int(match.group(1))
+
+
 def finished(action_id: int) -> Action:
     def done():
         action = Action.objects.get(pk=action_id)
@@ -37,10 +45,15 @@ def test_create_project_through_the_form(people, berth_cluster, celery_worker, a
         {"name": name, "display_name": "Web <shop>", "description": "The shop", "quota": "small"},
     )
     assert response.status_code == 302
-    action_id = int(response["Location"].rstrip("/").split("/")[-1])
+    action_id = action_id_from(response)
     action = finished(action_id)
     try:
         assert action.state == Action.State.SUCCEEDED, action.message
+        assert response["Location"].endswith("?follow=1")
+        # Finished before the page showed: the person lands on the project at once;
+        # opened later from the history, the action page stays.
+        assert alice.get(response["Location"])["Location"] == f"/projects/{name}/"
+        assert alice.get(f"/actions/{action_id}/").status_code == 200
         ns = client.CoreV1Api(admin_client).read_namespace(name)
         assert ns.metadata.labels[cluster_projects.PROJECT_LABEL] == "true"
         assert ns.metadata.annotations[cluster_projects.DISPLAY_NAME] == "Web <shop>"
@@ -149,7 +162,7 @@ def test_members_add_change_remove_and_last_admin(people, make_project, celery_w
     def run(path, data):
         response = alice.post(f"/projects/{name}/members/{path}/", data)
         assert response.status_code == 302, response.content[:500]
-        return finished(int(response["Location"].rstrip("/").split("/")[-1]))
+        return finished(action_id_from(response))
 
     assert run("set", {"kind": "User", "name": "bob", "role": "view"}).state == "succeeded"
     project = cluster_projects.project_get(identity_for_user(people["bob"]), name)
@@ -176,7 +189,7 @@ def test_delete_project(people, make_project, celery_worker, admin_client):
     wrong = alice.post(f"/projects/{name}/delete/", {"confirm": "nope"})
     assert wrong.status_code == 200 and f"Type {name} exactly" in wrong.content.decode()
     response = alice.post(f"/projects/{name}/delete/", {"confirm": name})
-    action = finished(int(response["Location"].rstrip("/").split("/")[-1]))
+    action = finished(action_id_from(response))
     assert action.state == "succeeded", action.message
 
     def gone_or_terminating():

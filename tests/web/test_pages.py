@@ -25,7 +25,8 @@ handler404 = "console.views.page_not_found"
 
 @pytest.fixture
 def alice():
-    return get_user_model().objects.create_user("alice", password="correct horse battery")
+    # Not one of the devcluster's people: this person is in no project on a shared plane.
+    return get_user_model().objects.create_user("erin", password="correct horse battery")
 
 
 def test_login_page_renders_with_patternfly(client):
@@ -44,7 +45,7 @@ def test_anonymous_is_sent_to_login(client):
 
 
 def test_login_then_projects_then_logout(client, alice, berth_cluster):
-    response = client.post("/login/", {"username": "alice", "password": "correct horse battery"})
+    response = client.post("/login/", {"username": "erin", "password": "correct horse battery"})
     assert response.status_code == 302 and response["Location"] == "/projects/"
     page = client.get("/projects/")
     assert page.status_code == 200 and b"No projects yet" in page.content
@@ -53,7 +54,7 @@ def test_login_then_projects_then_logout(client, alice, berth_cluster):
 
 
 def test_wrong_password_and_unknown_user_get_the_same_message(client, alice):
-    wrong = client.post("/login/", {"username": "alice", "password": "nope"})
+    wrong = client.post("/login/", {"username": "erin", "password": "nope"})
     unknown = client.post("/login/", {"username": "nobody", "password": "nope"})
     assert wrong.status_code == unknown.status_code == 200
     message = "That user name and password do not match"
