@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+import re
+
+from django import forms
+
+from builds.models import BuildConfig
+from builds.source import git_ref_problem, git_url_problem
+from projects.forms import DNS_LABEL
+from projects.workloads.forms import ENV_NAME, IMAGE
+
+
+class BuildConfigForm(forms.Form):
+    name = forms.CharField(
+        max_length=50, help_text="Lower-case letters, digits and dashes; builds are name-1, name-2…"
+    )
+    git_uri = forms.CharField(
+        label="Git repository",
+        max_length=500,
+        help_text="https://github.com/org/app.git or git@host:org/app.git",
+    )
+    git_ref = forms.CharField(
+        label="Git ref",
+        max_length=255,
+        required=False,
+        help_text="Branch or tag; empty for the default branch.",
+    )
+    context_dir = forms.CharField(
+        label="Context directory",
+        max_length=255,
+        required=False,
+        help_text="The app's directory inside the repository.",
+    )
+    strategy = forms.ChoiceField(choices=BuildConfig.Strategy.choices, initial=BuildConfig.Strategy.SOURCE)
+    builder_image = forms.CharField(
+        label="Builder image (Python version)",
+        max_length=500,
+        initial=BuildConfig._meta.get_field("builder_image").default,
+        help_text="The source strategy's base image, e.g. registry.access.redhat.com/ubi9/python-312",
+    )
+    dockerfile_path = forms.CharField(
+        label="Dockerfile path", max_length=255, required=False, initial="Dockerfile"
+    )
+    output_image = forms.CharField(
+        label="Output image",
+        max_length=500,
+        required=False,
+        help_text="Empty for <registry>/<project>/<name>:latest.",
+    )
+    env = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Environment",
+        help_text="One KEY=value a line (s2i variables such as APP_MODULE).",
+    )
+    trigger_github = forms.BooleanField(label="GitHub webhook", required=False, initial=True)
+    trigger_generic = forms.BooleanField(label="Generic webhook", required=False, initial=True)
+    trigger_config_change = forms.BooleanField(label="Build when this config changes", required=False)
+    trigger_image_change = forms.BooleanField(
+        label="Image change (recorded for OpenShift export)", required=False
+    )
+    post_commit = forms.CharField(label="Post-commit script", max_length=1000, required=False)
+
+    def __init__(self, *args, editing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if editing:
+            del self.fields["name"]
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        if not DNS_LABEL.match(name):
+            raise forms.ValidationError(
+                "Use lower-case letters, digits and dashes, starting with a letter or digit."
+            )
+        return name
+
+    def clean_git_uri(self) -> str:
+        value = self.cleaned_data["git_uri"].strip()
+        problem = git_url_problem(value)
+        if problem:
+            raise forms.ValidationError(problem)
+        return value
+
+    def clean_git_ref(self) -> str:
+        value = self.cleaned_data["git_ref"].strip()
+        problem = git_ref_problem(value)
+        if problem:
+            raise forms.ValidationError(problem)
+        return value
+
+    def clean_context_dir(self) -> str:
+        value = self.cleaned_data["context_dir"].strip().strip("/")
+        if value and (".." in value.split("/") or not re.fullmatch(r"[\w./-]+", value)):
+            raise forms.ValidationError("A path inside the repository, such as app or services/web.")
+        return value
+
+    def _image(self, key: str) -> str:
+        value = self.cleaned_data[key].strip()
+        if value and not IMAGE.match(value):
+            raise forms.ValidationError("That is not an image reference (example: quay.io/org/app:latest).")
+        return value
+
+    def clean_builder_image(self) -> str:
+        return self._image("builder_image")
+
+    def clean_output_image(self) -> str:
+        return self._image("output_image")
+
+    def clean_env(self) -> dict[str, str]:
+        env: dict[str, str] = {}
+        for number, line in enumerate(self.cleaned_data["env"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            key, sep, value = line.partition("=")
+            key = key.strip()
+            if not sep or not ENV_NAME.match(key):
+                raise forms.ValidationError(
+                    f"Line {number}: write KEY=value, with a key of letters, digits and _."
+                )
+            env[key] = value
+        if env.get("ENABLE_PIPENV") and env.get("ENABLE_MICROPIPENV"):
+            raise forms.ValidationError(
+                "ENABLE_PIPENV and ENABLE_MICROPIPENV are both set: the Python builder uses one or the other."
+            )
+        return env
+
+    def clean_dockerfile_path(self) -> str:
+        value = self.cleaned_data["dockerfile_path"].strip() or "Dockerfile"
+        if ".." in value.split("/") or value.startswith("/"):
+            raise forms.ValidationError("A path inside the context directory.")
+        return value
+
+    @staticmethod
+    def initial_from(config: BuildConfig) -> dict:
+        from builds.services import CONFIG_FIELDS
+
+        initial = {key: getattr(config, key) for key in CONFIG_FIELDS}
+        initial["env"] = "\n".join(f"{k}={v}" for k, v in config.env.items())
+        return initial

@@ -1,0 +1,88 @@
+"""Reads. Builds live in Berth's database; who may see them is the project's role,
+asked of the cluster (``projects.selectors.project_get``) as the person."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from builds.models import Build, BuildConfig, BuildLogLine, WebhookDelivery
+from console.ansi import ansi_to_html
+from console.cluster import ClusterError
+from projects import selectors as project_selectors
+
+
+def build_config_list(*, project) -> QuerySet[BuildConfig]:
+    """The configs of a project the caller was let into (``project_view``)."""
+    return BuildConfig.objects.filter(project=project.name).prefetch_related("builds")
+
+
+def build_config_get(*, project, name: str) -> BuildConfig | None:
+    return BuildConfig.objects.filter(project=project.name, name=name).first()
+
+
+def build_list(*, config: BuildConfig) -> QuerySet[Build]:
+    return config.builds.all()
+
+
+def build_get(*, config: BuildConfig, number: int) -> Build | None:
+    return config.builds.filter(number=number).select_related("config").first()
+
+
+def build_get_for_user(*, user, pk: int) -> Build | None:
+    """A build, if the person has a role in its project (for the websocket)."""
+    build = Build.objects.select_related("config").filter(pk=pk).first()
+    if build is None or not user.is_authenticated:
+        return None
+    try:
+        project_selectors.project_get(user=user, name=build.config.project)
+    except ClusterError:
+        return None
+    return build
+
+
+def build_refresh(*, pk: int) -> Build:
+    return Build.objects.select_related("config").get(pk=pk)
+
+
+def build_last_seq(*, build_id: int) -> int:
+    return Build.objects.filter(pk=build_id).values_list("last_seq", flat=True).first() or 0
+
+
+def build_log_rendered(
+    *, build_id: int, after: int, limit: int, until: int | None = None
+) -> list[list[int | str]]:
+    """Stored lines after ``after`` as ``[seq, escaped html]``."""
+    rows = BuildLogLine.objects.filter(build_id=build_id, seq__gt=after)
+    if until is not None:
+        rows = rows.filter(seq__lte=until)
+    return [
+        [seq, ansi_to_html(text)] for seq, text in rows.order_by("seq").values_list("seq", "text")[:limit]
+    ]
+
+
+def build_log_before(*, build: Build, before: int, limit: int) -> list[list[int | str]]:
+    rows = (
+        BuildLogLine.objects.filter(build=build, seq__lt=before)
+        .order_by("-seq")
+        .values_list("seq", "text")[:limit]
+    )
+    return [[seq, ansi_to_html(text)] for seq, text in reversed(list(rows))]
+
+
+def build_log_text(*, build: Build, chunk: int = 5000):
+    """Every stored line, as plain text, a chunk at a time (for the raw download)."""
+    after = 0
+    while True:
+        rows = list(
+            BuildLogLine.objects.filter(build=build, seq__gt=after)
+            .order_by("seq")
+            .values_list("seq", "text")[:chunk]
+        )
+        if not rows:
+            return
+        after = rows[-1][0]
+        yield "".join(f"{text}\n" for _, text in rows)
+
+
+def webhook_deliveries(*, config: BuildConfig) -> QuerySet[WebhookDelivery]:
+    return config.deliveries.all()

@@ -1,0 +1,363 @@
+"""Writes on build configs and builds. Cluster work happens in builds.tasks."""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from builds.detect import DetectionError, Plan
+from builds.models import Build, BuildConfig, BuildConfigRevision, BuildLogLine, ImageTag, WebhookDelivery
+from builds.source import git_ref_problem, git_url_problem
+from console.ansi import ansi_to_html
+from projects.models import Action
+from projects.services import action_start, role_at_least
+
+logger = logging.getLogger(__name__)
+
+CONFIG_FIELDS = (
+    "git_uri",
+    "git_ref",
+    "context_dir",
+    "strategy",
+    "builder_image",
+    "dockerfile_path",
+    "env",
+    "output_image",
+    "trigger_github",
+    "trigger_generic",
+    "trigger_config_change",
+    "trigger_image_change",
+    "post_commit",
+)
+
+
+class BuildRefused(Exception):
+    """A request that cannot be carried out; ``field`` names the form field at fault."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def default_output_image(*, project: str, name: str) -> str:
+    registry = getattr(settings, "BERTH_BUILD_REGISTRY", "image-registry.berth.local:5000")
+    return f"{registry}/{project}/{name}:latest"
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def _require(project, role: str, what: str) -> None:
+    if not role_at_least(project.my_role, role):
+        raise BuildRefused(f"{what} needs the {role} role in {project.name}.")
+
+
+def check_config(data: dict[str, Any]) -> None:
+    """The checks that need no checkout: raise BuildRefused naming the field."""
+    problem = git_url_problem(data["git_uri"])
+    if problem:
+        raise BuildRefused(problem, "git_uri")
+    problem = git_ref_problem(data.get("git_ref", ""))
+    if problem:
+        raise BuildRefused(problem, "git_ref")
+    env = data.get("env") or {}
+    if env.get("ENABLE_PIPENV") and env.get("ENABLE_MICROPIPENV"):
+        raise BuildRefused(
+            "ENABLE_PIPENV and ENABLE_MICROPIPENV are both set: the Python builder uses one or the "
+            "other. Remove one of them.",
+            "env",
+        )
+
+
+def _record_revision(config: BuildConfig, user) -> None:
+    BuildConfigRevision.objects.create(
+        config=config, spec=config.to_openshift()["spec"], changed_by_name=user.get_username()
+    )
+
+
+def _queue_detection(config: BuildConfig, user) -> Action:
+    return action_start(
+        kind="build.detect",
+        user=user,
+        project=config.project,
+        target=f"buildconfig/{config.name}",
+        parameters={"config_id": config.pk, "next": f"/projects/{config.project}/builds/{config.name}/"},
+    )
+
+
+@transaction.atomic
+def build_config_create(*, user, project, name: str, data: dict[str, Any]) -> BuildConfig:
+    _require(project, "edit", "Creating a build config")
+    check_config(data)
+    if BuildConfig.objects.filter(project=project.name, name=name).exists():
+        raise BuildRefused(f"A build config named {name} exists already in this project.", "name")
+    values = {k: data[k] for k in CONFIG_FIELDS if k in data}
+    if not values.get("output_image"):
+        values["output_image"] = default_output_image(project=project.name, name=name)
+    config = BuildConfig.objects.create(
+        project=project.name,
+        name=name,
+        github_secret=new_secret(),
+        generic_secret=new_secret(),
+        updated_by=user,
+        **values,
+    )
+    _record_revision(config, user)
+    _queue_detection(config, user)
+    if config.trigger_config_change:
+        build_start(
+            user=user, config=config, project=project, trigger=Build.Trigger.CONFIG_CHANGE, check_plan=False
+        )
+    return config
+
+
+@transaction.atomic
+def build_config_update(*, user, project, config: BuildConfig, data: dict[str, Any]) -> BuildConfig:
+    _require(project, "edit", "Changing a build config")
+    check_config(data)
+    before = config.to_openshift()["spec"]
+    for key in CONFIG_FIELDS:
+        if key in data:
+            setattr(config, key, data[key])
+    if not config.output_image:
+        config.output_image = default_output_image(project=project.name, name=config.name)
+    config.updated_by = user
+    config.save()
+    if config.to_openshift()["spec"] == before:
+        return config
+    _record_revision(config, user)
+    _queue_detection(config, user)
+    if config.trigger_config_change:
+        build_start(
+            user=user, config=config, project=project, trigger=Build.Trigger.CONFIG_CHANGE, check_plan=False
+        )
+    return config
+
+
+def build_config_detect(*, user, project, config: BuildConfig) -> Action:
+    _require(project, "edit", "Reading the source again")
+    return _queue_detection(config, user)
+
+
+def build_config_secret_rotate(*, user, project, config: BuildConfig) -> BuildConfig:
+    _require(project, "admin", "Rotating the webhook secrets")
+    config.github_secret = new_secret()
+    config.generic_secret = new_secret()
+    config.save(update_fields=["github_secret", "generic_secret", "updated_at"])
+    BuildConfigRevision.objects.create(
+        config=config, spec={"note": "webhook secrets rotated"}, changed_by_name=user.get_username()
+    )
+    return config
+
+
+def build_config_plan_set(
+    *, config: BuildConfig, plan: Plan | None, error: str = "", commit: str = ""
+) -> None:
+    config.plan = plan.to_dict() if plan else None
+    config.plan_error = error
+    config.plan_commit = commit
+    config.plan_detected_at = timezone.now()
+    config.save(update_fields=["plan", "plan_error", "plan_commit", "plan_detected_at"])
+
+
+def plan_problem(config: BuildConfig) -> str | None:
+    """What the newest detection says makes a build pointless, or None."""
+    if config.strategy != BuildConfig.Strategy.SOURCE:
+        return None
+    if config.plan_error:
+        return config.plan_error
+    if config.plan:
+        try:
+            plan = Plan.from_dict(config.plan)
+        except DetectionError as exc:
+            return str(exc)
+        if plan.run.kind == "none":
+            warnings = " ".join(plan.warnings) or "No way to start the app was found."
+            return f"Nothing to run: {warnings}"
+    return None
+
+
+@transaction.atomic
+def build_start(
+    *,
+    user,
+    config: BuildConfig,
+    project=None,
+    trigger: str = Build.Trigger.MANUAL,
+    git_ref: str = "",
+    check_plan: bool = True,
+) -> Build:
+    """Number a new build of ``config`` and queue it, as ``user``.
+
+    ``project`` (with the person's role) is given for builds started in the
+    console; webhooks give none: the secret is their authority, and the build
+    runs as the person who last saved the config, so the cluster still decides.
+    """
+    if project is not None:
+        _require(project, "edit", "Starting a build")
+    if user is None:
+        raise BuildRefused(
+            "Nobody can run this build: whoever saved the config last has no account any more."
+        )
+    if check_plan:
+        problem = plan_problem(config)
+        if problem:
+            raise BuildRefused(problem)
+    BuildConfig.objects.filter(pk=config.pk).update(next_number=F("next_number") + 1)
+    config.refresh_from_db(fields=["next_number"])
+    number = config.next_number - 1
+    build = Build.objects.create(
+        config=config,
+        number=number,
+        trigger=trigger,
+        requested_by=user,
+        requested_by_name=user.get_username(),
+        git_ref=git_ref or config.git_ref,
+        output_image=config.output_image,
+    )
+    build.action = action_start(
+        kind="build.start",
+        user=user,
+        project=config.project,
+        target=f"build/{build.name}",
+        parameters={
+            "build_id": build.pk,
+            "next": f"/projects/{config.project}/builds/{config.name}/{number}/",
+        },
+    )
+    build.save(update_fields=["action"])
+    return build
+
+
+def build_cancel(*, user, project, build: Build) -> Action:
+    _require(project, "edit", "Cancelling a build")
+    if build.is_finished:
+        raise BuildRefused(f"{build.name} is {build.status.lower()} already.")
+    Build.objects.filter(pk=build.pk).update(cancel_requested=True)
+    return action_start(
+        kind="build.cancel",
+        user=user,
+        project=project.name,
+        target=f"build/{build.name}",
+        parameters={"build_id": build.pk},
+    )
+
+
+# Log and status: stored first, then published (the websocket refers to stored lines).
+
+
+def build_log_append(*, build: Build, lines: list[str]) -> int:
+    """Store ``lines`` after the build's last sequence number, then tell the viewers."""
+    if not lines:
+        return build.last_seq
+    first = build.last_seq + 1
+    rows = [BuildLogLine(build=build, seq=first + i, text=text[:10_000]) for i, text in enumerate(lines)]
+    with transaction.atomic():
+        BuildLogLine.objects.bulk_create(rows)
+        build.last_seq = first + len(rows) - 1
+        Build.objects.filter(pk=build.pk).update(last_seq=build.last_seq)
+    # Encoded once here, not once per viewer: every consumer sends the same text.
+    payload = json.dumps({"lines": [[row.seq, ansi_to_html(row.text)] for row in rows]})
+    _publish(build, {"type": "build.lines", "first": first, "last": build.last_seq, "payload": payload})
+    return build.last_seq
+
+
+def build_status_set(*, build: Build, status: str, message: str | None = None, **fields: Any) -> None:
+    build.status = status
+    now = timezone.now()
+    changed = {"status", *fields}
+    if status == Build.Status.RUNNING and not build.started_at:
+        build.started_at = now
+        changed.add("started_at")
+    if status in Build.FINISHED:
+        build.finished_at = now
+        build.started_at = build.started_at or now
+        changed |= {"finished_at", "started_at"}
+    if message is not None:
+        build.message = message
+        changed.add("message")
+    for key, value in fields.items():
+        setattr(build, key, value)
+    # Only what changed: cancel_requested and last_seq are written by others meanwhile.
+    build.save(update_fields=sorted(changed))
+    _publish(build, status_event(build))
+
+
+def status_event(build: Build) -> dict[str, Any]:
+    return {
+        "type": "build.status",
+        "status": build.status,
+        "message": build.message,
+        "finished": build.is_finished,
+        "commit": build.commit,
+        "digest": build.image_digest,
+        "started": build.started_at.strftime("%H:%M:%S") if build.started_at else "",
+        "finished_at": build.finished_at.strftime("%H:%M:%S") if build.finished_at else "",
+    }
+
+
+def _publish(build: Build, event: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(build.group_name, event)
+    except Exception:  # stored already: a viewer that misses this catches up on reconnect
+        logger.exception("could not publish to %s", build.group_name)
+
+
+def image_tag_record(*, build: Build) -> ImageTag:
+    config = build.config
+    tag = config.stream_tag.split(":", 1)[1]
+    image = f"{config.output_repository}@{build.image_digest}"
+    return ImageTag.objects.create(
+        config=config, build=build, tag=tag, image=image, digest=build.image_digest
+    )
+
+
+# Webhooks
+
+
+def webhook_delivery_record(
+    *,
+    config: BuildConfig,
+    delivery_id: str,
+    kind: str,
+    event: str,
+    status_code: int,
+    outcome: str,
+    remote_addr: str,
+    build: Build | None = None,
+) -> WebhookDelivery | None:
+    """Record a delivery; None when this delivery id was seen before (a replay)."""
+    try:
+        with transaction.atomic():
+            return WebhookDelivery.objects.create(
+                config=config,
+                delivery_id=delivery_id[:100],
+                kind=kind,
+                event=event[:64],
+                status_code=status_code,
+                outcome=outcome[:300],
+                remote_addr=remote_addr[:64],
+                build=build,
+            )
+    except IntegrityError:
+        return None
+
+
+def webhook_delivery_finish(*, delivery: WebhookDelivery, status_code: int, outcome: str, build=None) -> None:
+    delivery.status_code = status_code
+    delivery.outcome = outcome[:300]
+    delivery.build = build
+    delivery.save(update_fields=["status_code", "outcome", "build"])

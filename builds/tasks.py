@@ -1,0 +1,340 @@
+"""Celery work for builds: detect, start (run and follow), cancel.
+
+``build.start`` checks the source out in the worker (git's output is the start
+of the log), detects the plan, creates the Job as the person, then follows the
+build pod's log through the API as the person: each batch of lines is stored
+with its sequence numbers, *then* published to the group ``build-<id>``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.conf import settings
+
+from builds import services
+from builds.detect import dockerfile_for
+from builds.models import Build, BuildConfig
+from builds.source import SourceError, checkout_and_detect
+from console.cluster import ClusterError, identity_for_user
+from console.cluster import builds as cluster_builds
+from projects.models import Action
+from projects.tasks import ActionFailed, _identity, action_task
+
+logger = logging.getLogger(__name__)
+
+FLUSH_LINES = 500
+FLUSH_SECONDS = 0.05
+CANCEL_CHECK_SECONDS = 0.5
+
+
+@action_task("build.detect")
+def build_detect(action: Action) -> str:
+    config = BuildConfig.objects.filter(pk=action.parameters["config_id"]).first()
+    if config is None:
+        return "The build config no longer exists."
+    output: list[str] = []
+    try:
+        checkout = checkout_and_detect(
+            git_uri=config.git_uri,
+            git_ref=config.git_ref,
+            context_dir=config.context_dir,
+            env=config.env,
+            strategy=config.strategy,
+            dockerfile_path=config.dockerfile_path,
+            emit=output.append,
+        )
+    except SourceError as exc:
+        detail = " ".join(line for line in output[1:] if line.strip())[-400:]
+        message = f"{exc} {detail}".strip()
+        services.build_config_plan_set(config=config, plan=None, error=message)
+        raise ActionFailed(message) from exc
+    services.build_config_plan_set(config=config, plan=checkout.plan, commit=checkout.commit)
+    if checkout.plan is None:
+        return f"{config.name}: the repository's Dockerfile will be built."
+    return f"{config.name} at {checkout.commit[:12]}: {checkout.plan.summary()}"
+
+
+class _Cancelled(Exception):
+    pass
+
+
+class BuildRun:
+    """One attempt at running a build; safe to repeat (the Job is reused)."""
+
+    def __init__(self, build: Build, action: Action):
+        self.build = build
+        self.config = build.config
+        self.action = action
+        self.identity = _identity(action)
+        self.namespace = self.config.project
+        self.pending: list[str] = []
+        self.last_flush = time.monotonic()
+        self.last_cancel_check = 0.0
+
+    # Log -------------------------------------------------------------
+    def emit(self, line: str) -> None:
+        self.pending.append(line)
+        now = time.monotonic()
+        if len(self.pending) >= FLUSH_LINES or now - self.last_flush >= FLUSH_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        self.last_flush = time.monotonic()
+        if self.pending:
+            lines, self.pending = self.pending, []
+            services.build_log_append(build=self.build, lines=lines)
+
+    def check_cancel(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self.last_cancel_check < CANCEL_CHECK_SECONDS:
+            return
+        self.last_cancel_check = now
+        if Build.objects.filter(pk=self.build.pk, cancel_requested=True).exists():
+            raise _Cancelled
+
+    def fail(self, message: str) -> ActionFailed:
+        self.emit(f"\x1b[31merror:\x1b[0m {message}")
+        self.flush()
+        services.build_status_set(build=self.build, status=Build.Status.FAILED, message=message)
+        return ActionFailed(f"{self.build.name} failed: {message}")
+
+    # Steps -----------------------------------------------------------
+    def run(self) -> str:
+        try:
+            return self._run()
+        except _Cancelled:
+            self.flush()
+            self.build.refresh_from_db(fields=["status"])
+            if not self.build.is_finished:
+                self.emit("Build cancelled.")
+                self.flush()
+                services.build_status_set(
+                    build=self.build, status=Build.Status.CANCELLED, message="Cancelled."
+                )
+            return f"{self.build.name} was cancelled."
+        except ClusterError as exc:
+            raise self.fail(str(exc)) from exc
+
+    def _run(self) -> str:
+        config, build = self.config, self.build
+        self.check_cancel(force=True)
+        if build.last_seq:
+            self.emit("-- the worker restarted this build; continuing --")
+        try:
+            checkout = checkout_and_detect(
+                git_uri=config.git_uri,
+                git_ref=build.git_ref,
+                context_dir=config.context_dir,
+                env=config.env,
+                strategy=config.strategy,
+                dockerfile_path=config.dockerfile_path,
+                emit=self.emit,
+            )
+        except SourceError as exc:
+            services.build_config_plan_set(config=config, plan=None, error=str(exc))
+            raise self.fail(str(exc)) from exc
+        dockerfile = ""
+        if checkout.plan is not None:
+            plan = checkout.plan
+            services.build_config_plan_set(config=config, plan=plan, commit=checkout.commit)
+            for warning in plan.warnings:
+                self.emit(f"\x1b[33mwarning:\x1b[0m {warning}")
+            self.emit(f"Plan: {plan.summary()}")
+            if plan.run.kind == "none":
+                raise self.fail("Nothing to run: " + (" ".join(plan.warnings) or "no way to start the app."))
+            dockerfile = dockerfile_for(plan, builder_image=config.builder_image)
+            self.emit("Generated Dockerfile:")
+            for line in dockerfile.splitlines():
+                self.emit(f"  {line}")
+        build.commit, build.commit_message = checkout.commit, checkout.message
+        build.plan = checkout.plan.to_dict() if checkout.plan else None
+        build.save(update_fields=["commit", "commit_message", "plan"])
+        self.flush()
+        self.check_cancel(force=True)
+
+        spec = cluster_builds.BuildSpec(
+            build_id=build.pk,
+            name=build.name,
+            config_name=config.name,
+            git_uri=config.git_uri,
+            commit=checkout.commit,
+            context_dir=config.context_dir,
+            dockerfile=dockerfile,
+            dockerfile_path=config.dockerfile_path,
+            output_image=build.output_image,
+        )
+        services.build_status_set(build=build, status=Build.Status.PENDING)
+        job = cluster_builds.build_job_create(self.identity, namespace=self.namespace, spec=spec)
+        self.emit(f"Created Job {job} in {self.namespace}.")
+        self.flush()
+        pod = cluster_builds.build_pod_wait(
+            self.identity, namespace=self.namespace, build_id=build.pk, job=job
+        )
+        simulation = None
+        if cluster_builds.simulation_enabled():
+            simulation = cluster_builds.LogSimulation(
+                namespace=self.namespace,
+                pod=pod.name,
+                lines=self._simulated_lines(spec, dockerfile, pod.name),
+                rate=float(getattr(settings, "BERTH_BUILD_SIMULATION_RATE", 25)),
+                extra_lines=int(getattr(settings, "BERTH_BUILD_SIMULATION_EXTRA_LINES", 0)),
+            )
+        services.build_status_set(
+            build=build, status=Build.Status.RUNNING, pod_name=pod.name, simulated=bool(simulation)
+        )
+        try:
+            containers = (
+                [cluster_builds.BUILD_CONTAINER]
+                if simulation
+                else [cluster_builds.CLONE_CONTAINER, cluster_builds.BUILD_CONTAINER]
+            )
+            for container in containers:
+                self._follow(pod.name, container, simulation)
+        finally:
+            if simulation is not None:
+                simulation.stop()
+        self.flush()
+        return self._finish(pod.name, simulation)
+
+    def _follow(self, pod: str, container: str, simulation) -> None:
+        follow = cluster_builds.build_log_follow(
+            self.identity, namespace=self.namespace, pod=pod, container=container
+        )
+        if follow is None:
+            return  # the container never ran: the pod's status says why (see _finish)
+        received = 0
+        idle_since = None
+        try:
+            for item in follow:
+                self.check_cancel()
+                if item is cluster_builds.IDLE:
+                    self.flush()
+                    if simulation is not None:
+                        if simulation.done.is_set() and received >= simulation.lines_written:
+                            return
+                        continue
+                    # A real kubelet ends the stream when the container exits; this
+                    # is a guard for streams that stay open after the pod finished.
+                    idle_since = idle_since or time.monotonic()
+                    if time.monotonic() - idle_since > 5:
+                        current = cluster_builds.build_pod(
+                            self.identity, namespace=self.namespace, build_id=self.build.pk
+                        )
+                        if current is None or current.phase in ("Succeeded", "Failed"):
+                            return
+                        idle_since = time.monotonic()
+                    continue
+                idle_since = None
+                received += 1
+                self.emit(item)
+        finally:
+            follow.close()
+
+    def _finish(self, pod_name: str, simulation) -> str:
+        build = self.build
+        self.check_cancel(force=True)
+        deadline = time.monotonic() + 60
+        while True:
+            pod = cluster_builds.build_pod(self.identity, namespace=self.namespace, build_id=build.pk)
+            if pod is None:
+                raise self.fail("The build pod disappeared before it finished.")
+            if pod.phase in ("Succeeded", "Failed") or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+            self.check_cancel()
+        if pod.phase != "Succeeded":
+            reason = f"exit code {pod.exit_code}" if pod.exit_code is not None else pod.phase
+            raise self.fail(
+                f"The build pod ended with {reason}{' (' + pod.reason + ')' if pod.reason else ''}."
+            )
+        if simulation is not None:
+            digest = cluster_builds.simulated_digest(self.namespace, pod_name)
+        else:
+            digest = next((w for w in pod.message.split() if w.startswith("sha256:")), "")
+            if not digest:
+                raise self.fail("The builder did not report the pushed image's digest.")
+        build.image_digest = digest
+        tag = services.image_tag_record(build=build)
+        self.emit(f"Image {tag.image}")
+        try:
+            changed = cluster_builds.deployments_follow_image(
+                self.identity, namespace=self.namespace, stream_tag=self.config.stream_tag, image=tag.image
+            )
+        except ClusterError as exc:
+            changed = []
+            self.emit(
+                f"\x1b[33mwarning:\x1b[0m could not update the deployments that follow the image: {exc}"
+            )
+        tag.rolled_out_to = changed
+        tag.save(update_fields=["rolled_out_to"])
+        for name in changed:
+            self.emit(f"Rolling out the new image to deployment/{name}.")
+        self.flush()
+        self.check_cancel(force=True)
+        services.build_status_set(
+            build=build, status=Build.Status.COMPLETE, message="Complete.", image_digest=digest
+        )
+        return f"{build.name} is complete: {tag.image}" + (
+            f"; rolling out {', '.join(changed)}" if changed else ""
+        )
+
+    def _simulated_lines(self, spec, dockerfile: str, pod: str) -> list[str]:
+        """What the pod would print, each step marked: the devcluster runs no containers."""
+        lines = [
+            "\x1b[35m[devcluster]\x1b[0m This cluster runs no containers: the lines below are simulated "
+            "by Berth. Nothing is cloned in the pod, built or pushed.",
+            f"(simulated) git clone --no-checkout {spec.git_uri} /workspace/src",
+            f"(simulated) git checkout --detach {spec.commit}",
+            "(simulated) /kaniko/executor " + " ".join(cluster_builds._kaniko_args(spec)),
+        ]
+        steps: list[str] = []
+        current = ""
+        for raw in (dockerfile or f"# the repository's {spec.dockerfile_path}").splitlines():
+            if not raw.strip() or raw.lstrip().startswith("#"):
+                continue
+            current = f"{current} {raw.strip()}" if current else raw.strip()
+            if current.endswith("\\"):
+                current = current[:-1].rstrip()
+                continue
+            steps.append(current)
+            current = ""
+        for number, step in enumerate(steps, start=1):
+            lines.append(f"\x1b[36mINFO\x1b[0m (simulated) STEP {number}/{len(steps)}: {step[:300]}")
+        if self.config.post_commit:
+            lines.append(f"(simulated) post-commit: {self.config.post_commit}")
+        digest = cluster_builds.simulated_digest(self.namespace, pod)
+        lines += [
+            f"\x1b[36mINFO\x1b[0m (simulated) Pushing image to {spec.output_image}",
+            f"\x1b[32mINFO\x1b[0m (simulated) Pushed {self.config.output_repository}@{digest}",
+        ]
+        return lines
+
+
+@action_task("build.start")
+def build_start(action: Action) -> str:
+    build = Build.objects.select_related("config").filter(pk=action.parameters["build_id"]).first()
+    if build is None:
+        return "The build no longer exists."
+    if build.is_finished:
+        return f"{build.name} is {build.status.lower()} already."
+    return BuildRun(build, action).run()
+
+
+@action_task("build.cancel")
+def build_cancel(action: Action) -> str:
+    build = Build.objects.select_related("config").filter(pk=action.parameters["build_id"]).first()
+    if build is None:
+        return "The build no longer exists."
+    identity = identity_for_user(action.requested_by) if action.requested_by else _identity(action)
+    # Deleting the Job and its pod as the person who cancelled: the cluster decides.
+    cluster_builds.build_job_delete(
+        identity, namespace=build.config.project, build_id=build.pk, name=build.name
+    )
+    build.refresh_from_db()
+    if not build.is_finished:
+        services.build_status_set(build=build, status=Build.Status.CANCELLED, message="Cancelled.")
+    elif build.status != Build.Status.CANCELLED:
+        return f"{build.name} had finished ({build.status}) before it could be cancelled; its Job is deleted."
+    return f"{build.name} is cancelled."

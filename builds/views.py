@@ -1,0 +1,214 @@
+from __future__ import annotations
+
+import yaml
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from builds import selectors, services
+from builds.detect import DetectionError, Plan, dockerfile_for
+from builds.forms import BuildConfigForm
+from builds.models import Build, BuildConfig
+from projects.access import project_view
+from projects.services import role_at_least
+
+CHUNK_LIMIT = 1000
+HIDDEN = "<hidden: project admins only>"
+
+
+def _config(project, name: str) -> BuildConfig:
+    config = selectors.build_config_get(project=project, name=name)
+    if config is None:
+        raise Http404
+    return config
+
+
+def _build(config: BuildConfig, number: int) -> Build:
+    build = selectors.build_get(config=config, number=number)
+    if build is None:
+        raise Http404
+    return build
+
+
+@project_view()
+def config_list(request: HttpRequest, project) -> HttpResponse:
+    configs = selectors.build_config_list(project=project)
+    rows = [(config, config.builds.first()) for config in configs]
+    return render(request, "builds/list.html", {"project": project, "rows": rows})
+
+
+def _form_refused(form: BuildConfigForm, exc: services.BuildRefused) -> None:
+    field = exc.field if exc.field in form.fields else None
+    form.add_error(field, str(exc))
+
+
+@project_view("edit")
+@require_http_methods(["GET", "POST"])
+def config_create(request: HttpRequest, project) -> HttpResponse:
+    form = BuildConfigForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        name = data.pop("name")
+        try:
+            config = services.build_config_create(user=request.user, project=project, name=name, data=data)
+        except services.BuildRefused as exc:
+            _form_refused(form, exc)
+        else:
+            messages.success(request, f"Build config {config.name} created; Berth is reading the source.")
+            return redirect("builds:config", name=project.name, config=config.name)
+    return render(request, "builds/form.html", {"project": project, "form": form, "editing": False})
+
+
+@project_view("edit")
+@require_http_methods(["GET", "POST"])
+def config_edit(request: HttpRequest, project, config: str) -> HttpResponse:
+    obj = _config(project, config)
+    form = BuildConfigForm(request.POST or None, editing=True, initial=BuildConfigForm.initial_from(obj))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.build_config_update(
+                user=request.user, project=project, config=obj, data=form.cleaned_data
+            )
+        except services.BuildRefused as exc:
+            _form_refused(form, exc)
+        else:
+            messages.success(request, f"Build config {obj.name} saved.")
+            return redirect("builds:config", name=project.name, config=obj.name)
+    return render(
+        request, "builds/form.html", {"project": project, "form": form, "editing": True, "config": obj}
+    )
+
+
+def _plan_view(config: BuildConfig) -> tuple[Plan | None, str]:
+    if not config.plan:
+        return None, ""
+    try:
+        plan = Plan.from_dict(config.plan)
+        return plan, dockerfile_for(plan, builder_image=config.builder_image)
+    except DetectionError:
+        return None, ""
+
+
+@project_view()
+def config_detail(request: HttpRequest, project, config: str) -> HttpResponse:
+    obj = _config(project, config)
+    plan, dockerfile = _plan_view(obj)
+    is_admin = role_at_least(project.my_role, "admin")
+    base = request.build_absolute_uri("/")[:-1]
+    context = {
+        "project": project,
+        "config": obj,
+        "builds": selectors.build_list(config=obj)[:50],
+        "plan": plan,
+        "dockerfile": dockerfile,
+        "plan_problem": services.plan_problem(obj),
+        "can_edit": role_at_least(project.my_role, "edit"),
+        "is_admin": is_admin,
+        "github_url": base + reverse("builds:webhook-github", args=[obj.project, obj.name]),
+        "generic_url": (
+            base + reverse("builds:webhook-generic", args=[obj.project, obj.name, obj.generic_secret])
+            if is_admin
+            else ""
+        ),
+        "deliveries": selectors.webhook_deliveries(config=obj)[:20],
+        "revisions": obj.revisions.all()[:20],
+        "images": obj.image_tags.all()[:20],
+    }
+    return render(request, "builds/config.html", context)
+
+
+@project_view()
+def config_export(request: HttpRequest, project, config: str) -> HttpResponse:
+    """The config as OpenShift BuildConfig YAML (secrets only for project admins)."""
+    document = _config(project, config).to_openshift()
+    if not role_at_least(project.my_role, "admin"):
+        for trigger in document["spec"]["triggers"]:
+            for key in ("github", "generic"):
+                if key in trigger:
+                    trigger[key]["secret"] = HIDDEN
+    text = yaml.safe_dump(document, sort_keys=False)
+    return HttpResponse(text, content_type="text/yaml; charset=utf-8")
+
+
+@project_view("edit")
+@require_POST
+def build_start(request: HttpRequest, project, config: str) -> HttpResponse:
+    obj = _config(project, config)
+    try:
+        build = services.build_start(user=request.user, config=obj, project=project)
+    except services.BuildRefused as exc:
+        messages.error(request, str(exc))
+        return redirect("builds:config", name=project.name, config=obj.name)
+    return redirect("builds:build", name=project.name, config=obj.name, number=build.number)
+
+
+@project_view("edit")
+@require_POST
+def config_detect(request: HttpRequest, project, config: str) -> HttpResponse:
+    obj = _config(project, config)
+    action = services.build_config_detect(user=request.user, project=project, config=obj)
+    return redirect("projects:action", pk=action.pk)
+
+
+@project_view("admin")
+@require_POST
+def config_rotate(request: HttpRequest, project, config: str) -> HttpResponse:
+    obj = _config(project, config)
+    services.build_config_secret_rotate(user=request.user, project=project, config=obj)
+    messages.success(request, "New webhook secrets are in place: update the webhooks that call this config.")
+    return redirect("builds:config", name=project.name, config=obj.name)
+
+
+@project_view()
+def build_detail(request: HttpRequest, project, config: str, number: int) -> HttpResponse:
+    obj = _config(project, config)
+    build = _build(obj, number)
+    context = {
+        "project": project,
+        "config": obj,
+        "build": build,
+        "can_edit": role_at_least(project.my_role, "edit"),
+        "ws_url": f"/ws/builds/{build.pk}/",
+        "chunk_url": reverse("builds:log-chunk", args=[project.name, obj.name, build.number]),
+    }
+    return render(request, "builds/build.html", context)
+
+
+@project_view("edit")
+@require_POST
+def build_cancel(request: HttpRequest, project, config: str, number: int) -> HttpResponse:
+    obj = _config(project, config)
+    build = _build(obj, number)
+    try:
+        services.build_cancel(user=request.user, project=project, build=build)
+    except services.BuildRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.info(request, f"Cancelling {build.name}.")
+    return redirect("builds:build", name=project.name, config=obj.name, number=build.number)
+
+
+@project_view()
+def build_log_raw(request: HttpRequest, project, config: str, number: int) -> HttpResponse:
+    build = _build(_config(project, config), number)
+    response = StreamingHttpResponse(
+        selectors.build_log_text(build=build), content_type="text/plain; charset=utf-8"
+    )
+    if request.GET.get("download") == "1":
+        response["Content-Disposition"] = f'attachment; filename="{build.name}.log"'
+    return response
+
+
+@project_view()
+def build_log_chunk(request: HttpRequest, project, config: str, number: int) -> JsonResponse:
+    """Earlier lines on demand: ``?before=<seq>`` gives up to 1,000 lines before it."""
+    build = _build(_config(project, config), number)
+    try:
+        before = int(request.GET.get("before", "0"))
+        limit = max(1, min(int(request.GET.get("limit", CHUNK_LIMIT)), CHUNK_LIMIT))
+    except ValueError:
+        return JsonResponse({"message": "before and limit are numbers."}, status=400)
+    lines = selectors.build_log_before(build=build, before=before, limit=limit)
+    return JsonResponse({"lines": lines})
