@@ -7,7 +7,7 @@ from django import forms
 from builds.models import BuildConfig
 from builds.source import git_ref_problem, git_url_problem
 from projects.forms import DNS_LABEL
-from projects.workloads.forms import ENV_NAME, IMAGE
+from projects.workloads.forms import IMAGE, parse_env_lines
 
 
 class BuildConfigForm(forms.Form):
@@ -107,17 +107,7 @@ class BuildConfigForm(forms.Form):
         return self._image("output_image")
 
     def clean_env(self) -> dict[str, str]:
-        env: dict[str, str] = {}
-        for number, line in enumerate(self.cleaned_data["env"].splitlines(), start=1):
-            if not line.strip():
-                continue
-            key, sep, value = line.partition("=")
-            key = key.strip()
-            if not sep or not ENV_NAME.match(key):
-                raise forms.ValidationError(
-                    f"Line {number}: write KEY=value, with a key of letters, digits and _."
-                )
-            env[key] = value
+        env = parse_env_lines(self.cleaned_data["env"])
         if env.get("ENABLE_PIPENV") and env.get("ENABLE_MICROPIPENV"):
             raise forms.ValidationError(
                 "ENABLE_PIPENV and ENABLE_MICROPIPENV are both set: the Python builder uses one or the other."

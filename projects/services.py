@@ -95,6 +95,12 @@ def role_at_least(role: str | None, needed: str) -> bool:
     return ROLE_RANK.get(role or "", 0) >= ROLE_RANK[needed]
 
 
+def require_role(project, needed: str) -> None:
+    """Refuse, with a message fit to show, a person below ``needed`` in the project."""
+    if not role_at_least(project.my_role, needed):
+        raise ProjectRefused(f"This needs the {needed} role in the project.")
+
+
 def project_create(*, user, name: str, display_name: str, description: str, quota: dict[str, str]) -> Action:
     return action_start(
         kind="project.create",

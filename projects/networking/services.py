@@ -11,7 +11,7 @@ from console.cluster import networking as cluster_networking
 from console.cluster import storage as cluster_storage
 from console.cluster.errors import Invalid
 from projects.models import Action
-from projects.services import ProjectRefused, action_start, role_at_least
+from projects.services import ProjectRefused, action_start, require_role
 
 
 class FieldRefused(ProjectRefused):
@@ -20,11 +20,6 @@ class FieldRefused(ProjectRefused):
     def __init__(self, field: str, message: str):
         super().__init__(message)
         self.field = field
-
-
-def _require_edit(project) -> None:
-    if not role_at_least(project.my_role, "edit"):
-        raise ProjectRefused("This needs the edit role in the project.")
 
 
 def _check_host(*, project, host: str, route: str = "") -> None:
@@ -49,7 +44,7 @@ def _route_parameters(spec: cluster_networking.RouteSpec) -> dict:
 
 
 def route_create(*, user, project, spec: cluster_networking.RouteSpec) -> Action:
-    _require_edit(project)
+    require_role(project, "edit")
     _check_host(project=project, host=spec.host, route=spec.name)
     existing = {
         r.name for r in cluster_networking.route_list(identity_for_user(user), namespace=project.name)
@@ -66,7 +61,7 @@ def route_create(*, user, project, spec: cluster_networking.RouteSpec) -> Action
 
 
 def route_update(*, user, project, spec: cluster_networking.RouteSpec) -> Action:
-    _require_edit(project)
+    require_role(project, "edit")
     _check_host(project=project, host=spec.host, route=spec.name)
     return action_start(
         kind="route.update",
@@ -78,7 +73,7 @@ def route_update(*, user, project, spec: cluster_networking.RouteSpec) -> Action
 
 
 def route_delete(*, user, project, name: str) -> Action:
-    _require_edit(project)
+    require_role(project, "edit")
     return action_start(
         kind="route.delete",
         user=user,
@@ -91,7 +86,7 @@ def route_delete(*, user, project, name: str) -> Action:
 def deployment_expose(*, user, project, deployment: str, port: int, host: str, path: str) -> Action:
     """One action: the deployment's Service (made when missing) and a Route to it, both named
     after the deployment."""
-    _require_edit(project)
+    require_role(project, "edit")
     _check_host(project=project, host=host, route=deployment)
     identity = identity_for_user(user)
     if deployment in {r.name for r in cluster_networking.route_list(identity, namespace=project.name)}:
@@ -116,7 +111,7 @@ def _volume_url(project, name: str) -> str:
 
 
 def volume_create(*, user, project, name: str, size: str, access_mode: str, storage_class: str) -> Action:
-    _require_edit(project)
+    require_role(project, "edit")
     identity = identity_for_user(user)
     if name in {v.name for v in cluster_storage.volume_list(identity, namespace=project.name)}:
         raise FieldRefused("name", f"A volume named {name} exists already in this project.")
@@ -136,7 +131,7 @@ def volume_create(*, user, project, name: str, size: str, access_mode: str, stor
 
 
 def volume_attach(*, user, project, name: str, deployment: str, mount_path: str) -> Action:
-    _require_edit(project)
+    require_role(project, "edit")
     try:
         changes = cluster_storage.volume_attach_check(
             identity_for_user(user),
@@ -164,7 +159,7 @@ def volume_attach(*, user, project, name: str, deployment: str, mount_path: str)
 
 
 def volume_detach(*, user, project, name: str, deployment: str) -> Action:
-    _require_edit(project)
+    require_role(project, "edit")
     return action_start(
         kind="volume.detach",
         user=user,
@@ -175,7 +170,7 @@ def volume_detach(*, user, project, name: str, deployment: str) -> Action:
 
 
 def volume_delete(*, user, project, name: str, detach: bool) -> Action:
-    _require_edit(project)
+    require_role(project, "edit")
     volume = cluster_storage.volume_get(identity_for_user(user), namespace=project.name, name=name)
     if volume.mounted_by and not detach:
         users = ", ".join(m.deployment for m in volume.mounted_by)

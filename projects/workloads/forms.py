@@ -13,6 +13,22 @@ IMAGE = re.compile(
 )
 
 
+def parse_env_lines(text: str) -> dict[str, str]:
+    """``KEY=value`` lines (blank lines ignored) as a dict; a clear error names the bad line."""
+    env: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        key, sep, value = line.partition("=")
+        key = key.strip()
+        if not sep or not ENV_NAME.match(key):
+            raise forms.ValidationError(
+                f"Line {number}: write KEY=value, with a key of letters, digits and _."
+            )
+        env[key] = value
+    return env
+
+
 class ScaleForm(forms.Form):
     replicas = forms.IntegerField(min_value=0)
 
@@ -59,15 +75,4 @@ class DeployImageForm(forms.Form):
         return ScaleForm.clean_replicas(self)  # same bounds as scaling
 
     def clean_env(self) -> dict[str, str]:
-        env: dict[str, str] = {}
-        for number, line in enumerate(self.cleaned_data["env"].splitlines(), start=1):
-            if not line.strip():
-                continue
-            key, sep, value = line.partition("=")
-            key = key.strip()
-            if not sep or not ENV_NAME.match(key):
-                raise forms.ValidationError(
-                    f"Line {number}: write KEY=value, with a key of letters, digits and _."
-                )
-            env[key] = value
-        return env
+        return parse_env_lines(self.cleaned_data["env"])

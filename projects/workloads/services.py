@@ -5,12 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 
 from projects.models import Action
-from projects.services import ProjectRefused, action_start, role_at_least
-
-
-def _require_edit(project) -> None:
-    if not role_at_least(project.my_role, "edit"):
-        raise ProjectRefused("This needs the edit role in the project.")
+from projects.services import ProjectRefused, action_start, require_role
 
 
 def check_replicas(replicas: int) -> None:
@@ -19,7 +14,7 @@ def check_replicas(replicas: int) -> None:
 
 
 def deployment_scale(*, user, project, name: str, replicas: int) -> Action:
-    _require_edit(project)
+    require_role(project, "edit")
     check_replicas(replicas)
     return action_start(
         kind="deployment.scale",
@@ -31,7 +26,7 @@ def deployment_scale(*, user, project, name: str, replicas: int) -> Action:
 
 
 def deployment_rollback(*, user, project, name: str, revision: int) -> Action:
-    _require_edit(project)
+    require_role(project, "edit")
     return action_start(
         kind="deployment.rollback",
         user=user,
@@ -42,7 +37,7 @@ def deployment_rollback(*, user, project, name: str, revision: int) -> Action:
 
 
 def deployment_pause(*, user, project, name: str, paused: bool) -> Action:
-    _require_edit(project)
+    require_role(project, "edit")
     return action_start(
         kind="deployment.pause" if paused else "deployment.resume",
         user=user,
@@ -53,7 +48,7 @@ def deployment_pause(*, user, project, name: str, paused: bool) -> Action:
 
 
 def deployment_restart(*, user, project, name: str) -> Action:
-    _require_edit(project)
+    require_role(project, "edit")
     return action_start(
         kind="deployment.restart",
         user=user,
@@ -66,7 +61,7 @@ def deployment_restart(*, user, project, name: str) -> Action:
 def deployment_create(
     *, user, project, name: str, image: str, replicas: int, port: int | None, env: dict[str, str]
 ) -> Action:
-    _require_edit(project)
+    require_role(project, "edit")
     check_replicas(replicas)
     return action_start(
         kind="deployment.create",
