@@ -20,7 +20,7 @@ from builds.source import SourceError, checkout_and_detect
 from console.cluster import ClusterError, identity_for_user
 from console.cluster import builds as cluster_builds
 from projects.models import Action
-from projects.tasks import ActionFailed, _identity, action_task
+from projects.tasks import ActionFailed, action_identity, action_task
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ class BuildRun:
         self.build = build
         self.config = build.config
         self.action = action
-        self.identity = _identity(action)
+        self.identity = action_identity(action)
         self.namespace = self.config.project
         self.pending: list[str] = []
         self.last_flush = time.monotonic()
@@ -327,7 +327,7 @@ def build_cancel(action: Action) -> str:
     build = Build.objects.select_related("config").filter(pk=action.parameters["build_id"]).first()
     if build is None:
         return "The build no longer exists."
-    identity = identity_for_user(action.requested_by) if action.requested_by else _identity(action)
+    identity = identity_for_user(action.requested_by) if action.requested_by else action_identity(action)
     # Deleting the Job and its pod as the person who cancelled: the cluster decides.
     cluster_builds.build_job_delete(
         identity, namespace=build.config.project, build_id=build.pk, name=build.name

@@ -82,7 +82,8 @@ def run_action(action_id: int, work: ActionWork) -> None:
 # attempt left half-done.
 
 
-def _identity(action: Action):  # shared by the sub-packages' tasks
+def action_identity(action: Action):
+    """The cluster identity an action acts as: the person who asked for it."""
     if action.requested_by is None:
         raise ActionFailed("The account that asked for this no longer exists.")
     return identity_for_user(action.requested_by)
@@ -93,7 +94,7 @@ def project_create(action: Action) -> str:
     params = action.parameters
     services.action_update(action=action, progress=10, message="Creating the namespace")
     cluster_projects.project_create(
-        _identity(action),
+        action_identity(action),
         name=params["name"],
         display_name=params.get("display_name", ""),
         description=params.get("description", ""),
@@ -105,13 +106,13 @@ def project_create(action: Action) -> str:
 
 @action_task("project.delete")
 def project_delete(action: Action) -> str:
-    cluster_projects.project_delete(_identity(action), name=action.project)
+    cluster_projects.project_delete(action_identity(action), name=action.project)
     return f"Project {action.project} is being deleted."
 
 
 @action_task("member.set")
 def member_set(action: Action) -> str:
-    identity = _identity(action)
+    identity = action_identity(action)
     params = action.parameters
     project = cluster_projects.project_get(identity, action.project)
     try:
@@ -128,7 +129,7 @@ def member_set(action: Action) -> str:
 
 @action_task("member.remove")
 def member_remove(action: Action) -> str:
-    identity = _identity(action)
+    identity = action_identity(action)
     params = action.parameters
     project = cluster_projects.project_get(identity, action.project)
     try:

@@ -10,7 +10,7 @@ from console.cluster import NotFound
 from console.cluster import networking as cluster_networking
 from console.cluster import storage as cluster_storage
 from projects.models import Action
-from projects.tasks import ActionFailed, _identity, action_task
+from projects.tasks import ActionFailed, action_identity, action_task
 
 
 def _spec(params: dict) -> cluster_networking.RouteSpec:
@@ -27,7 +27,7 @@ def _spec(params: dict) -> cluster_networking.RouteSpec:
 @action_task("route.create")
 def route_create(action: Action) -> str:
     spec = _spec(action.parameters)
-    cluster_networking.route_create(_identity(action), namespace=action.project, spec=spec)
+    cluster_networking.route_create(action_identity(action), namespace=action.project, spec=spec)
     return f"Route {spec.name} serves {spec.host}."
 
 
@@ -35,7 +35,7 @@ def route_create(action: Action) -> str:
 def route_update(action: Action) -> str:
     spec = _spec(action.parameters)
     try:
-        cluster_networking.route_update(_identity(action), namespace=action.project, spec=spec)
+        cluster_networking.route_update(action_identity(action), namespace=action.project, spec=spec)
     except NotFound:
         raise ActionFailed(f"The route {spec.name} no longer exists in {action.project}.") from None
     return f"Route {spec.name} now serves {spec.host}."
@@ -44,7 +44,7 @@ def route_update(action: Action) -> str:
 @action_task("route.delete")
 def route_delete(action: Action) -> str:
     name = action.parameters["name"]
-    cluster_networking.route_delete(_identity(action), namespace=action.project, name=name)
+    cluster_networking.route_delete(action_identity(action), namespace=action.project, name=name)
     return f"Route {name} deleted."
 
 
@@ -52,7 +52,7 @@ def route_delete(action: Action) -> str:
 def expose(action: Action) -> str:
     from projects import services
 
-    identity, params = _identity(action), action.parameters
+    identity, params = action_identity(action), action.parameters
     name = params["deployment"]
     try:
         selector, _ = cluster_networking.deployment_ports(identity, namespace=action.project, name=name)
@@ -79,7 +79,7 @@ def volume_create(action: Action) -> str:
     if wanted and wanted not in {c.name for c in cluster_storage.storage_classes()}:
         raise ActionFailed(f"The storage class {wanted} no longer exists on the cluster.")
     cluster_storage.volume_create(
-        _identity(action),
+        action_identity(action),
         namespace=action.project,
         name=params["name"],
         size=params["size"],
@@ -94,7 +94,7 @@ def volume_attach(action: Action) -> str:
     params = action.parameters
     try:
         changed = cluster_storage.volume_attach(
-            _identity(action),
+            action_identity(action),
             namespace=action.project,
             name=params["name"],
             deployment=params["deployment"],
@@ -113,7 +113,10 @@ def volume_detach(action: Action) -> str:
     params = action.parameters
     try:
         changed = cluster_storage.volume_detach(
-            _identity(action), namespace=action.project, name=params["name"], deployment=params["deployment"]
+            action_identity(action),
+            namespace=action.project,
+            name=params["name"],
+            deployment=params["deployment"],
         )
     except NotFound:
         raise ActionFailed(f"The deployment {params['deployment']} no longer exists.") from None
@@ -126,7 +129,10 @@ def volume_detach(action: Action) -> str:
 def volume_delete(action: Action) -> str:
     params = action.parameters
     detached = cluster_storage.volume_delete(
-        _identity(action), namespace=action.project, name=params["name"], detach=bool(params.get("detach"))
+        action_identity(action),
+        namespace=action.project,
+        name=params["name"],
+        detach=bool(params.get("detach")),
     )
     suffix = f" after detaching it from {', '.join(detached)}" if detached else ""
     return f"Volume {params['name']} deleted{suffix}."

@@ -5,7 +5,7 @@ from __future__ import annotations
 from console.cluster import NotFound
 from console.cluster import workloads as cluster_workloads
 from projects.models import Action
-from projects.tasks import ActionFailed, _identity, action_task
+from projects.tasks import ActionFailed, action_identity, action_task
 
 
 def _vanished(action: Action) -> ActionFailed:
@@ -24,7 +24,10 @@ def deployment_scale(action: Action) -> str:
         return f"Superseded by a newer request ({newer.last().parameters.get('replicas')} replicas)."
     try:
         cluster_workloads.deployment_scale(
-            _identity(action), namespace=action.project, name=params["name"], replicas=params["replicas"]
+            action_identity(action),
+            namespace=action.project,
+            name=params["name"],
+            replicas=params["replicas"],
         )
     except NotFound:
         raise _vanished(action) from None
@@ -35,14 +38,14 @@ def deployment_scale(action: Action) -> str:
 def deployment_rollback(action: Action) -> str:
     params = action.parameters
     return cluster_workloads.deployment_rollback(
-        _identity(action), namespace=action.project, name=params["name"], revision=params["revision"]
+        action_identity(action), namespace=action.project, name=params["name"], revision=params["revision"]
     )
 
 
 def _pause(action: Action, paused: bool) -> str:
     try:
         cluster_workloads.deployment_pause(
-            _identity(action), namespace=action.project, name=action.parameters["name"], paused=paused
+            action_identity(action), namespace=action.project, name=action.parameters["name"], paused=paused
         )
     except NotFound:
         raise _vanished(action) from None
@@ -63,7 +66,7 @@ def deployment_resume(action: Action) -> str:
 def deployment_restart(action: Action) -> str:
     try:
         cluster_workloads.deployment_restart(
-            _identity(action), namespace=action.project, name=action.parameters["name"]
+            action_identity(action), namespace=action.project, name=action.parameters["name"]
         )
     except NotFound:
         raise _vanished(action) from None
@@ -74,7 +77,7 @@ def deployment_restart(action: Action) -> str:
 def deployment_create(action: Action) -> str:
     params = action.parameters
     cluster_workloads.deployment_create(
-        _identity(action),
+        action_identity(action),
         namespace=action.project,
         name=params["name"],
         image=params["image"],
