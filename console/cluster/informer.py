@@ -11,6 +11,7 @@ the client's models, so that thousands of pods cost little memory.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
@@ -43,6 +44,8 @@ class Informer:
         self._synced = threading.Event()
         self._stop = threading.Event()
         self.connected = False
+        self.last_used = time.monotonic()
+        self._response = None
         self.lists = 0  # how many LISTs this informer made (tests and benchmarks count them)
         self.watches = 0
         self._thread = threading.Thread(
@@ -56,10 +59,12 @@ class Informer:
 
     def snapshot(self) -> list[Any]:
         with self._lock:
+            self.last_used = time.monotonic()
             return list(self._objects.values())
 
     def get(self, name: str) -> Any | None:
         with self._lock:
+            self.last_used = time.monotonic()
             return self._objects.get(name)
 
     def __len__(self) -> int:
@@ -74,6 +79,12 @@ class Informer:
     def remove_listener(self, listener: Listener) -> None:
         with self._lock:
             self._listeners.discard(listener)
+            self.last_used = time.monotonic()
+
+    def idle_for(self) -> float:
+        """Seconds since anyone read or listened; 0 while someone listens."""
+        with self._lock:
+            return 0.0 if self._listeners else time.monotonic() - self.last_used
 
     @property
     def listener_count(self) -> int:
@@ -82,6 +93,11 @@ class Informer:
 
     def stop(self) -> None:
         self._stop.set()
+        response = self._response
+        if response is not None:
+            # Wake the thread blocked in the watch's read rather than wait for its timeout.
+            with contextlib.suppress(Exception):
+                response.shutdown()
 
     def _notify(self, kind: str, payload: Any) -> None:
         with self._lock:
@@ -120,6 +136,7 @@ class Informer:
             _request_timeout=(5, 270),
         )
         self.watches += 1
+        self._response = response
         buffer = b""
         try:
             for chunk in response.stream(4096, decode_content=True):
@@ -150,6 +167,7 @@ class Informer:
                             self._objects[name] = summary
                         self._notify(kind, summary)
         finally:
+            self._response = None
             response.release_conn()
         return resource_version
 
@@ -166,6 +184,8 @@ class Informer:
                 resource_version = self._watch(resource_version)
                 backoff = 1.0
             except Exception as exc:  # network, API or decoding errors: relist after a pause
+                if self._stop.is_set():
+                    return
                 logger.warning("watch of %s in %s broke (%s); retrying", self.resource, self.namespace, exc)
                 if self.connected:
                     self.connected = False
@@ -177,12 +197,21 @@ class Informer:
 
 _informers: dict[tuple[str, str], Informer] = {}
 _registry_lock = threading.Lock()
+IDLE_SECONDS = 600.0  # a cache nobody has read or watched for this long is dropped
 
 
 def informer_for(namespace: str, resource: str, summarise: Callable[[dict], Any]) -> Informer:
-    """The process's informer for (namespace, resource), started on first use."""
+    """The process's informer for (namespace, resource), started on first use.
+
+    Idle informers are stopped on the way, so a process does not keep watching
+    every namespace anyone ever opened.
+    """
     key = (namespace, resource)
     with _registry_lock:
+        for other_key, other in list(_informers.items()):
+            if other_key != key and other.idle_for() > IDLE_SECONDS:
+                other.stop()
+                del _informers[other_key]
         informer = _informers.get(key)
         if informer is None:
             informer = _informers[key] = Informer(namespace, resource, summarise)

@@ -351,3 +351,16 @@ def test_pod_detail_events_and_log_download(people, project, admin_client, tmp_p
     assert download["Content-Disposition"] == f'attachment; filename="{pod}.log"'
     assert download.content.decode().splitlines() == ["line one", "line <two>"]
     assert bob.get(f"/projects/{project}/pods/no-such-pod/").status_code == 404
+
+
+def test_idle_informers_are_stopped(people, project, berth_cluster, make_project, monkeypatch):
+    from console.cluster import workloads as cluster_workloads
+
+    idle = cluster_workloads.pods_informer(project)
+    assert idle.wait_synced(15)
+    monkeypatch.setattr(informer_module, "IDLE_SECONDS", 0.0)
+    other = make_project(people["alice"])
+    fresh = cluster_workloads.pods_informer(other)
+    assert (project, "pods") not in informer_module.informers()
+    assert wait_for(lambda: not idle._thread.is_alive(), timeout=30, message="the idle watch to end") is True
+    assert fresh.wait_synced(15) and (other, "pods") in informer_module.informers()
