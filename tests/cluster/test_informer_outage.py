@@ -1,0 +1,74 @@
+"""The shared watch through a real API server outage: it says so, then resumes by itself.
+
+Runs on a private control plane (its own state directory and ports), so that
+stopping its API server disturbs no other test.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+
+import pytest
+from kubernetes import client
+
+from console.cluster import workloads as cluster_workloads
+from console.cluster.client import reset_config
+from devcluster.plane import Plane
+from tests.conftest import wait_for
+
+pytestmark = pytest.mark.cluster
+
+
+@pytest.fixture
+def private_plane(settings):
+    directory = Path(tempfile.mkdtemp(prefix="berth-outage-plane-"))
+    plane = Plane(directory)
+    result = plane.up(probe=False)
+    settings.KUBECONFIG = str(result.kubeconfig)
+    reset_config()
+    try:
+        yield plane
+    finally:
+        plane.down(purge=True)
+        reset_config()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def test_watch_reports_the_outage_and_resumes(private_plane):
+    admin = private_plane.admin_client()
+    core = client.CoreV1Api(admin)
+    namespace = f"outage-{os.getpid()}"
+    core.create_namespace({"metadata": {"name": namespace}})
+    events: list[str] = []
+    seen = threading.Condition()
+
+    def listener(kind, payload):
+        with seen:
+            events.append(kind if kind not in ("ADDED", "MODIFIED") else f"{kind}:{payload.name}")
+            seen.notify_all()
+
+    informer = cluster_workloads.pods_informer(namespace)
+    informer.add_listener(listener)
+    try:
+        assert informer.wait_synced(30)
+        wait_for(lambda: "CONNECTED" in events, message="the watch to connect")
+
+        private_plane.stop_components(["kube-apiserver"])
+        wait_for(lambda: "DISCONNECTED" in events, timeout=60, message="the watch to notice the outage")
+        assert informer.connected is False
+
+        private_plane.up(probe=False)  # the API server comes back on the same address
+        wait_for(lambda: events.count("CONNECTED") >= 2, timeout=90, message="the watch to resume")
+        admin = private_plane.admin_client()
+        client.CoreV1Api(admin).create_namespaced_pod(
+            namespace,
+            {"metadata": {"name": "after"}, "spec": {"containers": [{"name": "c", "image": "x:1"}]}},
+        )
+        wait_for(lambda: informer.get("after") is not None, timeout=60, message="a pod made after the outage")
+    finally:
+        informer.remove_listener(listener)
+        informer.stop()
