@@ -49,7 +49,7 @@ class BuildRefused(Exception):
 
 
 def default_output_image(*, project: str, name: str) -> str:
-    registry = getattr(settings, "BERTH_BUILD_REGISTRY", "image-registry.berth.local:5000")
+    registry = settings.BERTH_BUILD_REGISTRY
     return f"{registry}/{project}/{name}:latest"
 
 

@@ -32,8 +32,7 @@ _REF = re.compile(r"^(?!-)(?!.*\.\.)(?!.*//)[\w./-]{1,255}(?<![./])$")
 
 def local_repositories_allowed() -> bool:
     """``file://`` repositories read the worker's own disk: development and tests only."""
-    default = settings.MODE != "production"
-    return bool(getattr(settings, "BERTH_BUILD_ALLOW_FILE_REPOS", default))
+    return settings.BERTH_BUILD_ALLOW_FILE_REPOS
 
 
 def git_url_problem(url: str) -> str | None:

@@ -178,8 +178,8 @@ class BuildRun:
                 namespace=self.namespace,
                 pod=pod.name,
                 lines=self._simulated_lines(spec, dockerfile, pod.name),
-                rate=float(getattr(settings, "BERTH_BUILD_SIMULATION_RATE", 25)),
-                extra_lines=int(getattr(settings, "BERTH_BUILD_SIMULATION_EXTRA_LINES", 0)),
+                rate=settings.BERTH_BUILD_SIMULATION_RATE,
+                extra_lines=settings.BERTH_BUILD_SIMULATION_EXTRA_LINES,
             )
         services.build_status_set(
             build=build, status=Build.Status.RUNNING, pod_name=pod.name, simulated=bool(simulation)

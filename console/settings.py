@@ -216,3 +216,14 @@ BERTH_MAX_REPLICAS = int(os.environ.get("BERTH_MAX_REPLICAS", "50"))
 BERTH_PODS_PAGE_SIZE = 50
 # Routes get `<name>-<project>.<this>` as their host unless one is given.
 BERTH_APPS_DOMAIN = os.environ.get("BERTH_APPS_DOMAIN", "apps.berth.local")
+
+# Builds. Where output images go by default (<registry>/<project>/<config>:latest);
+# whether build pods get simulated logs (auto: where the cluster is kwok, i.e.
+# the devcluster — see README "Builds"); how fast simulated logs are written;
+# whether file:// repositories may be built (never in production: they read the
+# worker's own disk).
+BERTH_BUILD_REGISTRY = os.environ.get("BERTH_BUILD_REGISTRY", "image-registry.berth.local:5000")
+BERTH_BUILD_SIMULATION = os.environ.get("BERTH_BUILD_SIMULATION", "auto")
+BERTH_BUILD_SIMULATION_RATE = float(os.environ.get("BERTH_BUILD_SIMULATION_RATE", "25"))
+BERTH_BUILD_SIMULATION_EXTRA_LINES = int(os.environ.get("BERTH_BUILD_SIMULATION_EXTRA_LINES", "0"))
+BERTH_BUILD_ALLOW_FILE_REPOS = _env_bool("BERTH_BUILD_ALLOW_FILE_REPOS", not PRODUCTION)

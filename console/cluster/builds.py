@@ -30,7 +30,7 @@ import urllib3
 from django.conf import settings
 from kubernetes import client as k8s
 
-from console.cluster.client import Identity, api, api_client, call, system_identity
+from console.cluster.client import Identity, api, api_client, api_group_served, call, system_identity
 from console.cluster.errors import ClusterError, Conflict, Invalid, NotFound
 
 BUILD_LABEL = "berth.io/build"
@@ -348,22 +348,16 @@ def build_log_follow(
 
 # Simulated logs on kwok ----------------------------------------------------
 
-_kwok_by_server: dict[str, bool] = {}
-
 
 def simulation_enabled() -> bool:
     """Whether build pods get simulated logs: ``BERTH_BUILD_SIMULATION`` is ``auto``
     (default: when the cluster is kwok's, i.e. serves kwok.x-k8s.io), ``on`` or ``off``."""
-    mode = str(getattr(settings, "BERTH_BUILD_SIMULATION", "auto")).lower()
+    mode = settings.BERTH_BUILD_SIMULATION.lower()
     if mode in ("on", "true", "1"):
         return True
     if mode in ("off", "false", "0"):
         return False
-    server = api_client(system_identity()).configuration.host
-    if server not in _kwok_by_server:
-        groups = call(api(system_identity(), "apis").get_api_versions).groups or []
-        _kwok_by_server[server] = any(group.name == KWOK_GROUP for group in groups)
-    return _kwok_by_server[server]
+    return api_group_served(KWOK_GROUP)
 
 
 def simulated_digest(namespace: str, pod_uid_or_name: str) -> str:

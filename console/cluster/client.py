@@ -210,6 +210,21 @@ def api(identity: Identity, group: str):
     return _api_classes()[group](api_client(identity))
 
 
+_groups_by_server: dict[str, frozenset[str]] = {}
+
+
+def api_group_served(group: str) -> bool:
+    """Whether the cluster serves an API group (OpenShift's projects or routes, kwok's…).
+
+    Asked once per API server: a cluster does not grow or lose an API while Berth runs.
+    """
+    server = api_client(system_identity()).configuration.host
+    if server not in _groups_by_server:
+        groups = call(api(system_identity(), "apis").get_api_versions).groups or []
+        _groups_by_server[server] = frozenset(g.name for g in groups)
+    return group in _groups_by_server[server]
+
+
 def cluster_health() -> dict:
     info = call(api(system_identity(), "version").get_code)
     return {"version": info.git_version}

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from kubernetes import client as k8s
 
-from console.cluster.client import Identity, api, api_client, call, system_identity
+from console.cluster.client import Identity, api, api_group_served, call, system_identity
 from console.cluster.errors import Conflict, Forbidden, Invalid, NotFound
 from console.cluster.projects import MANAGED_BY
 from console.cluster.workloads import PodSummary, _parse_time, pod_summary
@@ -357,16 +357,9 @@ def route_from_openshift(route: dict) -> Route:
     )
 
 
-_routes_by_server: dict[str, bool] = {}
-
-
 def openshift_routes_available() -> bool:
-    """Whether the cluster serves OpenShift's Route API (asked once per API server)."""
-    server = api_client(system_identity()).configuration.host
-    if server not in _routes_by_server:
-        groups = call(api(system_identity(), "apis").get_api_versions).groups or []
-        _routes_by_server[server] = any(group.name == ROUTE_GROUP for group in groups)
-    return _routes_by_server[server]
+    """Whether the cluster serves OpenShift's Route API."""
+    return api_group_served(ROUTE_GROUP)
 
 
 def route_kind() -> str:

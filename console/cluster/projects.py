@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from kubernetes import client as k8s
 
-from console.cluster.client import Identity, api, api_client, call, system_identity
+from console.cluster.client import Identity, api, api_group_served, call, system_identity
 from console.cluster.errors import Conflict, Forbidden, NotFound
 
 PROJECT_LABEL = "berth.io/project"
@@ -255,19 +255,9 @@ def _create_or_keep(create, *args) -> None:
         call(create, *args)
 
 
-_openshift_by_server: dict[str, bool] = {}
-
-
 def openshift_projects_available() -> bool:
-    """Whether the cluster serves OpenShift's project API (then projects are requested there).
-
-    Asked once per API server: a cluster does not grow or lose OpenShift while Berth runs.
-    """
-    server = api_client(system_identity()).configuration.host
-    if server not in _openshift_by_server:
-        groups = call(api(system_identity(), "apis").get_api_versions).groups or []
-        _openshift_by_server[server] = any(group.name == "project.openshift.io" for group in groups)
-    return _openshift_by_server[server]
+    """Whether the cluster serves OpenShift's project API (then projects are requested there)."""
+    return api_group_served("project.openshift.io")
 
 
 def _openshift_project_request(identity: Identity, *, name: str, display_name: str, description: str) -> None:
