@@ -6,7 +6,7 @@ from django import forms
 
 from builds.models import BuildConfig
 from builds.source import git_ref_problem, git_url_problem
-from projects.forms import DNS_LABEL
+from projects.forms import validate_dns_label
 from projects.workloads.forms import IMAGE, parse_env_lines
 
 
@@ -68,10 +68,7 @@ class BuildConfigForm(forms.Form):
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"]
-        if not DNS_LABEL.match(name):
-            raise forms.ValidationError(
-                "Use lower-case letters, digits and dashes, starting with a letter or digit."
-            )
+        validate_dns_label(name)
         return name
 
     def clean_git_uri(self) -> str:

@@ -14,7 +14,8 @@ ROLE_CHOICES = [("admin", "Admin"), ("edit", "Edit"), ("view", "View")]
 QUOTA_FIELDS = ("cpu", "memory", "pods", "pvcs", "storage")
 
 
-def validate_project_name(name: str) -> None:
+def validate_dns_label(name: str) -> None:
+    """A Kubernetes object name that is a DNS-1123 label (namespaces, deployments, routes…)."""
     if len(name) > 63:
         raise forms.ValidationError("At most 63 characters.")
     if not DNS_LABEL.match(name):
@@ -22,6 +23,10 @@ def validate_project_name(name: str) -> None:
             "Use lower-case letters, digits and dashes, starting and ending with a letter or digit "
             "(for example my-app)."
         )
+
+
+def validate_project_name(name: str) -> None:
+    validate_dns_label(name)
     if name in RESERVED_NAMES or name.startswith(RESERVED_PREFIXES):
         raise forms.ValidationError(f"{name!r} is reserved for the cluster itself. Choose another name.")
 

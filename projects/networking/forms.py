@@ -11,7 +11,7 @@ from django import forms
 from django.conf import settings
 
 from console.cluster.quantity import parse_quantity
-from projects.forms import DNS_LABEL
+from projects.forms import validate_dns_label
 
 HOST_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 # The characters of an URL path (RFC 3986), percent escapes included.
@@ -24,14 +24,6 @@ ACCESS_MODE_CHOICES = [
     ("ReadWriteMany", "ReadWriteMany (many nodes read and write)"),
     ("ReadWriteOncePod", "ReadWriteOncePod (one pod reads and writes)"),
 ]
-
-
-def validate_name(name: str) -> None:
-    if len(name) > 63 or not DNS_LABEL.match(name):
-        raise forms.ValidationError(
-            "Use at most 63 lower-case letters, digits and dashes, "
-            "starting and ending with a letter or digit."
-        )
 
 
 def validate_host(host: str) -> None:
@@ -160,7 +152,7 @@ class RouteForm(forms.Form):
 
     def clean_name(self) -> str:
         name = self.editing or self.cleaned_data["name"].strip()
-        validate_name(name)
+        validate_dns_label(name)
         return name
 
     def clean_host(self) -> str:
@@ -240,7 +232,7 @@ class ExposeForm(forms.Form):
 
 class VolumeForm(forms.Form):
     name = forms.CharField(
-        max_length=63, validators=[validate_name], help_text="Lower-case letters, digits and dashes."
+        max_length=63, validators=[validate_dns_label], help_text="Lower-case letters, digits and dashes."
     )
     size = forms.CharField(max_length=20, initial="1Gi", help_text="e.g. 1Gi, 500Mi")
     access_mode = forms.ChoiceField(choices=ACCESS_MODE_CHOICES, initial="ReadWriteOnce")

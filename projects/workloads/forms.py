@@ -5,7 +5,7 @@ import re
 from django import forms
 from django.conf import settings
 
-from projects.forms import DNS_LABEL
+from projects.forms import validate_dns_label
 
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 IMAGE = re.compile(
@@ -57,10 +57,7 @@ class DeployImageForm(forms.Form):
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"]
-        if not DNS_LABEL.match(name):
-            raise forms.ValidationError(
-                "Use lower-case letters, digits and dashes, starting with a letter or digit."
-            )
+        validate_dns_label(name)
         return name
 
     def clean_image(self) -> str:
