@@ -112,13 +112,18 @@ def build_config_create(*, user, project, name: str, data: dict[str, Any]) -> Bu
         updated_by=user,
         **values,
     )
+    _config_changed(config=config, user=user, project=project)
+    return config
+
+
+def _config_changed(*, config: BuildConfig, user, project) -> None:
+    """A new spec: keep it in the history, read the source again, and build if the config asks to."""
     _record_revision(config, user)
     _queue_detection(config, user)
     if config.trigger_config_change:
         build_start(
             user=user, config=config, project=project, trigger=Build.Trigger.CONFIG_CHANGE, check_plan=False
         )
-    return config
 
 
 @transaction.atomic
@@ -135,12 +140,7 @@ def build_config_update(*, user, project, config: BuildConfig, data: dict[str, A
     config.save()
     if config.to_openshift()["spec"] == before:
         return config
-    _record_revision(config, user)
-    _queue_detection(config, user)
-    if config.trigger_config_change:
-        build_start(
-            user=user, config=config, project=project, trigger=Build.Trigger.CONFIG_CHANGE, check_plan=False
-        )
+    _config_changed(config=config, user=user, project=project)
     return config
 
 

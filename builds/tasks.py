@@ -17,7 +17,7 @@ from builds import services
 from builds.detect import dockerfile_for
 from builds.models import Build, BuildConfig
 from builds.source import SourceError, checkout_and_detect
-from console.cluster import ClusterError, identity_for_user
+from console.cluster import ClusterError
 from console.cluster import builds as cluster_builds
 from projects.models import Action
 from projects.tasks import ActionFailed, action_identity, action_task
@@ -29,6 +29,19 @@ FLUSH_SECONDS = 0.05
 CANCEL_CHECK_SECONDS = 0.5
 
 
+def _checkout(config: BuildConfig, git_ref: str, *, emit):
+    """Clone ``git_ref`` of the config's repository and plan the build from it."""
+    return checkout_and_detect(
+        git_uri=config.git_uri,
+        git_ref=git_ref,
+        context_dir=config.context_dir,
+        env=config.env,
+        strategy=config.strategy,
+        dockerfile_path=config.dockerfile_path,
+        emit=emit,
+    )
+
+
 @action_task("build.detect")
 def build_detect(action: Action) -> str:
     config = BuildConfig.objects.filter(pk=action.parameters["config_id"]).first()
@@ -36,15 +49,7 @@ def build_detect(action: Action) -> str:
         return "The build config no longer exists."
     output: list[str] = []
     try:
-        checkout = checkout_and_detect(
-            git_uri=config.git_uri,
-            git_ref=config.git_ref,
-            context_dir=config.context_dir,
-            env=config.env,
-            strategy=config.strategy,
-            dockerfile_path=config.dockerfile_path,
-            emit=output.append,
-        )
+        checkout = _checkout(config, config.git_ref, emit=output.append)
     except SourceError as exc:
         detail = " ".join(line for line in output[1:] if line.strip())[-400:]
         message = f"{exc} {detail}".strip()
@@ -123,15 +128,7 @@ class BuildRun:
         if build.last_seq:
             self.emit("-- the worker restarted this build; continuing --")
         try:
-            checkout = checkout_and_detect(
-                git_uri=config.git_uri,
-                git_ref=build.git_ref,
-                context_dir=config.context_dir,
-                env=config.env,
-                strategy=config.strategy,
-                dockerfile_path=config.dockerfile_path,
-                emit=self.emit,
-            )
+            checkout = _checkout(config, build.git_ref, emit=self.emit)
         except SourceError as exc:
             services.build_config_plan_set(config=config, plan=None, error=str(exc))
             raise self.fail(str(exc)) from exc
@@ -327,7 +324,7 @@ def build_cancel(action: Action) -> str:
     build = Build.objects.select_related("config").filter(pk=action.parameters["build_id"]).first()
     if build is None:
         return "The build no longer exists."
-    identity = identity_for_user(action.requested_by) if action.requested_by else action_identity(action)
+    identity = action_identity(action)
     # Deleting the Job and its pod as the person who cancelled: the cluster decides.
     cluster_builds.build_job_delete(
         identity, namespace=build.config.project, build_id=build.pk, name=build.name

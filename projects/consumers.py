@@ -7,7 +7,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.template.loader import render_to_string
 
 from projects import selectors
-from projects.models import action_group
+from projects.models import Action, action_group
 
 
 class ActionConsumer(AsyncWebsocketConsumer):
@@ -31,7 +31,9 @@ class ActionConsumer(AsyncWebsocketConsumer):
         self.group = action_group(action_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-        action = await database_sync_to_async(selectors.action_get)(user=user, pk=action_id)
+        # Read again *after* joining the group: a change made in between is then either
+        # in this read or in a message that follows it, never lost.
+        action = await database_sync_to_async(Action.objects.get)(pk=action_id)
         await self.send(
             text_data=render_to_string("projects/actions/_status.html", {"action": action, "oob": True})
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from console.cluster import NotFound, identity_for_user
 from console.cluster import projects as cluster_projects
@@ -53,10 +53,3 @@ def action_get(*, user, pk: int) -> Action | None:
             return None
         return action
     return None
-
-
-def action_list(*, user) -> QuerySet[Action]:
-    """Actions the person asked for themselves."""
-    if not user.is_authenticated:
-        return Action.objects.none()
-    return Action.objects.filter(Q(requested_by=user))

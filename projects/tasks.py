@@ -110,33 +110,28 @@ def project_delete(action: Action) -> str:
     return f"Project {action.project} is being deleted."
 
 
-@action_task("member.set")
-def member_set(action: Action) -> str:
+def _member_change(action: Action, new_role: str | None) -> None:
+    """Set (or, with no role, remove) a member, re-checking the last admin on fresh data."""
     identity = action_identity(action)
-    params = action.parameters
+    kind, name = action.parameters["kind"], action.parameters["name"]
     project = cluster_projects.project_get(identity, action.project)
     try:
-        services.check_last_admin(
-            members=project.members, kind=params["kind"], name=params["name"], new_role=params["role"]
-        )
+        services.check_last_admin(members=project.members, kind=kind, name=name, new_role=new_role)
     except services.ProjectRefused as exc:
         raise ActionFailed(str(exc)) from exc
-    cluster_projects.member_set(
-        identity, project=action.project, kind=params["kind"], name=params["name"], role=params["role"]
-    )
-    return f"{params['name']} is now {params['role']}."
+    if new_role is None:
+        cluster_projects.member_remove(identity, project=project, kind=kind, name=name)
+    else:
+        cluster_projects.member_set(identity, project=project, kind=kind, name=name, role=new_role)
+
+
+@action_task("member.set")
+def member_set(action: Action) -> str:
+    _member_change(action, action.parameters["role"])
+    return f"{action.parameters['name']} is now {action.parameters['role']}."
 
 
 @action_task("member.remove")
 def member_remove(action: Action) -> str:
-    identity = action_identity(action)
-    params = action.parameters
-    project = cluster_projects.project_get(identity, action.project)
-    try:
-        services.check_last_admin(
-            members=project.members, kind=params["kind"], name=params["name"], new_role=None
-        )
-    except services.ProjectRefused as exc:
-        raise ActionFailed(str(exc)) from exc
-    cluster_projects.member_remove(identity, project=action.project, kind=params["kind"], name=params["name"])
-    return f"{params['name']} is no longer a member."
+    _member_change(action, None)
+    return f"{action.parameters['name']} is no longer a member."

@@ -221,19 +221,3 @@ def informer_for(namespace: str, resource: str, summarise: Callable[[dict], Any]
 def informers() -> dict[tuple[str, str], Informer]:
     with _registry_lock:
         return dict(_informers)
-
-
-def stop_all() -> None:
-    with _registry_lock:
-        for informer in _informers.values():
-            informer.stop()
-        _informers.clear()
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()

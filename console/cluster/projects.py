@@ -337,17 +337,22 @@ def project_delete(identity: Identity, *, name: str) -> None:
         call(api(system_identity(), "core").delete_namespace, name)
 
 
-def member_set(identity: Identity, *, project: str, kind: str, name: str, role: str) -> None:
-    """Give a user or group ``role`` (adding them, or changing their role), as the person."""
-    rbac = api(identity, "rbac")
-    wanted = _role_binding(project, kind, name, role)
-    current = [m for m in project_get(identity, project).members if m.kind == kind and m.name == name]
+def _member(project: Project, kind: str, name: str) -> Member | None:
+    return next((m for m in project.members if m.kind == kind and m.name == name), None)
+
+
+def member_set(identity: Identity, *, project: Project, kind: str, name: str, role: str) -> None:
+    """Give a user or group ``role`` (adding them, or changing their role), as the person.
+
+    ``project`` is as the caller just read it (its members say which bindings to leave).
+    """
+    wanted = _role_binding(project.name, kind, name, role)
     with contextlib.suppress(Conflict):
-        call(rbac.create_namespaced_role_binding, project, wanted)
-    for member in current:
+        call(api(identity, "rbac").create_namespaced_role_binding, project.name, wanted)
+    if member := _member(project, kind, name):
         _bindings_drop_subject(
             identity,
-            project=project,
+            project=project.name,
             kind=kind,
             name=name,
             keep={wanted.metadata.name},
@@ -355,11 +360,10 @@ def member_set(identity: Identity, *, project: str, kind: str, name: str, role: 
         )
 
 
-def member_remove(identity: Identity, *, project: str, kind: str, name: str) -> None:
-    current = [m for m in project_get(identity, project).members if m.kind == kind and m.name == name]
-    for member in current:
+def member_remove(identity: Identity, *, project: Project, kind: str, name: str) -> None:
+    if member := _member(project, kind, name):
         _bindings_drop_subject(
-            identity, project=project, kind=kind, name=name, keep=set(), bindings=member.bindings
+            identity, project=project.name, kind=kind, name=name, keep=set(), bindings=member.bindings
         )
 
 

@@ -366,18 +366,19 @@ class Revision:
     created: datetime | None
     current: bool
     template: dict
+    annotations: dict[str, str] = field(default_factory=dict, compare=False)
 
 
-def deployment_history(identity: Identity, *, namespace: str, name: str) -> list[Revision]:
-    """The deployment's revisions, newest first, from its ReplicaSets."""
-    apps = api(identity, "apps")
-    deployment = call(apps.read_namespaced_deployment, name, namespace)
+def _revisions(apps, deployment: k8s.V1Deployment) -> list[Revision]:
+    """The deployment's revisions, newest first, from the ReplicaSets it owns (one LIST)."""
     selector = ",".join(f"{k}={v}" for k, v in (deployment.spec.selector.match_labels or {}).items())
-    replica_sets = call(apps.list_namespaced_replica_set, namespace, label_selector=selector).items
+    replica_sets = call(
+        apps.list_namespaced_replica_set, deployment.metadata.namespace, label_selector=selector
+    )
     current = (deployment.metadata.annotations or {}).get(REVISION, "")
-    sanitize = api(identity, "apps").api_client.sanitize_for_serialization
+    sanitize = apps.api_client.sanitize_for_serialization
     revisions = []
-    for rs in replica_sets:
+    for rs in replica_sets.items:
         if not any(ref.uid == deployment.metadata.uid for ref in rs.metadata.owner_references or []):
             continue
         annotations = rs.metadata.annotations or {}
@@ -394,9 +395,15 @@ def deployment_history(identity: Identity, *, namespace: str, name: str) -> list
                 created=rs.metadata.creation_timestamp,
                 current=str(number) == current,
                 template=sanitize(rs.spec.template),
+                annotations=annotations,
             )
         )
     return sorted(revisions, key=lambda r: r.number, reverse=True)
+
+
+def deployment_history(identity: Identity, *, namespace: str, name: str) -> list[Revision]:
+    apps = api(identity, "apps")
+    return _revisions(apps, call(apps.read_namespaced_deployment, name, namespace))
 
 
 def _template_without_hash(template: dict) -> dict:
@@ -406,45 +413,43 @@ def _template_without_hash(template: dict) -> dict:
     return template
 
 
-def deployment_rollback_plan(
-    identity: Identity, *, namespace: str, name: str, revision: int
-) -> tuple[dict, dict]:
-    """The (current, target) pod templates of a rollback, refusing what kubectl refuses."""
-    apps = api(identity, "apps")
-    deployment = call(apps.read_namespaced_deployment, name, namespace)
+def _rollback_target(apps, deployment: k8s.V1Deployment, revision: int) -> tuple[dict, Revision]:
+    """The current pod template and the revision to go back to, refusing what kubectl refuses."""
+    name = deployment.metadata.name
     if deployment.spec.paused:
         raise Invalid(
             f"{name} is paused: a paused deployment cannot be rolled back. Resume it first, then roll back."
         )
-    target = next(
-        (r for r in deployment_history(identity, namespace=namespace, name=name) if r.number == revision),
-        None,
-    )
+    target = next((r for r in _revisions(apps, deployment) if r.number == revision), None)
     if target is None:
         raise NotFound(f"Revision {revision} of {name} no longer exists (its ReplicaSet is gone).")
     current = apps.api_client.sanitize_for_serialization(deployment.spec.template)
-    return _template_without_hash(current), _template_without_hash(target.template)
+    return _template_without_hash(current), target
+
+
+def deployment_rollback_plan(
+    identity: Identity, *, namespace: str, name: str, revision: int
+) -> tuple[dict, dict]:
+    """The (current, target) pod templates of a rollback, for a preview."""
+    apps = api(identity, "apps")
+    current, target = _rollback_target(apps, call(apps.read_namespaced_deployment, name, namespace), revision)
+    return current, _template_without_hash(target.template)
 
 
 def deployment_rollback(identity: Identity, *, namespace: str, name: str, revision: int) -> str:
-    """What `kubectl rollout undo --to-revision` does."""
+    """What `kubectl rollout undo --to-revision` does: one read, one LIST, one patch."""
     apps = api(identity, "apps")
-    current, target = deployment_rollback_plan(identity, namespace=namespace, name=name, revision=revision)
-    if current == target:
-        return f"Skipped: {name} already runs revision {revision}'s template."
     deployment = call(apps.read_namespaced_deployment, name, namespace)
-    replica_set = next(
-        r for r in deployment_history(identity, namespace=namespace, name=name) if r.number == revision
-    )
-    rs_annotations = call(
-        apps.read_namespaced_replica_set, replica_set.replica_set, namespace
-    ).metadata.annotations
+    current, target = _rollback_target(apps, deployment, revision)
+    template = _template_without_hash(target.template)
+    if current == template:
+        return f"Skipped: {name} already runs revision {revision}'s template."
     annotations = {
         k: v for k, v in (deployment.metadata.annotations or {}).items() if k in ANNOTATIONS_TO_SKIP
     }
-    annotations.update({k: v for k, v in (rs_annotations or {}).items() if k not in ANNOTATIONS_TO_SKIP})
+    annotations.update({k: v for k, v in target.annotations.items() if k not in ANNOTATIONS_TO_SKIP})
     patch = [
-        {"op": "replace", "path": "/spec/template", "value": target},
+        {"op": "replace", "path": "/spec/template", "value": template},
         {"op": "replace", "path": "/metadata/annotations", "value": annotations},
     ]
     call(apps.patch_namespaced_deployment, name, namespace, patch)

@@ -78,10 +78,3 @@ def deployment_summary(*, user, namespace: str, name: str):
     if summary is None:
         raise NotFound(f"No deployment named {name}.")
     return summary
-
-
-def cache_connected(namespace: str, resource: str) -> bool:
-    informer = (
-        cluster_workloads.pods_informer if resource == "pods" else cluster_workloads.deployments_informer
-    )(namespace)
-    return informer.connected
