@@ -223,7 +223,7 @@ def make_project(berth_cluster, admin_client):
 
     from console.cluster import identity_for_user
     from console.cluster import projects as cluster_projects
-    from tests.cluster.projects_helpers import SMALL, unique_name
+    from tests.cluster.helpers import SMALL, unique_name
 
     made: list[str] = []
 

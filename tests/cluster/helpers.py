@@ -1,10 +1,16 @@
-"""Helpers for project tests against the devcluster."""
+"""Helpers shared by the tests against the devcluster: people, projects, deployments, actions."""
 
 from __future__ import annotations
 
 import secrets
 
+from channels.testing import WebsocketCommunicator
+from django.test import Client
 from kubernetes import client
+
+from console.asgi import application
+from projects.models import Action
+from tests.conftest import wait_for
 
 SMALL = {"cpu": "2", "memory": "4Gi", "pods": "10", "pvcs": "2", "storage": "10Gi"}
 
@@ -34,3 +40,69 @@ def bind(
         },
     )
     return name
+
+
+def signed_in(user) -> Client:
+    """A test client with ``user``'s session."""
+    c = Client()
+    c.force_login(user)
+    return c
+
+
+def session_cookie(user) -> bytes:
+    return f"sessionid={signed_in(user).cookies['sessionid'].value}".encode()
+
+
+def websocket(path: str, cookie: bytes) -> WebsocketCommunicator:
+    """A websocket through Berth's whole ASGI stack, from an allowed Origin."""
+    return WebsocketCommunicator(
+        application,
+        path,
+        headers=[(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1"), (b"cookie", cookie)],
+    )
+
+
+def make_deployment(
+    admin_client,
+    namespace: str,
+    name: str = "web",
+    image: str | None = None,
+    replicas: int = 1,
+    port: int = 8080,
+) -> None:
+    """A Deployment made outside Berth (as kubectl would): pods labelled app=<name>."""
+    container = {"name": name, "image": image or f"{name}:1", "ports": [{"containerPort": port}]}
+    client.AppsV1Api(admin_client).create_namespaced_deployment(
+        namespace,
+        {
+            "metadata": {"name": name},
+            "spec": {
+                "replicas": replicas,
+                "selector": {"matchLabels": {"app": name}},
+                "template": {"metadata": {"labels": {"app": name}}, "spec": {"containers": [container]}},
+            },
+        },
+    )
+
+
+def revision(admin_client, namespace: str, name: str) -> str:
+    deployment = client.AppsV1Api(admin_client).read_namespaced_deployment(name, namespace)
+    return (deployment.metadata.annotations or {}).get("deployment.kubernetes.io/revision", "")
+
+
+def running_pods(admin_client, namespace: str, app: str) -> list[str]:
+    pods = client.CoreV1Api(admin_client).list_namespaced_pod(namespace, label_selector=f"app={app}").items
+    return [
+        p.metadata.name for p in pods if p.status.phase == "Running" and not p.metadata.deletion_timestamp
+    ]
+
+
+def action_from(response) -> Action:
+    """The action a form just queued (the newest), once it has finished."""
+    assert response.status_code in (200, 302), response.content[:300]
+    action = Action.objects.latest("pk")
+    return wait_for(
+        lambda: action if (action.refresh_from_db() or action.is_finished) else None,
+        timeout=60,
+        message="the action to finish",
+    )

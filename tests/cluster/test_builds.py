@@ -25,7 +25,7 @@ from console.ansi import ansi_to_html
 from console.asgi import application
 from projects import selectors as project_selectors
 from projects.models import Action
-from tests.cluster.projects_helpers import bind
+from tests.cluster.helpers import bind, session_cookie, signed_in, websocket
 from tests.conftest import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -66,12 +66,6 @@ def head(url: str) -> str:
         text=True,
         check=True,
     ).stdout.strip()
-
-
-def signed_in(user) -> Client:
-    c = Client()
-    c.force_login(user)
-    return c
 
 
 @pytest.fixture
@@ -177,20 +171,6 @@ def test_cancel_deletes_the_pod_and_marks_the_build_cancelled(
     assert Action.objects.filter(kind="build.cancel").count() == 1  # a finished build is not cancelled twice
 
 
-def _cookie(user) -> bytes:
-    c = Client()
-    c.force_login(user)
-    return f"sessionid={c.cookies['sessionid'].value}".encode()
-
-
-def _ws(path: str, cookie: bytes) -> WebsocketCommunicator:
-    return WebsocketCommunicator(
-        application,
-        path,
-        headers=[(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1"), (b"cookie", cookie)],
-    )
-
-
 async def _read(viewer, received: list, *, until_seq: int | None = None, timeout: float = 30) -> dict | None:
     """Collect lines until ``until_seq`` is reached, or until the final status."""
     while True:
@@ -211,15 +191,15 @@ async def test_a_thousand_lines_a_second_survive_a_reconnect_exactly(
     url = await sync_to_async(git_repo)(tmp_path / "repo", FLASK_APP)
     config = await sync_to_async(make_config)(people["alice"], project, url)
     build = await sync_to_async(start)(people["alice"], config)
-    cookie = await sync_to_async(_cookie)(people["bob"])  # a viewer may watch
+    cookie = await sync_to_async(session_cookie)(people["bob"])  # a viewer may watch
     received: list = []
-    viewer = _ws(f"/ws/builds/{build.pk}/?after=0", cookie)
+    viewer = websocket(f"/ws/builds/{build.pk}/?after=0", cookie)
     connected, _ = await viewer.connect()
     assert connected
     await _read(viewer, received, until_seq=1500, timeout=60)
     await viewer.disconnect()
     await asyncio.sleep(1.0)  # about a thousand lines go by while nobody watches
-    viewer = _ws(f"/ws/builds/{build.pk}/?after={received[-1][0]}", cookie)
+    viewer = websocket(f"/ws/builds/{build.pk}/?after={received[-1][0]}", cookie)
     connected, _ = await viewer.connect()
     assert connected
     status = await _read(viewer, received, timeout=60)
@@ -253,10 +233,12 @@ async def test_websocket_access(people, project, tmp_path):
     connected, code = await anonymous.connect()
     assert not connected and code == 4401
     dave = await sync_to_async(get_user_model().objects.create_user)("dave")
-    connected, code = await _ws(f"/ws/builds/{build.pk}/", await sync_to_async(_cookie)(dave)).connect()
+    connected, code = await websocket(
+        f"/ws/builds/{build.pk}/", await sync_to_async(session_cookie)(dave)
+    ).connect()
     assert not connected and code == 4404
     # A first visit gets the tail only, and says where it starts.
-    viewer = _ws(f"/ws/builds/{build.pk}/", await sync_to_async(_cookie)(people["bob"]))
+    viewer = websocket(f"/ws/builds/{build.pk}/", await sync_to_async(session_cookie)(people["bob"]))
     connected, _ = await viewer.connect()
     assert connected
     assert json.loads(await viewer.receive_from())["start"] == 1501

@@ -16,32 +16,10 @@ from console.cluster import networking as cluster_networking
 from projects import selectors as project_selectors
 from projects.models import Action
 from projects.networking import services as networking_services
-from tests.cluster.projects_helpers import bind
-from tests.cluster.test_workloads import action_from, signed_in
+from tests.cluster.helpers import action_from, bind, make_deployment, signed_in
 from tests.conftest import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def make_deployment(admin_client, namespace: str, name: str = "web", replicas: int = 1, port: int = 8080):
-    client.AppsV1Api(admin_client).create_namespaced_deployment(
-        namespace,
-        {
-            "metadata": {"name": name},
-            "spec": {
-                "replicas": replicas,
-                "selector": {"matchLabels": {"app": name}},
-                "template": {
-                    "metadata": {"labels": {"app": name}},
-                    "spec": {
-                        "containers": [
-                            {"name": name, "image": f"{name}:1", "ports": [{"containerPort": port}]}
-                        ]
-                    },
-                },
-            },
-        },
-    )
 
 
 def make_service(admin_client, namespace: str, name: str = "web", app: str = "web"):

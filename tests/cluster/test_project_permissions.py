@@ -11,7 +11,7 @@ import pytest
 from django.test import Client
 
 from projects.models import Action
-from tests.cluster.projects_helpers import bind
+from tests.cluster.helpers import bind
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -5,22 +5,15 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.test import Client
 from kubernetes import client
 
 from console.cluster import Conflict, identity_for_user
 from console.cluster import projects as cluster_projects
 from projects.models import Action
-from tests.cluster.projects_helpers import SMALL, bind, unique_name
+from tests.cluster.helpers import SMALL, bind, signed_in, unique_name
 from tests.conftest import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def signed_in(user) -> Client:
-    c = Client()
-    c.force_login(user)
-    return c
 
 
 def action_id_from(response) -> int:

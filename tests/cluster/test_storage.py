@@ -17,9 +17,7 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from projects.models import Action
-from tests.cluster.projects_helpers import bind
-from tests.cluster.test_networking import make_deployment
-from tests.cluster.test_workloads import action_from, revision, signed_in
+from tests.cluster.helpers import action_from, bind, make_deployment, revision, signed_in
 from tests.conftest import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)

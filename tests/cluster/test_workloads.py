@@ -6,65 +6,27 @@ import asyncio
 
 import pytest
 from asgiref.sync import sync_to_async
-from channels.testing import WebsocketCommunicator
 from django.test import Client
 from kubernetes import client
 
-from console.asgi import application
 from console.cluster import informer as informer_module
 from devcluster import logs
 from projects import selectors as project_selectors
 from projects.models import Action
 from projects.workloads import services as workload_services
-from tests.cluster.projects_helpers import bind
+from tests.cluster.helpers import (
+    action_from,
+    bind,
+    make_deployment,
+    revision,
+    running_pods,
+    session_cookie,
+    signed_in,
+    websocket,
+)
 from tests.conftest import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def signed_in(user) -> Client:
-    c = Client()
-    c.force_login(user)
-    return c
-
-
-def revision(admin_client, namespace: str, name: str) -> str:
-    deployment = client.AppsV1Api(admin_client).read_namespaced_deployment(name, namespace)
-    return (deployment.metadata.annotations or {}).get("deployment.kubernetes.io/revision", "")
-
-
-def make_deployment(admin_client, namespace: str, name: str = "web", image: str = "web:1", replicas: int = 1):
-    client.AppsV1Api(admin_client).create_namespaced_deployment(
-        namespace,
-        {
-            "metadata": {"name": name},
-            "spec": {
-                "replicas": replicas,
-                "selector": {"matchLabels": {"app": name}},
-                "template": {
-                    "metadata": {"labels": {"app": name}},
-                    "spec": {"containers": [{"name": name, "image": image}]},
-                },
-            },
-        },
-    )
-
-
-def running_pods(admin_client, namespace: str, app: str) -> list[str]:
-    pods = client.CoreV1Api(admin_client).list_namespaced_pod(namespace, label_selector=f"app={app}").items
-    return [
-        p.metadata.name for p in pods if p.status.phase == "Running" and not p.metadata.deletion_timestamp
-    ]
-
-
-def action_from(response) -> Action:
-    assert response.status_code in (200, 302), response.content[:300]
-    action = Action.objects.latest("pk")
-    return wait_for(
-        lambda: action if (action.refresh_from_db() or action.is_finished) else None,
-        timeout=60,
-        message="the action to finish",
-    )
 
 
 @pytest.fixture
@@ -209,23 +171,9 @@ def test_deploy_an_image(people, project, admin_client, celery_worker):
     )
 
 
-def _cookie(user) -> bytes:
-    c = Client()
-    c.force_login(user)
-    return f"sessionid={c.cookies['sessionid'].value}".encode()
-
-
-def _ws(path: str, cookie: bytes) -> WebsocketCommunicator:
-    return WebsocketCommunicator(
-        application,
-        path,
-        headers=[(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1"), (b"cookie", cookie)],
-    )
-
-
 async def test_twenty_viewers_share_one_watch(people, project, admin_client, redis_url):
-    cookie = await sync_to_async(_cookie)(people["alice"])
-    viewers = [_ws(f"/ws/projects/{project}/pods/?v={i}", cookie) for i in range(20)]
+    cookie = await sync_to_async(session_cookie)(people["alice"])
+    viewers = [websocket(f"/ws/projects/{project}/pods/?v={i}", cookie) for i in range(20)]
     for viewer in viewers:
         connected, _ = await viewer.connect()
         assert connected
@@ -247,8 +195,8 @@ async def test_twenty_viewers_share_one_watch(people, project, admin_client, red
 
 
 async def test_a_stranger_cannot_watch(people, project, redis_url):
-    cookie = await sync_to_async(_cookie)(people["carol"])
-    connected, code = await _ws(f"/ws/projects/{project}/pods/", cookie).connect()
+    cookie = await sync_to_async(session_cookie)(people["carol"])
+    connected, code = await websocket(f"/ws/projects/{project}/pods/", cookie).connect()
     assert not connected and code == 4403
 
 
@@ -260,8 +208,8 @@ async def test_pod_log_follow_gets_lines_appended_later(people, project, admin_c
     path = logs.write_lines(tmp_path / "app.log", ["\x1b[32mstarting\x1b[0m", "<b>ready</b>"])
     await sync_to_async(logs.attach_pod_log)(admin_client, project, pod, path)
     await sync_to_async(logs.wait_for_log)(admin_client, project, pod, contains="ready")
-    cookie = await sync_to_async(_cookie)(people["bob"])  # a viewer may read logs
-    viewer = _ws(f"/ws/projects/{project}/pods/{pod}/log/", cookie)
+    cookie = await sync_to_async(session_cookie)(people["bob"])  # a viewer may read logs
+    viewer = websocket(f"/ws/projects/{project}/pods/{pod}/log/", cookie)
     connected, _ = await viewer.connect()
     assert connected
     received = ""
@@ -318,8 +266,8 @@ def test_restart_sets_the_restarted_at_annotation(people, project, admin_client,
 
 
 async def test_the_page_says_when_the_cluster_connection_is_lost(people, project, redis_url):
-    cookie = await sync_to_async(_cookie)(people["alice"])
-    viewer = _ws(f"/ws/projects/{project}/pods/", cookie)
+    cookie = await sync_to_async(session_cookie)(people["alice"])
+    viewer = websocket(f"/ws/projects/{project}/pods/", cookie)
     connected, _ = await viewer.connect()
     assert connected
     first = await viewer.receive_from(timeout=10)

@@ -10,9 +10,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.cluster.test_networking import make_deployment
+from tests.cluster.helpers import make_deployment, revision
 from tests.cluster.test_storage import persistent_volume, storage_class  # noqa: F401 - fixtures used below
-from tests.cluster.test_workloads import revision
 from tests.conftest import ARTIFACTS, PASSWORD, wait_for
 from tests.e2e.test_skeleton import log_in
 

@@ -9,7 +9,7 @@ import pytest
 from kubernetes import client
 from playwright.sync_api import expect
 
-from tests.cluster.projects_helpers import unique_name
+from tests.cluster.helpers import unique_name
 from tests.conftest import ARTIFACTS, PASSWORD
 from tests.e2e.test_skeleton import log_in
 

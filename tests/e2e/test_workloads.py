@@ -6,7 +6,7 @@ import pytest
 from kubernetes import client
 from playwright.sync_api import expect
 
-from tests.cluster.test_workloads import make_deployment, revision
+from tests.cluster.helpers import make_deployment, revision
 from tests.conftest import ARTIFACTS, PASSWORD, wait_for
 from tests.e2e.test_skeleton import log_in
 
