@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: dev test setup system-deps cluster cluster-down lint format vendor clean
+.PHONY: dev test test-fast setup system-deps cluster cluster-down lint format vendor clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,8 +24,13 @@ dev: setup
 ## Set up everything, then run the whole test suite (real cluster, Redis, worker, Chromium).
 test: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(PY) -m devcluster build
 	$(PY) -m tools.test -v $(PYTEST_ARGS)
+
+## The inner loop: unit and web tests only (no cluster, worker or browser), in seconds.
+test-fast: $(VENV)/.installed
+	$(PY) -m tools.test -q -m "(unit or web) and not cluster" $(PYTEST_ARGS)
 
 ## The local Kubernetes control plane (built on first use).
 cluster: $(VENV)/.installed

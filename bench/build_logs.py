@@ -103,13 +103,12 @@ def run(lines: int, port: int) -> None:
     from django.core.management import call_command
     from django.test import Client
 
-    from builds import services
+    from builds import services, simulation
     from builds.models import BuildLogLine
     from console.celery import app
-    from console.cluster import builds as cluster_builds
-    from console.cluster import identity_for_user
-    from console.cluster import projects as cluster_projects
-    from console.cluster.bootstrap import rbac_apply
+    from kube import identity_for_user
+    from kube.bootstrap import rbac_apply
+    from projects import cluster as cluster_projects
     from projects import selectors as project_selectors
 
     settings.ALLOWED_HOSTS = ["testserver", "127.0.0.1"]
@@ -117,11 +116,11 @@ def run(lines: int, port: int) -> None:
     rbac_apply()
     alice, _ = get_user_model().objects.get_or_create(username="alice")
 
-    class Stamped(cluster_builds.LogSimulation):
+    class Stamped(simulation.LogSimulation):
         def extra_line(self, index: int) -> str:
             return f"(simulated) pip: output line {index + 1} t={time.time():.6f}"
 
-    cluster_builds.LogSimulation = Stamped  # the task looks it up at run time
+    simulation.LogSimulation = Stamped  # the task looks it up at run time
 
     repo = Path(tempfile.mkdtemp(prefix="berth-bench-repo-"))
     (repo / "requirements.txt").write_text("flask\ngunicorn\n")

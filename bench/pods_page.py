@@ -58,9 +58,9 @@ def run(plane, count: int) -> None:
     from django.test import Client
     from kubernetes import client
 
-    from console.cluster import identity_for_user, workloads
-    from console.cluster import projects as cluster_projects
-    from console.cluster.client import api, reset_config
+    from kube import identity_for_user, workloads
+    from kube.client import api, reset_config
+    from projects import cluster as cluster_projects
 
     settings.KUBECONFIG = os.environ["KUBECONFIG"]
     settings.ALLOWED_HOSTS = ["testserver"]

@@ -30,9 +30,9 @@ def main(count: int) -> None:
     from django.conf import settings
     from kubernetes import client
 
-    from console.cluster import Identity
-    from console.cluster import projects as cluster_projects
-    from console.cluster.client import reset_config
+    from kube import Identity
+    from kube.client import reset_config
+    from projects import cluster as cluster_projects
 
     settings.KUBECONFIG = str(result.kubeconfig)
     reset_config()

@@ -15,8 +15,8 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from actions.events import build_group
 from builds import selectors, services
-from builds.models import build_group
 
 CHUNK = 1000
 TAIL = 1000

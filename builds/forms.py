@@ -4,10 +4,9 @@ import re
 
 from django import forms
 
-from builds.models import BuildConfig
+from builds.models import CONFIG_FIELDS, BuildConfig
 from builds.source import git_ref_problem, git_url_problem
-from projects.forms import validate_dns_label
-from projects.workloads.forms import IMAGE, parse_env_lines
+from console.validators import IMAGE, parse_env_lines, validate_dns_label
 
 
 class BuildConfigForm(forms.Form):
@@ -119,8 +118,6 @@ class BuildConfigForm(forms.Form):
 
     @staticmethod
     def initial_from(config: BuildConfig) -> dict:
-        from builds.services import CONFIG_FIELDS
-
         initial = {key: getattr(config, key) for key in CONFIG_FIELDS}
         initial["env"] = "\n".join(f"{k}={v}" for k, v in config.env.items())
         return initial

@@ -9,7 +9,25 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from actions.events import build_group
 from builds.detect import DEFAULT_BUILDER_IMAGE
+
+# What a person sets on a build config (the form's fields, the services' writes).
+CONFIG_FIELDS = (
+    "git_uri",
+    "git_ref",
+    "context_dir",
+    "strategy",
+    "builder_image",
+    "dockerfile_path",
+    "env",
+    "output_image",
+    "trigger_github",
+    "trigger_generic",
+    "trigger_config_change",
+    "trigger_image_change",
+    "post_commit",
+)
 
 
 class BuildConfig(models.Model):
@@ -145,7 +163,7 @@ class Build(models.Model):
     number = models.PositiveIntegerField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW, db_index=True)
     trigger = models.CharField(max_length=16, choices=Trigger.choices, default=Trigger.MANUAL)
-    action = models.ForeignKey("projects.Action", null=True, on_delete=models.SET_NULL, related_name="+")
+    action = models.ForeignKey("actions.Action", null=True, on_delete=models.SET_NULL, related_name="+")
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -189,11 +207,6 @@ class Build(models.Model):
         if self.started_at and self.finished_at:
             return self.finished_at - self.started_at
         return None
-
-
-def build_group(build_id: int) -> str:
-    """The channel group of a build's log and status (STYLE: ``<kind>-<id>``)."""
-    return f"build-{build_id}"
 
 
 class BuildLogLine(models.Model):

@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 
 from builds.models import Build, BuildConfig, BuildLogLine, WebhookDelivery
 from console.ansi import ansi_to_html
-from console.cluster import ClusterError
+from kube import ClusterError
 from projects import selectors as project_selectors
 
 

@@ -7,45 +7,32 @@ import logging
 import secrets
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 
+from actions.events import publish
+from actions.models import Action
+from actions.refusal import Refused
+from actions.services import action_start
 from builds.detect import DetectionError, Plan
-from builds.models import Build, BuildConfig, BuildConfigRevision, BuildLogLine, ImageTag, WebhookDelivery
+from builds.models import (
+    CONFIG_FIELDS,
+    Build,
+    BuildConfig,
+    BuildConfigRevision,
+    BuildLogLine,
+    ImageTag,
+    WebhookDelivery,
+)
 from builds.source import git_ref_problem, git_url_problem
 from console.ansi import ansi_to_html
-from projects.models import Action
-from projects.services import action_start, role_at_least
+from console.status import status_class
+from projects.access import require_role
 
 logger = logging.getLogger(__name__)
-
-CONFIG_FIELDS = (
-    "git_uri",
-    "git_ref",
-    "context_dir",
-    "strategy",
-    "builder_image",
-    "dockerfile_path",
-    "env",
-    "output_image",
-    "trigger_github",
-    "trigger_generic",
-    "trigger_config_change",
-    "trigger_image_change",
-    "post_commit",
-)
-
-
-class BuildRefused(Exception):
-    """A request that cannot be carried out; ``field`` names the form field at fault."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 def default_output_image(*, project: str, name: str) -> str:
@@ -57,25 +44,20 @@ def new_secret() -> str:
     return secrets.token_urlsafe(24)
 
 
-def _require(project, role: str, what: str) -> None:
-    if not role_at_least(project.my_role, role):
-        raise BuildRefused(f"{what} needs the {role} role in {project.name}.")
-
-
 def check_config(data: dict[str, Any]) -> None:
-    """The checks that need no checkout: raise BuildRefused naming the field."""
+    """The checks that need no checkout: raise Refused naming the field."""
     problem = git_url_problem(data["git_uri"])
     if problem:
-        raise BuildRefused(problem, "git_uri")
+        raise Refused(problem, field="git_uri")
     problem = git_ref_problem(data.get("git_ref", ""))
     if problem:
-        raise BuildRefused(problem, "git_ref")
+        raise Refused(problem, field="git_ref")
     env = data.get("env") or {}
     if env.get("ENABLE_PIPENV") and env.get("ENABLE_MICROPIPENV"):
-        raise BuildRefused(
+        raise Refused(
             "ENABLE_PIPENV and ENABLE_MICROPIPENV are both set: the Python builder uses one or the "
             "other. Remove one of them.",
-            "env",
+            field="env",
         )
 
 
@@ -91,16 +73,19 @@ def _queue_detection(config: BuildConfig, user) -> Action:
         user=user,
         project=config.project,
         target=f"buildconfig/{config.name}",
-        parameters={"config_id": config.pk, "next": f"/projects/{config.project}/builds/{config.name}/"},
+        parameters={
+            "config_id": config.pk,
+            "next": reverse("builds:config", kwargs={"name": config.project, "config": config.name}),
+        },
     )
 
 
 @transaction.atomic
 def build_config_create(*, user, project, name: str, data: dict[str, Any]) -> BuildConfig:
-    _require(project, "edit", "Creating a build config")
+    require_role(project, "edit", "Creating a build config")
     check_config(data)
     if BuildConfig.objects.filter(project=project.name, name=name).exists():
-        raise BuildRefused(f"A build config named {name} exists already in this project.", "name")
+        raise Refused(f"A build config named {name} exists already in this project.", field="name")
     values = {k: data[k] for k in CONFIG_FIELDS if k in data}
     if not values.get("output_image"):
         values["output_image"] = default_output_image(project=project.name, name=name)
@@ -128,7 +113,7 @@ def _config_changed(*, config: BuildConfig, user, project) -> None:
 
 @transaction.atomic
 def build_config_update(*, user, project, config: BuildConfig, data: dict[str, Any]) -> BuildConfig:
-    _require(project, "edit", "Changing a build config")
+    require_role(project, "edit", "Changing a build config")
     check_config(data)
     before = config.to_openshift()["spec"]
     for key in CONFIG_FIELDS:
@@ -145,12 +130,12 @@ def build_config_update(*, user, project, config: BuildConfig, data: dict[str, A
 
 
 def build_config_detect(*, user, project, config: BuildConfig) -> Action:
-    _require(project, "edit", "Reading the source again")
+    require_role(project, "edit", "Reading the source again")
     return _queue_detection(config, user)
 
 
 def build_config_secret_rotate(*, user, project, config: BuildConfig) -> BuildConfig:
-    _require(project, "admin", "Rotating the webhook secrets")
+    require_role(project, "admin", "Rotating the webhook secrets")
     config.github_secret = new_secret()
     config.generic_secret = new_secret()
     config.save(update_fields=["github_secret", "generic_secret", "updated_at"])
@@ -204,15 +189,13 @@ def build_start(
     runs as the person who last saved the config, so the cluster still decides.
     """
     if project is not None:
-        _require(project, "edit", "Starting a build")
+        require_role(project, "edit", "Starting a build")
     if user is None:
-        raise BuildRefused(
-            "Nobody can run this build: whoever saved the config last has no account any more."
-        )
+        raise Refused("Nobody can run this build: whoever saved the config last has no account any more.")
     if check_plan:
         problem = plan_problem(config)
         if problem:
-            raise BuildRefused(problem)
+            raise Refused(problem)
     BuildConfig.objects.filter(pk=config.pk).update(next_number=F("next_number") + 1)
     config.refresh_from_db(fields=["next_number"])
     number = config.next_number - 1
@@ -232,7 +215,9 @@ def build_start(
         target=f"build/{build.name}",
         parameters={
             "build_id": build.pk,
-            "next": f"/projects/{config.project}/builds/{config.name}/{number}/",
+            "next": reverse(
+                "builds:build", kwargs={"name": config.project, "config": config.name, "number": number}
+            ),
         },
     )
     build.save(update_fields=["action"])
@@ -240,9 +225,9 @@ def build_start(
 
 
 def build_cancel(*, user, project, build: Build) -> Action:
-    _require(project, "edit", "Cancelling a build")
+    require_role(project, "edit", "Cancelling a build")
     if build.is_finished:
-        raise BuildRefused(f"{build.name} is {build.status.lower()} already.")
+        raise Refused(f"{build.name} is {build.status.lower()} already.")
     Build.objects.filter(pk=build.pk).update(cancel_requested=True)
     return action_start(
         kind="build.cancel",
@@ -297,6 +282,7 @@ def status_event(build: Build) -> dict[str, Any]:
     return {
         "type": "build.status",
         "status": build.status,
+        "status_class": status_class(build.status),
         "message": build.message,
         "finished": build.is_finished,
         "commit": build.commit,
@@ -307,13 +293,7 @@ def status_event(build: Build) -> dict[str, Any]:
 
 
 def _publish(build: Build, event: dict[str, Any]) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        async_to_sync(layer.group_send)(build.group_name, event)
-    except Exception:  # stored already: a viewer that misses this catches up on reconnect
-        logger.exception("could not publish to %s", build.group_name)
+    publish(build.group_name, event)
 
 
 def image_tag_record(*, build: Build) -> ImageTag:

@@ -11,16 +11,15 @@ from __future__ import annotations
 import logging
 import time
 
-from django.conf import settings
-
+from actions.models import Action
+from actions.tasks import ActionFailed, action_identity, action_task
+from builds import cluster as cluster_builds
 from builds import services
+from builds.backends import new_builder
 from builds.detect import dockerfile_for
 from builds.models import Build, BuildConfig
 from builds.source import SourceError, checkout_and_detect
-from console.cluster import ClusterError
-from console.cluster import builds as cluster_builds
-from projects.models import Action
-from projects.tasks import ActionFailed, action_identity, action_task
+from kube import ClusterError
 
 logger = logging.getLogger(__name__)
 
@@ -169,33 +168,27 @@ class BuildRun:
         pod = cluster_builds.build_pod_wait(
             self.identity, namespace=self.namespace, build_id=build.pk, job=job
         )
-        simulation = None
-        if cluster_builds.simulation_enabled():
-            simulation = cluster_builds.LogSimulation(
-                namespace=self.namespace,
-                pod=pod.name,
-                lines=self._simulated_lines(spec, dockerfile, pod.name),
-                rate=settings.BERTH_BUILD_SIMULATION_RATE,
-                extra_lines=settings.BERTH_BUILD_SIMULATION_EXTRA_LINES,
-            )
+        builder = new_builder()
+        builder.begin(
+            namespace=self.namespace,
+            pod=pod.name,
+            spec=spec,
+            dockerfile=dockerfile,
+            post_commit=config.post_commit,
+            output_repository=config.output_repository,
+        )
         services.build_status_set(
-            build=build, status=Build.Status.RUNNING, pod_name=pod.name, simulated=bool(simulation)
+            build=build, status=Build.Status.RUNNING, pod_name=pod.name, simulated=builder.simulated
         )
         try:
-            containers = (
-                [cluster_builds.BUILD_CONTAINER]
-                if simulation
-                else [cluster_builds.CLONE_CONTAINER, cluster_builds.BUILD_CONTAINER]
-            )
-            for container in containers:
-                self._follow(pod.name, container, simulation)
+            for container in builder.containers:
+                self._follow(pod.name, container, builder)
         finally:
-            if simulation is not None:
-                simulation.stop()
+            builder.end()
         self.flush()
-        return self._finish(pod.name, simulation)
+        return self._finish(builder)
 
-    def _follow(self, pod: str, container: str, simulation) -> None:
+    def _follow(self, pod: str, container: str, builder) -> None:
         follow = cluster_builds.build_log_follow(
             self.identity, namespace=self.namespace, pod=pod, container=container
         )
@@ -208,8 +201,8 @@ class BuildRun:
                 self.check_cancel()
                 if item is cluster_builds.IDLE:
                     self.flush()
-                    if simulation is not None:
-                        if simulation.done.is_set() and received >= simulation.lines_written:
+                    if builder.simulated:
+                        if builder.caught_up(received):
                             return
                         continue
                     # A real kubelet ends the stream when the container exits; this
@@ -229,7 +222,7 @@ class BuildRun:
         finally:
             follow.close()
 
-    def _finish(self, pod_name: str, simulation) -> str:
+    def _finish(self, builder) -> str:
         build = self.build
         self.check_cancel(force=True)
         deadline = time.monotonic() + 60
@@ -246,12 +239,9 @@ class BuildRun:
             raise self.fail(
                 f"The build pod ended with {reason}{' (' + pod.reason + ')' if pod.reason else ''}."
             )
-        if simulation is not None:
-            digest = cluster_builds.simulated_digest(self.namespace, pod_name)
-        else:
-            digest = next((w for w in pod.message.split() if w.startswith("sha256:")), "")
-            if not digest:
-                raise self.fail("The builder did not report the pushed image's digest.")
+        digest = builder.digest(namespace=self.namespace, pod=pod)
+        if not digest:
+            raise self.fail("The builder did not report the pushed image's digest.")
         build.image_digest = digest
         tag = services.image_tag_record(build=build)
         self.emit(f"Image {tag.image}")
@@ -276,37 +266,6 @@ class BuildRun:
         return f"{build.name} is complete: {tag.image}" + (
             f"; rolling out {', '.join(changed)}" if changed else ""
         )
-
-    def _simulated_lines(self, spec, dockerfile: str, pod: str) -> list[str]:
-        """What the pod would print, each step marked: the devcluster runs no containers."""
-        lines = [
-            "\x1b[35m[devcluster]\x1b[0m This cluster runs no containers: the lines below are simulated "
-            "by Berth. Nothing is cloned in the pod, built or pushed.",
-            f"(simulated) git clone --no-checkout {spec.git_uri} /workspace/src",
-            f"(simulated) git checkout --detach {spec.commit}",
-            "(simulated) /kaniko/executor " + " ".join(cluster_builds._kaniko_args(spec)),
-        ]
-        steps: list[str] = []
-        current = ""
-        for raw in (dockerfile or f"# the repository's {spec.dockerfile_path}").splitlines():
-            if not raw.strip() or raw.lstrip().startswith("#"):
-                continue
-            current = f"{current} {raw.strip()}" if current else raw.strip()
-            if current.endswith("\\"):
-                current = current[:-1].rstrip()
-                continue
-            steps.append(current)
-            current = ""
-        for number, step in enumerate(steps, start=1):
-            lines.append(f"\x1b[36mINFO\x1b[0m (simulated) STEP {number}/{len(steps)}: {step[:300]}")
-        if self.config.post_commit:
-            lines.append(f"(simulated) post-commit: {self.config.post_commit}")
-        digest = cluster_builds.simulated_digest(self.namespace, pod)
-        lines += [
-            f"\x1b[36mINFO\x1b[0m (simulated) Pushing image to {spec.output_image}",
-            f"\x1b[32mINFO\x1b[0m (simulated) Pushed {self.config.output_repository}@{digest}",
-        ]
-        return lines
 
 
 @action_task("build.start")

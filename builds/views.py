@@ -7,12 +7,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from actions.refusal import Refused
+from actions.views import redirect_to_action, refusal_to_form
 from builds import selectors, services
 from builds.detect import DetectionError, Plan, dockerfile_for
 from builds.forms import BuildConfigForm
 from builds.models import Build, BuildConfig
 from projects.access import project_view
-from projects.services import role_at_least
+from projects.roles import role_at_least
 
 CHUNK_LIMIT = 1000
 HIDDEN = "<hidden: project admins only>"
@@ -39,11 +41,6 @@ def config_list(request: HttpRequest, project) -> HttpResponse:
     return render(request, "builds/list.html", {"project": project, "rows": rows})
 
 
-def _form_refused(form: BuildConfigForm, exc: services.BuildRefused) -> None:
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, str(exc))
-
-
 @project_view("edit")
 @require_http_methods(["GET", "POST"])
 def config_create(request: HttpRequest, project) -> HttpResponse:
@@ -53,8 +50,8 @@ def config_create(request: HttpRequest, project) -> HttpResponse:
         name = data.pop("name")
         try:
             config = services.build_config_create(user=request.user, project=project, name=name, data=data)
-        except services.BuildRefused as exc:
-            _form_refused(form, exc)
+        except Refused as exc:
+            refusal_to_form(form, exc)
         else:
             messages.success(request, f"Build config {config.name} created; Berth is reading the source.")
             return redirect("builds:config", name=project.name, config=config.name)
@@ -71,8 +68,8 @@ def config_edit(request: HttpRequest, project, config: str) -> HttpResponse:
             services.build_config_update(
                 user=request.user, project=project, config=obj, data=form.cleaned_data
             )
-        except services.BuildRefused as exc:
-            _form_refused(form, exc)
+        except Refused as exc:
+            refusal_to_form(form, exc)
         else:
             messages.success(request, f"Build config {obj.name} saved.")
             return redirect("builds:config", name=project.name, config=obj.name)
@@ -138,7 +135,7 @@ def build_start(request: HttpRequest, project, config: str) -> HttpResponse:
     obj = _config(project, config)
     try:
         build = services.build_start(user=request.user, config=obj, project=project)
-    except services.BuildRefused as exc:
+    except Refused as exc:
         messages.error(request, str(exc))
         return redirect("builds:config", name=project.name, config=obj.name)
     return redirect("builds:build", name=project.name, config=obj.name, number=build.number)
@@ -149,7 +146,7 @@ def build_start(request: HttpRequest, project, config: str) -> HttpResponse:
 def config_detect(request: HttpRequest, project, config: str) -> HttpResponse:
     obj = _config(project, config)
     action = services.build_config_detect(user=request.user, project=project, config=obj)
-    return redirect("projects:action", pk=action.pk)
+    return redirect_to_action(action)
 
 
 @project_view("admin")
@@ -183,7 +180,7 @@ def build_cancel(request: HttpRequest, project, config: str, number: int) -> Htt
     build = _build(obj, number)
     try:
         services.build_cancel(user=request.user, project=project, build=build)
-    except services.BuildRefused as exc:
+    except Refused as exc:
         messages.error(request, str(exc))
     else:
         messages.info(request, f"Cancelling {build.name}.")

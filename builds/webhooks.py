@@ -20,6 +20,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from actions.refusal import Refused
 from builds import services
 from builds.models import Build, BuildConfig
 
@@ -69,7 +70,7 @@ def _payload(request: HttpRequest) -> dict:
 def _queue(delivery, config: BuildConfig, trigger: str, git_ref: str = "") -> HttpResponse:
     try:
         build = services.build_start(user=config.updated_by, config=config, trigger=trigger, git_ref=git_ref)
-    except services.BuildRefused as exc:
+    except Refused as exc:
         services.webhook_delivery_finish(delivery=delivery, status_code=422, outcome=f"not built: {exc}")
         return JsonResponse({"message": str(exc)}, status=422)
     services.webhook_delivery_finish(

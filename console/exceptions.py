@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from console.cluster import ClusterError, Forbidden, NotFound, Unavailable
 from console.views import error_page
+from kube import ClusterError, Forbidden, NotFound, Unavailable
 
 logger = logging.getLogger(__name__)
 

@@ -1,12 +1,7 @@
-from django.urls import path
+"""Every websocket route, each domain's from its own routing module."""
 
-from builds.consumers import BuildLogConsumer
-from projects.consumers import ActionConsumer
-from projects.workloads.consumers import LiveListConsumer, PodLogConsumer
+from actions.routing import websocket_urlpatterns as actions_ws
+from builds.routing import websocket_urlpatterns as builds_ws
+from workloads.routing import websocket_urlpatterns as workloads_ws
 
-websocket_urlpatterns = [
-    path("ws/actions/<int:action_id>/", ActionConsumer.as_asgi()),
-    path("ws/builds/<int:build_id>/", BuildLogConsumer.as_asgi()),
-    path("ws/projects/<str:name>/pods/<str:pod>/log/", PodLogConsumer.as_asgi()),
-    path("ws/projects/<str:name>/<str:resource>/", LiveListConsumer.as_asgi()),
-]
+websocket_urlpatterns = [*actions_ws, *builds_ws, *workloads_ws]

@@ -65,7 +65,11 @@ INSTALLED_APPS = [
     "django_htmx",
     "channels",
     "console",
+    "actions",
     "projects",
+    "workloads",
+    "networking",
+    "storage",
     "builds",
 ]
 

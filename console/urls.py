@@ -14,6 +14,10 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", views.healthz, name="healthz"),
     path("", include("projects.urls")),
+    path("", include("actions.urls")),
+    path("projects/<str:name>/", include("workloads.urls")),
+    path("projects/<str:name>/", include("networking.urls")),
+    path("projects/<str:name>/", include("storage.urls")),
     path("", include("builds.urls")),
 ]
 

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from console import cluster
+import kube
 from console.middleware import current_request_id
 
 logger = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ def _check_redis() -> dict:
 
 
 def _check_cluster() -> dict:
-    return {"ok": True, **cluster.cluster_health()}
+    return {"ok": True, **kube.cluster_health()}
 
 
 @never_cache

@@ -1,4 +1,5 @@
-"""Access to a project's pages: the one decorator every project view uses."""
+"""Access to a project: the decorator every project view uses, and the role check
+every service makes before it queues anything."""
 
 from __future__ import annotations
 
@@ -8,8 +9,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 
-from console.cluster import NotFound
-from projects import selectors, services
+from actions.refusal import Refused
+from kube import NotFound
+from projects import selectors
+from projects.roles import role_at_least
+
+
+def require_role(project, needed: str, what: str = "This") -> None:
+    """Refuse, with a message fit to show, a person below ``needed`` in the project."""
+    if not role_at_least(project.my_role, needed):
+        raise Refused(f"{what} needs the {needed} role in {project.name}.")
 
 
 def project_view(min_role: str = "view"):
@@ -23,12 +32,13 @@ def project_view(min_role: str = "view"):
                 project = selectors.project_get(user=request.user, name=name)
             except NotFound:
                 raise Http404 from None
-            if not services.role_at_least(project.my_role, min_role):
+            if not role_at_least(project.my_role, min_role):
                 raise PermissionDenied(
                     f"This needs the {min_role} role in {project.name}; you have {project.my_role}."
                 )
             return view(request, project, *args, **kwargs)
 
+        wrapper.min_role = min_role  # read by the permission matrix test
         return wrapper
 
     return decorate

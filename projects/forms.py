@@ -5,24 +5,14 @@ import re
 from django import forms
 from django.conf import settings
 
-from console.cluster.quantity import parse_quantity
+from console.validators import validate_dns_label
+from kube.quantity import parse_quantity
+from projects.roles import ROLES
 
-DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 RESERVED_NAMES = {"default", "kube-system", "kube-public", "kube-node-lease", "openshift"}
 RESERVED_PREFIXES = ("kube-", "openshift-", "system-")
-ROLE_CHOICES = [("admin", "Admin"), ("edit", "Edit"), ("view", "View")]
+ROLE_CHOICES = [(role, role.capitalize()) for role in ROLES]
 QUOTA_FIELDS = ("cpu", "memory", "pods", "pvcs", "storage")
-
-
-def validate_dns_label(name: str) -> None:
-    """A Kubernetes object name that is a DNS-1123 label (namespaces, deployments, routes…)."""
-    if len(name) > 63:
-        raise forms.ValidationError("At most 63 characters.")
-    if not DNS_LABEL.match(name):
-        raise forms.ValidationError(
-            "Use lower-case letters, digits and dashes, starting and ending with a letter or digit "
-            "(for example my-app)."
-        )
 
 
 def validate_project_name(name: str) -> None:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
-
-from console.cluster import NotFound, identity_for_user
-from console.cluster import projects as cluster_projects
-from projects.models import Action
+from actions.selectors import project_actions
+from kube import identity_for_user
+from projects import cluster as cluster_projects
 
 
 def project_list(*, user, search: str = "") -> list[cluster_projects.Project]:
@@ -30,26 +28,3 @@ def project_overview(*, user, project: cluster_projects.Project) -> dict:
         "quota": cluster_projects.quota_usage(identity, project=project.name),
         "recent_actions": project_actions(project=project)[:5],
     }
-
-
-def project_actions(*, project: cluster_projects.Project) -> QuerySet[Action]:
-    """The audit trail of a project the caller has already been allowed into."""
-    return Action.objects.filter(project=project.name)
-
-
-def action_get(*, user, pk: int) -> Action | None:
-    """An action the person asked for, or one of a project they have a role in."""
-    if not user.is_authenticated:
-        return None
-    action = Action.objects.filter(pk=pk).first()
-    if action is None:
-        return None
-    if user.is_superuser or action.requested_by_id == user.pk:
-        return action
-    if action.project:
-        try:
-            project_get(user=user, name=action.project)
-        except NotFound:
-            return None
-        return action
-    return None

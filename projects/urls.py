@@ -1,4 +1,4 @@
-from django.urls import include, path
+from django.urls import path
 
 from projects import views
 
@@ -13,7 +13,4 @@ urlpatterns = [
     path("projects/<str:name>/members/remove/", views.member_remove, name="member-remove"),
     path("projects/<str:name>/delete/", views.project_delete, name="delete"),
     path("projects/<str:name>/activity/", views.project_activity, name="activity"),
-    path("actions/<int:pk>/", views.action_detail, name="action"),
-    path("projects/<str:name>/", include("projects.workloads.urls")),
-    path("projects/<str:name>/", include("projects.networking.urls")),
 ]

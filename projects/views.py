@@ -3,12 +3,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from console.cluster import projects as cluster_projects
+from actions.refusal import Refused
+from actions.views import redirect_to_action, start_from_form
+from projects import cluster as cluster_projects
 from projects import selectors, services
 from projects.access import project_view
 from projects.forms import MemberForm, MemberRemoveForm, ProjectCreateForm, ProjectDeleteForm
@@ -27,14 +28,19 @@ def project_list(request: HttpRequest) -> HttpResponse:
 def project_create(request: HttpRequest) -> HttpResponse:
     form = ProjectCreateForm(request.POST or None, name_taken=cluster_projects.namespace_exists)
     if request.method == "POST" and form.is_valid():
-        action = services.project_create(
-            user=request.user,
-            name=form.cleaned_data["name"],
-            display_name=form.cleaned_data["display_name"],
-            description=form.cleaned_data["description"],
-            quota=form.quota_values(),
+        data = form.cleaned_data
+        started = start_from_form(
+            form,
+            lambda: services.project_create(
+                user=request.user,
+                name=data["name"],
+                display_name=data["display_name"],
+                description=data["description"],
+                quota=form.quota_values(),
+            ),
         )
-        return redirect_to_action(action, follow=True)
+        if started:
+            return started
     return render(request, "projects/create.html", {"form": form})
 
 
@@ -54,15 +60,16 @@ def project_members(request: HttpRequest, project) -> HttpResponse:
 def member_set(request: HttpRequest, project) -> HttpResponse:
     form = MemberForm(request.POST)
     if form.is_valid():
-        try:
-            action = services.member_set(user=request.user, project=project, **form.cleaned_data)
-        except services.ProjectRefused as exc:
-            form.add_error(None, str(exc))
-        else:
+        started = start_from_form(
+            form,
+            lambda: services.member_set(user=request.user, project=project, **form.cleaned_data),
+            follow=False,
+        )
+        if started:
             messages.info(
                 request, f"Giving {form.cleaned_data['name']} the {form.cleaned_data['role']} role."
             )
-            return redirect("projects:action", pk=action.pk)
+            return started
     return render(request, "projects/members.html", {"project": project, "form": form}, status=400)
 
 
@@ -73,10 +80,10 @@ def member_remove(request: HttpRequest, project) -> HttpResponse:
     if form.is_valid():
         try:
             action = services.member_remove(user=request.user, project=project, **form.cleaned_data)
-        except services.ProjectRefused as exc:
+        except Refused as exc:
             messages.error(request, str(exc))
             return redirect("projects:members", name=project.name)
-        return redirect("projects:action", pk=action.pk)
+        return redirect_to_action(action)
     messages.error(request, "That member could not be read from the form.")
     return redirect("projects:members", name=project.name)
 
@@ -86,8 +93,11 @@ def member_remove(request: HttpRequest, project) -> HttpResponse:
 def project_delete(request: HttpRequest, project) -> HttpResponse:
     form = ProjectDeleteForm(request.POST or None, project_name=project.name)
     if request.method == "POST" and form.is_valid():
-        action = services.project_delete(user=request.user, project=project)
-        return redirect("projects:action", pk=action.pk)
+        started = start_from_form(
+            form, lambda: services.project_delete(user=request.user, project=project), follow=False
+        )
+        if started:
+            return started
     return render(request, "projects/delete.html", {"project": project, "form": form})
 
 
@@ -96,21 +106,3 @@ def project_activity(request: HttpRequest, project) -> HttpResponse:
     paginator = Paginator(selectors.project_actions(project=project), 25)
     page = paginator.get_page(request.GET.get("page"))
     return render(request, "projects/activity.html", {"project": project, "page": page})
-
-
-@login_required
-def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    action = selectors.action_get(user=request.user, pk=pk)
-    if action is None:
-        raise Http404
-    follow = request.GET.get("follow") == "1"
-    if follow and action.state == action.State.SUCCEEDED and action.next_url:
-        return redirect(action.next_url)  # it finished before the page was even shown
-    template = "projects/actions/_status.html" if request.htmx else "projects/actions/detail.html"
-    return render(request, template, {"action": action})
-
-
-def redirect_to_action(action, *, follow: bool = False) -> HttpResponse:
-    """To the action's page; with ``follow`` the page moves on to its result once it succeeds."""
-    url = reverse("projects:action", kwargs={"pk": action.pk})
-    return redirect(f"{url}?follow=1" if follow else url)

@@ -11,19 +11,28 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tools.services import free_port, redis_answers
+from tests.helpers import ARTIFACTS, PASSWORD, ROOT, wait_for
+from tools.services import free_port, redis_answers, stop
 
 pytest_plugins = ["devcluster.fixtures"]
 
-ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = ROOT / "test-artifacts"
+# Each folder is a kind of test, and its marker (the one place they are set):
+# `make test-fast` runs `-m "unit or web"` minus anything that needs the cluster.
+FOLDER_MARKERS = ("unit", "web", "worker", "cluster", "e2e")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    tests_dir = Path(__file__).parent
+    for item in items:
+        folder = Path(item.path).relative_to(tests_dir).parts[0]
+        if folder in FOLDER_MARKERS:
+            item.add_marker(getattr(pytest.mark, folder))
 
 
 @pytest.fixture(scope="session")
@@ -51,23 +60,13 @@ def celery_worker(django_db_setup, django_db_blocker, redis_url):
         yield w
 
 
-def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1, message: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {message}")
-
-
 @pytest.fixture(scope="session")
 def berth_cluster(devcluster):
     """Point Berth's gateway at the devcluster and apply Berth's RBAC there."""
     from django.conf import settings
 
-    from console.cluster.bootstrap import rbac_apply
-    from console.cluster.client import reset_config
+    from kube.bootstrap import rbac_apply
+    from kube.client import reset_config
 
     previous = settings.KUBECONFIG
     settings.KUBECONFIG = str(devcluster.kubeconfig)
@@ -92,9 +91,6 @@ def people(db):
         user.groups.set([Group.objects.get_or_create(name=group)[0] for group in groups])
         made[name] = user
     return made
-
-
-PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(scope="session")
@@ -150,11 +146,7 @@ def asgi_server(django_db_setup, redis_url, berth_cluster):
         wait_for(ready, timeout=30, message="the ASGI server")
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
         log.close()
 
 
@@ -221,9 +213,9 @@ def make_project(berth_cluster, admin_client):
 
     from kubernetes import client
 
-    from console.cluster import identity_for_user
-    from console.cluster import projects as cluster_projects
-    from tests.cluster.helpers import SMALL, unique_name
+    from kube import identity_for_user
+    from projects import cluster as cluster_projects
+    from tests.helpers import SMALL, unique_name
 
     made: list[str] = []
 

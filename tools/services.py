@@ -69,12 +69,18 @@ def redis_server(port: int | None = None) -> Iterator[str]:
             time.sleep(0.05)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def stop(proc: subprocess.Popen, grace: float = 10) -> None:
+    """Stop a process this code started: SIGTERM, then SIGKILL after ``grace`` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def env_with(**values: str) -> dict[str, str]:

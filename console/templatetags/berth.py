@@ -1,9 +1,11 @@
 from django import template
 
+from console.status import status_class as _status_class
+
 register = template.Library()
 
 
 @register.filter
-def get_item(mapping, key):
-    """``{{ mapping|get_item:key }}``: a dict lookup with a variable key."""
-    return mapping.get(key) if hasattr(mapping, "get") else None
+def status_class(status: str) -> str:
+    """``{{ status|status_class }}``: the PatternFly colour modifier of a status."""
+    return _status_class(status)

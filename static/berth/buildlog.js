@@ -87,13 +87,11 @@
     resume.hidden = false;
   }
 
-  var STATUS_CLASS = { Complete: "pf-m-green", Failed: "pf-m-red", Running: "pf-m-blue", Pending: "pf-m-blue", Cancelled: "pf-m-orange" };
-
   function status(s) {
     var holder = document.getElementById("build-status");
     holder.dataset.status = s.status;
     var label = holder.querySelector(".pf-v6-c-label");
-    label.className = "pf-v6-c-label pf-m-compact " + (STATUS_CLASS[s.status] || "");
+    label.className = "pf-v6-c-label pf-m-compact " + (s.status_class || "");  // the server names the colour
     label.querySelector(".pf-v6-c-label__text").textContent = s.status;
     document.getElementById("build-message").textContent = s.message || "";
     if (s.commit) { document.getElementById("build-commit").textContent = s.commit; }

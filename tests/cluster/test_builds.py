@@ -18,15 +18,15 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 from kubernetes import client
 
+from actions.models import Action
+from actions.refusal import Refused
 from builds import services
 from builds.models import Build, BuildConfig, BuildLogLine
 from builds.webhooks import github_signature
 from console.ansi import ansi_to_html
 from console.asgi import application
 from projects import selectors as project_selectors
-from projects.models import Action
-from tests.cluster.helpers import bind, session_cookie, signed_in, websocket
-from tests.conftest import wait_for
+from tests.helpers import bind, session_cookie, signed_in, wait_for, websocket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -408,7 +408,7 @@ def test_bad_sources_fail_with_the_reason_in_the_log(people, project, celery_wor
     unreachable.refresh_from_db()
     assert "git clone failed" in unreachable.plan_error
     # Known before queueing: the start is refused with git's reason.
-    with pytest.raises(services.BuildRefused, match="git clone failed"):
+    with pytest.raises(Refused, match="git clone failed"):
         start(people["alice"], unreachable)
 
 

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from kubernetes import client
 
-from console.cluster import workloads as cluster_workloads
-from console.cluster.client import reset_config
 from devcluster.plane import Plane
-from tests.conftest import wait_for
+from kube.client import reset_config
+from tests.helpers import wait_for
+from workloads import cluster as cluster_workloads
 
 pytestmark = pytest.mark.cluster
 

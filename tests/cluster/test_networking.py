@@ -12,12 +12,11 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from kubernetes import client
 
-from console.cluster import networking as cluster_networking
+from actions.models import Action
+from networking import cluster as cluster_networking
+from networking import services as networking_services
 from projects import selectors as project_selectors
-from projects.models import Action
-from projects.networking import services as networking_services
-from tests.cluster.helpers import action_from, bind, make_deployment, signed_in
-from tests.conftest import wait_for
+from tests.helpers import action_from, bind, make_deployment, signed_in, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from projects.models import Action
-from tests.cluster.helpers import bind
+from actions.models import Action
+from tests.helpers import bind
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -89,7 +89,7 @@ def test_admin_sees_the_controls(people, project):
 
 
 def test_two_people_two_projects_nothing_leaks(people, make_project, celery_worker):
-    from projects import services
+    from actions import services
 
     mine = make_project(people["alice"])
     theirs = make_project(people["bob"])

@@ -7,11 +7,10 @@ import re
 import pytest
 from kubernetes import client
 
-from console.cluster import Conflict, identity_for_user
-from console.cluster import projects as cluster_projects
-from projects.models import Action
-from tests.cluster.helpers import SMALL, bind, signed_in, unique_name
-from tests.conftest import wait_for
+from actions.models import Action
+from kube import Conflict, identity_for_user
+from projects import cluster as cluster_projects
+from tests.helpers import SMALL, bind, signed_in, unique_name, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -196,7 +195,7 @@ def test_delete_project(people, make_project, celery_worker, admin_client):
 
 
 def test_unreachable_cluster_is_a_page_not_a_500(people, berth_cluster, settings, tmp_path):
-    from console.cluster.client import reset_config
+    from kube.client import reset_config
 
     kubeconfig = tmp_path / "kubeconfig"
     kubeconfig.write_text(

@@ -16,9 +16,8 @@ from django.test import Client
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from projects.models import Action
-from tests.cluster.helpers import action_from, bind, make_deployment, revision, signed_in
-from tests.conftest import wait_for
+from actions.models import Action
+from tests.helpers import action_from, bind, make_deployment, revision, signed_in, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 STORAGE_CLASS = "berth-test"
@@ -251,8 +250,8 @@ def test_delete_is_refused_while_mounted_unless_detaching_is_confirmed(
 
 def test_a_volume_mounted_after_the_form_is_not_deleted(people, project, admin_client, celery_worker):
     """The worker checks again: mounted between the form and the task, it refuses."""
+    from actions import services as action_services
     from projects import selectors as project_selectors
-    from projects.networking import services as networking_services
 
     make_deployment(admin_client, project)
     make_claim(admin_client, project, "data")
@@ -272,7 +271,7 @@ def test_a_volume_mounted_after_the_form_is_not_deleted(people, project, admin_c
         },
     )
     # As if the form had been read before the patch above: queued without detaching.
-    networking_services.action_start(
+    action_services.action_start(
         kind="volume.delete",
         user=people["alice"],
         project=target.name,
@@ -336,8 +335,8 @@ def test_permission_matrix(people, project, admin_client, celery_worker):
 
 def test_attach_rereads_a_deployment_changed_in_between(people, project, admin_client):
     """A template changed between Berth's read and its patch is read again, never overwritten."""
-    from console.cluster import identity_for_user
-    from console.cluster import storage as cluster_storage
+    from kube import identity_for_user
+    from storage import cluster as cluster_storage
 
     make_deployment(admin_client, project)
     make_claim(admin_client, project, "data")

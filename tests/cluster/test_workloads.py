@@ -9,12 +9,11 @@ from asgiref.sync import sync_to_async
 from django.test import Client
 from kubernetes import client
 
-from console.cluster import informer as informer_module
+from actions.models import Action
 from devcluster import logs
+from kube import informer as informer_module
 from projects import selectors as project_selectors
-from projects.models import Action
-from projects.workloads import services as workload_services
-from tests.cluster.helpers import (
+from tests.helpers import (
     action_from,
     bind,
     make_deployment,
@@ -22,9 +21,10 @@ from tests.cluster.helpers import (
     running_pods,
     session_cookie,
     signed_in,
+    wait_for,
     websocket,
 )
-from tests.conftest import wait_for
+from workloads import services as workload_services
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -302,7 +302,7 @@ def test_pod_detail_events_and_log_download(people, project, admin_client, tmp_p
 
 
 def test_idle_informers_are_stopped(people, project, berth_cluster, make_project, monkeypatch):
-    from console.cluster import workloads as cluster_workloads
+    from workloads import cluster as cluster_workloads
 
     idle = cluster_workloads.pods_informer(project)
     assert idle.wait_synced(15)

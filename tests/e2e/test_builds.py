@@ -10,8 +10,8 @@ from playwright.sync_api import expect
 
 from builds.models import Build, BuildLogLine
 from tests.cluster.test_builds import FLASK_APP, git_repo
-from tests.conftest import ARTIFACTS, PASSWORD
 from tests.e2e.test_skeleton import log_in
+from tests.helpers import ARTIFACTS, PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

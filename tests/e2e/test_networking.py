@@ -10,10 +10,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.cluster.helpers import make_deployment, revision
 from tests.cluster.test_storage import persistent_volume, storage_class  # noqa: F401 - fixtures used below
-from tests.conftest import ARTIFACTS, PASSWORD, wait_for
 from tests.e2e.test_skeleton import log_in
+from tests.helpers import ARTIFACTS, PASSWORD, make_deployment, revision, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

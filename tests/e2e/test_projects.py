@@ -9,9 +9,8 @@ import pytest
 from kubernetes import client
 from playwright.sync_api import expect
 
-from tests.cluster.helpers import unique_name
-from tests.conftest import ARTIFACTS, PASSWORD
 from tests.e2e.test_skeleton import log_in
+from tests.helpers import ARTIFACTS, PASSWORD, unique_name
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

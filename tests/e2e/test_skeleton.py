@@ -9,10 +9,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
-from projects import services
-from projects.models import Action
-from projects.tasks import action_task
-from tests.conftest import ARTIFACTS
+from actions import services
+from actions.models import Action
+from actions.tasks import action_task
+from tests.helpers import ARTIFACTS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -6,9 +6,8 @@ import pytest
 from kubernetes import client
 from playwright.sync_api import expect
 
-from tests.cluster.helpers import make_deployment, revision
-from tests.conftest import ARTIFACTS, PASSWORD, wait_for
 from tests.e2e.test_skeleton import log_in
+from tests.helpers import ARTIFACTS, PASSWORD, make_deployment, revision, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

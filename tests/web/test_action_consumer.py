@@ -8,9 +8,9 @@ from channels.testing import WebsocketCommunicator
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from actions import services
+from actions.models import Action
 from console.asgi import application
-from projects import services
-from projects.models import Action
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 

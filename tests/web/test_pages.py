@@ -93,7 +93,7 @@ def test_unexpected_error_gets_500_page_with_request_id(caplog, settings):
 
 def test_healthz_reports_each_check(client, redis_url, settings):
     settings.KUBECONFIG = "/nonexistent/kubeconfig"
-    from console.cluster.client import reset_config
+    from kube.client import reset_config
 
     reset_config()
     try:

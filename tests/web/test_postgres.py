@@ -97,7 +97,7 @@ def test_migrate_and_record_an_action_on_postgresql(postgres_url):
     assert migrate.returncode == 0, migrate.stderr
     script = (
         "from django.db import connection; from django.contrib.auth.models import User; "
-        "from projects.models import Action; u = User.objects.create_user('pg'); "
+        "from actions.models import Action; u = User.objects.create_user('pg'); "
         "a = Action.objects.create(kind='k', requested_by=u, requested_by_name='pg', "
         "parameters={'n': [1, 2]}); "
         "print(connection.vendor, Action.objects.get(pk=a.pk).parameters['n'])"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 
-from projects import services
-from projects.models import Action
-from projects.tasks import ActionFailed, action_task, run_action
-from tests.conftest import wait_for
+from actions import services
+from actions.models import Action
+from actions.tasks import ActionFailed, action_task, run_action
+from tests.helpers import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from console.cluster import ClusterError
-from console.cluster.bootstrap import rbac_apply
+from kube import ClusterError
+from kube.bootstrap import rbac_apply
 
 
 class Command(BaseCommand):

@@ -6,10 +6,11 @@ from __future__ import annotations
 import pytest
 from kubernetes import client as k8s
 
+from actions.refusal import Refused
+from builds.cluster import _followers
 from builds.forms import BuildConfigForm
 from builds.models import BuildConfig
 from builds.source import git_ref_problem, git_url_problem
-from console.cluster.builds import _followers
 
 
 @pytest.mark.parametrize(
@@ -129,8 +130,8 @@ class _Project:
 def test_config_change_builds_and_edit_history_is_kept():
     from django.contrib.auth import get_user_model
 
+    from actions.models import Action
     from builds import services
-    from projects.models import Action
 
     alice = get_user_model().objects.create_user("alice")
     data = {"git_uri": "https://github.com/org/app.git", "git_ref": "main", "strategy": "source", "env": {}}
@@ -149,9 +150,9 @@ def test_config_change_builds_and_edit_history_is_kept():
         user=alice, project=_Project("edit"), config=config, data={**data, "trigger_config_change": True}
     )
     assert config.builds.count() == 1 and config.revisions.count() == 2
-    with pytest.raises(services.BuildRefused, match="edit role"):
+    with pytest.raises(Refused, match="edit role"):
         services.build_config_update(user=alice, project=_Project("view"), config=config, data=data)
-    with pytest.raises(services.BuildRefused, match="admin role"):
+    with pytest.raises(Refused, match="admin role"):
         services.build_config_secret_rotate(user=alice, project=_Project("edit"), config=config)
     old = config.github_secret
     services.build_config_secret_rotate(user=alice, project=_Project("admin"), config=config)

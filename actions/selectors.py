@@ -1,0 +1,32 @@
+"""Reads: an action, and a project's audit trail, for the person asking."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from actions.models import Action
+from kube import NotFound, identity_for_user
+from projects import cluster as project_cluster
+
+
+def project_actions(*, project) -> QuerySet[Action]:
+    """The audit trail of a project the caller has already been allowed into."""
+    return Action.objects.filter(project=project.name)
+
+
+def action_get(*, user, pk: int) -> Action | None:
+    """An action the person asked for, or one of a project they have a role in."""
+    if not user.is_authenticated:
+        return None
+    action = Action.objects.filter(pk=pk).first()
+    if action is None:
+        return None
+    if user.is_superuser or action.requested_by_id == user.pk:
+        return action
+    if action.project:
+        try:
+            project_cluster.project_get(identity_for_user(user), action.project)
+        except NotFound:
+            return None
+        return action
+    return None

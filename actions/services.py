@@ -1,0 +1,79 @@
+"""Writes: starting actions and recording their progress.
+
+Each domain's services call :func:`action_start`; the task registered for the
+action's kind (``actions.tasks.action_task``) does the work in the worker.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from actions.events import publish
+from actions.models import Action
+from actions.registry import task_for_kind
+
+
+def action_start(
+    *,
+    kind: str,
+    user,
+    project: str = "",
+    target: str = "",
+    parameters: dict[str, Any] | None = None,
+) -> Action:
+    """Record an action and queue its task once the row is committed."""
+    task = task_for_kind(kind)
+    action = Action.objects.create(
+        kind=kind,
+        project=project,
+        target=target,
+        parameters=parameters or {},
+        requested_by=user,
+        requested_by_name=user.get_username(),
+    )
+    transaction.on_commit(lambda: task.delay(action.pk))
+    return action
+
+
+def action_update(*, action: Action, progress: int | None = None, message: str | None = None) -> None:
+    fields = []
+    if progress is not None:
+        action.progress = max(0, min(100, progress))
+        fields.append("progress")
+    if message is not None:
+        action.message = message
+        fields.append("message")
+    if fields:
+        action.save(update_fields=fields)
+    action_publish(action=action)
+
+
+def action_mark_running(*, action: Action) -> None:
+    action.state = Action.State.RUNNING
+    action.attempts += 1
+    action.started_at = action.started_at or timezone.now()
+    action.save(update_fields=["state", "attempts", "started_at"])
+    action_publish(action=action)
+
+
+def action_mark_finished(*, action: Action, succeeded: bool, message: str = "") -> None:
+    action.state = Action.State.SUCCEEDED if succeeded else Action.State.FAILED
+    action.progress = 100 if succeeded else action.progress
+    action.message = message
+    action.finished_at = timezone.now()
+    action.save(update_fields=["state", "progress", "message", "finished_at"])
+    action_publish(action=action)
+
+
+def action_status_html(action: Action) -> str:
+    """The action's status as an out-of-band htmx swap (the page and the websocket share it)."""
+    return render_to_string("actions/_status.html", {"action": action, "oob": True})
+
+
+def action_publish(*, action: Action) -> None:
+    """Tell everyone watching the action (stored first, then published)."""
+    publish(action.group_name, {"type": "action.update", "html": action_status_html(action)})

@@ -1,0 +1,432 @@
+"""Builds on the cluster: one Job per build, its pod, its log, and image triggers.
+
+Every call is made as the person the build runs for (impersonation), so the
+project's RBAC decides whether they may create Jobs or patch Deployments.
+
+The build pod clones the source in an init container and builds the image with
+kaniko (daemonless, no privileges) from the Dockerfile Berth generated from the
+build plan, mounted from a ConfigMap. :class:`PodBuilder` is this real path;
+clusters whose pods run no containers (kwok) get ``builds.simulation`` instead,
+chosen once in ``builds.backends``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import queue
+import re
+import shlex
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.conf import settings
+from kubernetes import client as k8s
+
+from kube.client import MANAGED_BY, Identity, api, call
+from kube.errors import ClusterError, Conflict, Invalid, NotFound
+from kube.streams import pod_log_stream
+
+BUILD_LABEL = "berth.io/build"
+BUILD_CONFIG_LABEL = "berth.io/build-config"
+IMAGE_TRIGGERS = "image.openshift.io/triggers"
+GIT_IMAGE = "docker.io/alpine/git:2.47.2"
+KANIKO_IMAGE = "gcr.io/kaniko-project/executor:v1.23.2"
+CLONE_CONTAINER = "git-clone"
+BUILD_CONTAINER = "build"
+WORKSPACE = "/workspace"
+IDLE = object()  # yielded by the log follower when no line came for a while
+
+
+@dataclass(frozen=True)
+class BuildSpec:
+    """What the build pod needs; made by builds.services from the config and the plan."""
+
+    build_id: int
+    name: str  # "web-3": the Job's name
+    config_name: str
+    git_uri: str
+    commit: str
+    context_dir: str
+    dockerfile: str  # generated (source strategy) or "" to use the repo's own
+    dockerfile_path: str
+    output_image: str
+
+
+def job_name(build_name: str) -> str:
+    return f"build-{build_name}"[:63].rstrip("-")
+
+
+def _clone_script(spec: BuildSpec) -> str:
+    # A failed clone, an unreachable host or a missing commit fail the init
+    # container; its output is the first part of the build log.
+    uri, commit = shlex.quote(spec.git_uri), shlex.quote(spec.commit or "HEAD")
+    return (
+        "set -eu; "
+        f"git clone --no-checkout {uri} {WORKSPACE}/src && "
+        f"cd {WORKSPACE}/src && git checkout --detach {commit} && "
+        "git log -1 --format='Commit %H: %s'"
+    )
+
+
+def kaniko_args(spec: BuildSpec) -> list[str]:
+    context = f"{WORKSPACE}/src/{spec.context_dir.strip('/')}".rstrip("/")
+    dockerfile = (
+        "/berth/Dockerfile" if spec.dockerfile else f"{context}/{spec.dockerfile_path or 'Dockerfile'}"
+    )
+    return [
+        f"--context=dir://{context}",
+        f"--dockerfile={dockerfile}",
+        f"--destination={spec.output_image}",
+        # The digest lands in the termination message: Berth reads it from the pod status.
+        "--digest-file=/dev/termination-log",
+        "--cache=false",
+    ]
+
+
+def _job(spec: BuildSpec) -> tuple[k8s.V1ConfigMap | None, k8s.V1Job]:
+    labels = {
+        BUILD_LABEL: str(spec.build_id),
+        BUILD_CONFIG_LABEL: spec.config_name,
+        MANAGED_BY[0]: MANAGED_BY[1],
+    }
+    name = job_name(spec.name)
+    volumes = [k8s.V1Volume(name="workspace", empty_dir=k8s.V1EmptyDirVolumeSource())]
+    mounts = [k8s.V1VolumeMount(name="workspace", mount_path=WORKSPACE)]
+    config_map = None
+    if spec.dockerfile:
+        config_map = k8s.V1ConfigMap(
+            metadata=k8s.V1ObjectMeta(name=name, labels=labels), data={"Dockerfile": spec.dockerfile}
+        )
+        volumes.append(k8s.V1Volume(name="dockerfile", config_map=k8s.V1ConfigMapVolumeSource(name=name)))
+        mounts.append(k8s.V1VolumeMount(name="dockerfile", mount_path="/berth", read_only=True))
+    resources = k8s.V1ResourceRequirements(
+        requests={"cpu": "100m", "memory": "256Mi"}, limits={"cpu": "1", "memory": "1Gi"}
+    )
+    pod = k8s.V1PodSpec(
+        restart_policy="Never",
+        init_containers=[
+            k8s.V1Container(
+                name=CLONE_CONTAINER,
+                image=GIT_IMAGE,
+                command=["sh", "-c", _clone_script(spec)],
+                env=[k8s.V1EnvVar(name="GIT_TERMINAL_PROMPT", value="0")],
+                volume_mounts=mounts[:1],
+                resources=resources,
+            )
+        ],
+        containers=[
+            k8s.V1Container(
+                name=BUILD_CONTAINER,
+                image=KANIKO_IMAGE,
+                args=kaniko_args(spec),
+                volume_mounts=mounts,
+                resources=resources,
+                termination_message_policy="File",
+            )
+        ],
+        volumes=volumes,
+    )
+    job = k8s.V1Job(
+        metadata=k8s.V1ObjectMeta(name=name, labels=labels),
+        spec=k8s.V1JobSpec(
+            backoff_limit=0,  # a failed build is reported, not retried behind the person's back
+            ttl_seconds_after_finished=24 * 3600,
+            template=k8s.V1PodTemplateSpec(metadata=k8s.V1ObjectMeta(labels=labels), spec=pod),
+        ),
+    )
+    return config_map, job
+
+
+def build_job_create(identity: Identity, *, namespace: str, spec: BuildSpec) -> str:
+    """Create the build's ConfigMap and Job as the person; an existing one (an earlier
+    attempt of the same build) is kept. Returns the Job's name."""
+    config_map, job = _job(spec)
+    if config_map is not None:
+        with contextlib.suppress(Conflict):
+            call(api(identity, "core").create_namespaced_config_map, namespace, config_map)
+    try:
+        call(api(identity, "batch").create_namespaced_job, namespace, job)
+    except Conflict:
+        existing = call(api(identity, "batch").read_namespaced_job, job.metadata.name, namespace)
+        if (existing.metadata.labels or {}).get(BUILD_LABEL) != str(spec.build_id):
+            raise Conflict(f"A Job named {job.metadata.name} exists already in {namespace}.") from None
+    return job.metadata.name
+
+
+def build_job_delete(identity: Identity, *, namespace: str, build_id: int, name: str) -> None:
+    """Delete the Job, its pod (at once: a cancelled build stops now) and its ConfigMap."""
+    jobname = job_name(name)
+    with contextlib.suppress(NotFound):
+        call(
+            api(identity, "batch").delete_namespaced_job,
+            jobname,
+            namespace,
+            body=k8s.V1DeleteOptions(propagation_policy="Background"),
+        )
+    core = api(identity, "core")
+    for pod in call(core.list_namespaced_pod, namespace, label_selector=f"{BUILD_LABEL}={build_id}").items:
+        with contextlib.suppress(NotFound):
+            call(core.delete_namespaced_pod, pod.metadata.name, namespace, grace_period_seconds=0)
+    with contextlib.suppress(NotFound):
+        call(core.delete_namespaced_config_map, jobname, namespace)
+
+
+@dataclass(frozen=True)
+class BuildPod:
+    name: str
+    phase: str
+    exit_code: int | None
+    message: str  # the build container's termination message (kaniko's digest file)
+    reason: str
+
+
+def _pod_of(pod: k8s.V1Pod) -> BuildPod:
+    exit_code, message, reason = None, "", ""
+    for status in (pod.status.init_container_statuses or []) + (pod.status.container_statuses or []):
+        terminated = status.state.terminated if status.state else None
+        if terminated is None:
+            continue
+        if status.name == BUILD_CONTAINER or terminated.exit_code:
+            exit_code, reason = terminated.exit_code, terminated.reason or ""
+            message = (terminated.message or "").strip() if status.name == BUILD_CONTAINER else ""
+            if terminated.exit_code:
+                break
+    return BuildPod(
+        name=pod.metadata.name,
+        phase=pod.status.phase or "Pending",
+        exit_code=exit_code,
+        message=message,
+        reason=reason,
+    )
+
+
+def build_pod(identity: Identity, *, namespace: str, build_id: int) -> BuildPod | None:
+    """The pod of a build (the newest, if the Job made more than one), as the person."""
+    pods = call(
+        api(identity, "core").list_namespaced_pod, namespace, label_selector=f"{BUILD_LABEL}={build_id}"
+    ).items
+    if not pods:
+        return None
+    pods.sort(key=lambda p: p.metadata.creation_timestamp)
+    return _pod_of(pods[-1])
+
+
+class PodBuilder:
+    """The real build: the pod clones and builds; its log is the build's output.
+
+    ``builds.simulation.SimulatedBuilder`` has the same shape, for pods that run
+    nothing. The worker calls :meth:`begin` once the build pod exists, follows
+    :attr:`containers` in order, and asks :meth:`digest` once the pod succeeded.
+    """
+
+    simulated = False
+    containers = (CLONE_CONTAINER, BUILD_CONTAINER)
+
+    def begin(
+        self,
+        *,
+        namespace: str,
+        pod: str,
+        spec: BuildSpec,
+        dockerfile: str,
+        post_commit: str,
+        output_repository: str,
+    ) -> None:
+        return None
+
+    def caught_up(self, received: int) -> bool:
+        """Whether a quiet log has nothing more to come (a real kubelet ends the stream)."""
+        return False
+
+    def digest(self, *, namespace: str, pod: BuildPod) -> str:
+        """The pushed image's digest, from the build container's termination message."""
+        return next((w for w in pod.message.split() if w.startswith("sha256:")), "")
+
+    def end(self) -> None:
+        return None
+
+
+def _job_refusal(identity: Identity, *, namespace: str, job: str) -> str | None:
+    """Why the Job controller could not make the pod (a full quota, a policy), if it said."""
+    events = call(
+        api(identity, "core").list_namespaced_event,
+        namespace,
+        field_selector=f"involvedObject.kind=Job,involvedObject.name={job},reason=FailedCreate",
+    ).items
+    return events[-1].message if events else None
+
+
+def build_pod_wait(
+    identity: Identity, *, namespace: str, build_id: int, job: str, timeout: float = 60.0
+) -> BuildPod:
+    started = time.monotonic()
+    while True:
+        pod = build_pod(identity, namespace=namespace, build_id=build_id)
+        if pod is not None:
+            return pod
+        waited = time.monotonic() - started
+        if waited > 3:
+            refusal = _job_refusal(identity, namespace=namespace, job=job)
+            if refusal:
+                raise Invalid(f"The cluster could not create the build pod: {refusal}")
+        if waited > timeout:
+            raise NotFound(f"The build pod did not appear within {timeout:.0f}s.")
+        time.sleep(0.2)
+
+
+class LogFollow:
+    """Follow a container's log as the person, line by line, with an idle tick.
+
+    Iterating yields each line (without its newline) or :data:`IDLE` when no line
+    came for ``idle`` seconds, so the caller can look at the build between lines.
+    A reader thread owns the stream; :meth:`close` shuts it, so the thread never
+    stays blocked for the whole read timeout.
+    """
+
+    _END = object()
+
+    def __init__(self, identity: Identity, *, namespace: str, pod: str, container: str, idle: float = 0.5):
+        self.idle = idle
+        self._lines: queue.Queue = queue.Queue()
+        self._stream = pod_log_stream(
+            identity,
+            namespace=namespace,
+            pod=pod,
+            container=container,
+            read_timeout=settings.ACTION_TIME_LIMIT,
+        )
+        self._thread = threading.Thread(target=self._read, name=f"build-log-{namespace}/{pod}", daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        try:
+            for line in self._stream:
+                self._lines.put(line)
+        finally:
+            self._lines.put(self._END)
+
+    def __iter__(self) -> Iterator[object]:
+        while True:
+            try:
+                item = self._lines.get(timeout=self.idle)
+            except queue.Empty:
+                yield IDLE
+                continue
+            if item is self._END:
+                return
+            yield item
+
+    def close(self) -> None:
+        self._stream.close()
+        self._thread.join(timeout=5)
+
+
+def build_log_follow(
+    identity: Identity, *, namespace: str, pod: str, container: str, idle: float = 0.5, wait: float = 600.0
+) -> LogFollow | None:
+    """Open the follow as soon as the cluster serves the container's log.
+
+    Until the container starts (an init container still cloning, a kwok log not
+    attached yet) the API answers 400/404/500: try again while the pod lives. None
+    when the pod finished without ever running the container (an earlier step
+    failed): there is nothing to follow.
+    """
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return LogFollow(identity, namespace=namespace, pod=pod, container=container, idle=idle)
+        except ClusterError:
+            current = call(api(identity, "core").read_namespaced_pod, pod, namespace)  # gone: NotFound
+            statuses = (current.status.init_container_statuses or []) + (
+                current.status.container_statuses or []
+            )
+            started = any(
+                s.name == container and s.state and (s.state.running or s.state.terminated) for s in statuses
+            )
+            if current.status.phase in ("Succeeded", "Failed") and not started:
+                return None
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
+
+
+# Triggers: Deployments that follow an image ---------------------------------
+
+_FIELD_PATH = re.compile(
+    r"^spec\.template\.spec\.(containers|initContainers)"
+    r"(?:\[(\d+)\]|\[\?\(@\.name==[\"']([^\"']+)[\"']\)\])\.image$"
+)
+
+
+@dataclass(frozen=True)
+class ImageFollower:
+    deployment: str
+    container_kind: str
+    index: int | None
+    container: str | None
+    paused: bool
+
+
+def _followers(deployment: k8s.V1Deployment, stream_tag: str) -> list[ImageFollower]:
+    raw = (deployment.metadata.annotations or {}).get(IMAGE_TRIGGERS)
+    if not raw:
+        return []
+    try:
+        triggers = json.loads(raw)
+    except ValueError:
+        return []
+    found = []
+    for trigger in triggers if isinstance(triggers, list) else []:
+        source = trigger.get("from") or {} if isinstance(trigger, dict) else {}
+        if source.get("kind") != "ImageStreamTag" or source.get("name") != stream_tag:
+            continue
+        match = _FIELD_PATH.match(str(trigger.get("fieldPath", "")))
+        if not match:
+            continue
+        kind, index, name = match.groups()
+        found.append(
+            ImageFollower(
+                deployment=deployment.metadata.name,
+                container_kind=kind,
+                index=int(index) if index is not None else None,
+                container=name,
+                paused=str(trigger.get("paused", "false")).lower() == "true",
+            )
+        )
+    return found
+
+
+def deployments_follow_image(identity: Identity, *, namespace: str, stream_tag: str, image: str) -> list[str]:
+    """Point every container that follows ``stream_tag`` (OpenShift's
+    ``image.openshift.io/triggers`` annotation) at ``image``: an ordinary patch of the
+    pod template, so the Deployment rolls out as usual. Returns what changed."""
+    apps = api(identity, "apps")
+    changed = []
+    for deployment in call(apps.list_namespaced_deployment, namespace).items:
+        followers = [f for f in _followers(deployment, stream_tag) if not f.paused]
+        if not followers:
+            continue
+        pod_spec = deployment.spec.template.spec
+        patch_containers: dict[str, list[dict]] = {}
+        for follower in followers:
+            containers = (
+                pod_spec.containers if follower.container_kind == "containers" else pod_spec.init_containers
+            )
+            for position, container in enumerate(containers or []):
+                chosen = position == follower.index or container.name == follower.container
+                if chosen and container.image != image:
+                    key = "containers" if follower.container_kind == "containers" else "initContainers"
+                    patch_containers.setdefault(key, []).append({"name": container.name, "image": image})
+        if patch_containers:
+            # A strategic merge patch keyed by container name: the other fields stay.
+            call(
+                apps.patch_namespaced_deployment,
+                deployment.metadata.name,
+                namespace,
+                {"spec": {"template": {"spec": patch_containers}}},
+            )
+            changed.append(deployment.metadata.name)
+    return changed

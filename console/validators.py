@@ -1,0 +1,42 @@
+"""Form validators for names and values every domain shares: Kubernetes names,
+environment lines, image references. One home each, so a rule changes once."""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+
+# A DNS-1123 label: namespaces, deployments, services, routes, volumes, port names…
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+IMAGE = re.compile(
+    r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$"
+)
+
+
+def parse_env_lines(text: str) -> dict[str, str]:
+    """``KEY=value`` lines (blank lines ignored) as a dict; a clear error names the bad line."""
+    env: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        key, sep, value = line.partition("=")
+        key = key.strip()
+        if not sep or not ENV_NAME.match(key):
+            raise forms.ValidationError(
+                f"Line {number}: write KEY=value, with a key of letters, digits and _."
+            )
+        env[key] = value
+    return env
+
+
+def validate_dns_label(name: str) -> None:
+    """A Kubernetes object name that is a DNS-1123 label (namespaces, deployments, routes…)."""
+    if len(name) > 63:
+        raise forms.ValidationError("At most 63 characters.")
+    if not DNS_LABEL.match(name):
+        raise forms.ValidationError(
+            "Use lower-case letters, digits and dashes, starting and ending with a letter or digit "
+            "(for example my-app)."
+        )

@@ -1,0 +1,71 @@
+"""Celery tasks for networking and storage actions (imported by ProjectsConfig.ready).
+
+Each re-reads what it needs as the person who asked, so a role taken away after
+queueing is honoured, and finishes what an earlier attempt left half-done.
+"""
+
+from __future__ import annotations
+
+from actions.models import Action
+from actions.services import action_update
+from actions.tasks import ActionFailed, action_identity, action_task
+from kube import NotFound
+from networking import cluster as cluster_networking
+
+
+def _spec(params: dict) -> cluster_networking.RouteSpec:
+    return cluster_networking.RouteSpec(
+        name=params["name"],
+        host=params["host"],
+        path=params["path"],
+        service=params["service"],
+        port=str(params["port"]),
+        tls_secret=params.get("tls_secret", ""),
+    )
+
+
+@action_task("route.create")
+def route_create(action: Action) -> str:
+    spec = _spec(action.parameters)
+    cluster_networking.route_create(action_identity(action), namespace=action.project, spec=spec)
+    return f"Route {spec.name} serves {spec.host}."
+
+
+@action_task("route.update")
+def route_update(action: Action) -> str:
+    spec = _spec(action.parameters)
+    try:
+        cluster_networking.route_update(action_identity(action), namespace=action.project, spec=spec)
+    except NotFound:
+        raise ActionFailed(f"The route {spec.name} no longer exists in {action.project}.") from None
+    return f"Route {spec.name} now serves {spec.host}."
+
+
+@action_task("route.delete")
+def route_delete(action: Action) -> str:
+    name = action.parameters["name"]
+    cluster_networking.route_delete(action_identity(action), namespace=action.project, name=name)
+    return f"Route {name} deleted."
+
+
+@action_task("expose")
+def expose(action: Action) -> str:
+
+    identity, params = action_identity(action), action.parameters
+    name = params["deployment"]
+    try:
+        selector, _ = cluster_networking.deployment_ports(identity, namespace=action.project, name=name)
+    except NotFound:
+        raise ActionFailed(f"The deployment {name} no longer exists in {action.project}.") from None
+    if not selector:
+        raise ActionFailed(f"{name} selects its pods with expressions only: create its service by hand.")
+    action_update(action=action, progress=30, message=f"Making sure the service {name} exists")
+    port = cluster_networking.service_ensure(
+        identity, namespace=action.project, name=name, selector=selector, port=int(params["port"])
+    )
+    action_update(action=action, progress=60, message=f"Creating the route {name}")
+    spec = cluster_networking.RouteSpec(
+        name=name, host=params["host"], path=params["path"], service=name, port=str(port.port)
+    )
+    cluster_networking.route_create(identity, namespace=action.project, spec=spec)
+    return f"{name} is exposed at http://{spec.host}{'' if spec.path == '/' else spec.path}."

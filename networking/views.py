@@ -1,0 +1,152 @@
+"""Services and routes of a project. Thin: a form, one service or selector, a page."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from actions.views import redirect_to_action, start_from_form
+from networking import selectors, services
+from networking.cluster import RouteSpec
+from networking.forms import ExposeForm, RouteForm
+from projects.access import project_view
+from projects.roles import role_at_least
+
+# Services -----------------------------------------------------------------
+
+
+@project_view()
+def service_list(request: HttpRequest, project) -> HttpResponse:
+    context = {"project": project, "services": selectors.service_list(user=request.user, project=project)}
+    return render(request, "networking/services.html", context)
+
+
+@project_view()
+def service_detail(request: HttpRequest, project, service: str) -> HttpResponse:
+    summary, pods = selectors.service_detail(user=request.user, project=project, name=service)
+    routes = [r for r in selectors.route_list(user=request.user, project=project) if r.service == service]
+    context = {"project": project, "service": summary, "pods": pods, "routes": routes}
+    return render(request, "networking/service.html", context)
+
+
+# Routes -------------------------------------------------------------------
+
+
+def _routes_page(request, project, expose_form=None, status: int = 200) -> HttpResponse:
+    can_edit = role_at_least(project.my_role, "edit")
+    if can_edit and expose_form is None:
+        expose_form = ExposeForm(
+            project=project.name,
+            deployments=selectors.deployments_with_ports(user=request.user, project=project),
+        )
+    context = {
+        "project": project,
+        "routes": selectors.route_list(user=request.user, project=project),
+        "route_kind": selectors.route_kind(),
+        "can_edit": can_edit,
+        "expose_form": expose_form,
+    }
+    return render(request, "networking/routes.html", context, status=status)
+
+
+@project_view()
+def route_list(request: HttpRequest, project) -> HttpResponse:
+    return _routes_page(request, project)
+
+
+def _route_form(request, project, editing: str = "", initial: dict | None = None) -> RouteForm:
+    return RouteForm(
+        request.POST if request.method == "POST" else None,
+        project=project.name,
+        editing=editing,
+        initial=initial,
+        **selectors.route_form_choices(user=request.user, project=project),
+    )
+
+
+def _spec(data: dict) -> RouteSpec:
+    return RouteSpec(
+        name=data["name"],
+        host=data["host"],
+        path=data["path"],
+        service=data["service"],
+        port=data["port"],
+        tls_secret=data.get("tls_secret") or "",
+    )
+
+
+@project_view("edit")
+@require_http_methods(["GET", "POST"])
+def route_create(request: HttpRequest, project) -> HttpResponse:
+    initial = {"service": request.GET.get("service", ""), "path": "/"}
+    form = _route_form(request, project, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        started = start_from_form(
+            form,
+            lambda: services.route_create(user=request.user, project=project, spec=_spec(form.cleaned_data)),
+            follow=False,
+        )
+        if started:
+            return started
+    context = {"project": project, "form": form, "route_kind": selectors.route_kind()}
+    return render(request, "networking/route_form.html", context, status=400 if form.errors else 200)
+
+
+@project_view("edit")
+@require_http_methods(["GET", "POST"])
+def route_edit(request: HttpRequest, project, route: str) -> HttpResponse:
+    current = selectors.route_get(user=request.user, project=project, name=route)
+    initial = {
+        "name": current.name,
+        "host": current.host,
+        "path": current.path,
+        "service": current.service,
+        "port": current.port,
+        "tls_secret": current.tls_secret,
+    }
+    form = _route_form(request, project, editing=route, initial=initial)
+    if current.more_rules:
+        # Made outside Berth with several hosts or paths: saving one would drop the others.
+        form.add_error(
+            None, f"{route} has {current.more_rules + 1} rules; Berth edits routes with one. Use kubectl."
+        )
+    elif request.method == "POST" and form.is_valid():
+        started = start_from_form(
+            form,
+            lambda: services.route_update(user=request.user, project=project, spec=_spec(form.cleaned_data)),
+            follow=False,
+        )
+        if started:
+            return started
+    context = {"project": project, "form": form, "route": current, "route_kind": selectors.route_kind()}
+    return render(request, "networking/route_form.html", context, status=400 if form.errors else 200)
+
+
+@project_view("edit")
+@require_http_methods(["GET", "POST"])
+def route_delete(request: HttpRequest, project, route: str) -> HttpResponse:
+    current = selectors.route_get(user=request.user, project=project, name=route)
+    if request.method == "POST":
+        action = services.route_delete(user=request.user, project=project, name=current.name)
+        return redirect_to_action(action)
+    return render(request, "networking/route_delete.html", {"project": project, "route": current})
+
+
+@project_view("edit")
+@require_POST
+def deployment_expose(request: HttpRequest, project) -> HttpResponse:
+    form = ExposeForm(
+        request.POST,
+        project=project.name,
+        deployments=selectors.deployments_with_ports(user=request.user, project=project),
+    )
+    if form.is_valid():
+        started = start_from_form(
+            form,
+            lambda: services.deployment_expose(user=request.user, project=project, **form.cleaned_data),
+            follow=False,
+        )
+        if started:
+            return started
+    return _routes_page(request, project, expose_form=form, status=400)

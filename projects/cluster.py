@@ -1,0 +1,418 @@
+"""Projects on the cluster: namespaces with Berth's label, members as RoleBindings,
+quotas as a ResourceQuota and a LimitRange.
+
+Reading *which* projects someone belongs to is the project index: Berth's own
+identity lists namespaces and RoleBindings, and the result is filtered to the
+person. Everything else a person does inside a project is done as that person.
+Creating and deleting the Namespace itself (cluster-scoped, so beyond a
+namespace admin's reach) is done by Berth after the cluster has said, through a
+SubjectAccessReview as the person, that they may.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import re
+from dataclasses import dataclass, field
+
+from kubernetes import client as k8s
+
+from kube.client import MANAGED_BY, Identity, api, api_group_served, call, can_i, system_identity
+from kube.errors import Conflict, Forbidden, NotFound
+from kube.quantity import parse_quantity
+from projects.roles import ROLES, strongest
+
+PROJECT_LABEL = "berth.io/project"
+DISPLAY_NAME = "openshift.io/display-name"
+DESCRIPTION = "openshift.io/description"
+REQUESTER = "openshift.io/requester"
+ACTION_ANNOTATION = "berth.io/created-by-action"
+QUOTA_NAME = "berth-quota"
+LIMITS_NAME = "berth-limits"
+MEMBER_BINDING_PREFIX = "berth-member-"
+
+
+@dataclass(frozen=True)
+class Member:
+    kind: str  # "User" or "Group"
+    name: str
+    role: str
+    bindings: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.name}"
+
+
+@dataclass
+class Project:
+    name: str
+    display_name: str
+    description: str
+    requester: str
+    status: str  # Active or Terminating
+    created: object = None
+    members: list[Member] = field(default_factory=list)
+    my_role: str | None = None
+    quota_summary: str = ""
+
+    @property
+    def title(self) -> str:
+        return self.display_name or self.name
+
+
+def _project_from(ns: k8s.V1Namespace) -> Project:
+    annotations = ns.metadata.annotations or {}
+    return Project(
+        name=ns.metadata.name,
+        display_name=annotations.get(DISPLAY_NAME, ""),
+        description=annotations.get(DESCRIPTION, ""),
+        requester=annotations.get(REQUESTER, ""),
+        status=(ns.status.phase if ns.status else None) or "Active",
+        created=ns.metadata.creation_timestamp,
+    )
+
+
+def _members_by_namespace(bindings: list[k8s.V1RoleBinding]) -> dict[str, list[Member]]:
+    """Group RoleBindings to admin/edit/view into members, one per subject, strongest role."""
+    found: dict[str, dict[tuple[str, str], dict]] = {}
+    for binding in bindings:
+        ref = binding.role_ref
+        if ref.kind != "ClusterRole" or ref.name not in ROLES:
+            continue
+        per_ns = found.setdefault(binding.metadata.namespace, {})
+        for subject in binding.subjects or []:
+            if subject.kind not in ("User", "Group"):
+                continue
+            entry = per_ns.setdefault((subject.kind, subject.name), {"roles": set(), "bindings": []})
+            entry["roles"].add(ref.name)
+            entry["bindings"].append(binding.metadata.name)
+    return {
+        ns: sorted(
+            (
+                Member(kind=k, name=n, role=strongest(e["roles"]), bindings=tuple(sorted(e["bindings"])))
+                for (k, n), e in subjects.items()
+            ),
+            key=lambda m: (ROLES.index(m.role), m.kind, m.name),
+        )
+        for ns, subjects in found.items()
+    }
+
+
+def role_of(identity: Identity, members: list[Member]) -> str | None:
+    roles = {
+        m.role
+        for m in members
+        if (m.kind == "User" and m.name == identity.user) or (m.kind == "Group" and m.name in identity.groups)
+    }
+    return strongest(roles)
+
+
+def project_index(identity: Identity) -> list[Project]:
+    """Every Berth project in which ``identity`` has a role, with that role.
+
+    Three LIST calls whatever the number of projects: namespaces by label, all
+    RoleBindings (roles granted outside Berth count too), and Berth's quotas.
+    """
+    system = system_identity()
+    core = api(system, "core")
+    namespaces = call(core.list_namespace, label_selector=f"{PROJECT_LABEL}=true").items
+    bindings = call(api(system, "rbac").list_role_binding_for_all_namespaces).items
+    members = _members_by_namespace(bindings)
+    quotas = {
+        q.metadata.namespace: q
+        for q in call(
+            core.list_resource_quota_for_all_namespaces, field_selector=f"metadata.name={QUOTA_NAME}"
+        ).items
+    }
+    projects = []
+    for ns in namespaces:
+        project = _project_from(ns)
+        project.members = members.get(project.name, [])
+        project.my_role = role_of(identity, project.members)
+        if project.my_role:
+            project.quota_summary = _quota_summary(quotas.get(project.name))
+            projects.append(project)
+    return sorted(projects, key=lambda p: p.name)
+
+
+def _quota_summary(quota: k8s.V1ResourceQuota | None) -> str:
+    if quota is None or quota.status is None or not quota.status.hard:
+        return ""
+    hard, used = quota.status.hard, quota.status.used or {}
+    parts = [
+        f"{used.get(key, '0')}/{hard[key]} {label}"
+        for key, label in (("pods", "pods"), ("limits.cpu", "CPU"), ("limits.memory", "memory"))
+        if key in hard
+    ]
+    return ", ".join(parts)
+
+
+def project_get(identity: Identity, name: str) -> Project:
+    """One project, if ``identity`` has a role in it; NotFound otherwise (never Forbidden:
+    a person without a role does not learn that it exists)."""
+    system = system_identity()
+    try:
+        ns = call(api(system, "core").read_namespace, name)
+    except NotFound:
+        raise NotFound(f"No project named {name!r}.") from None
+    if (ns.metadata.labels or {}).get(PROJECT_LABEL) != "true":
+        raise NotFound(f"No project named {name!r}.")
+    bindings = call(api(system, "rbac").list_namespaced_role_binding, name).items
+    project = _project_from(ns)
+    project.members = _members_by_namespace(bindings).get(name, [])
+    project.my_role = role_of(identity, project.members)
+    if project.my_role is None:
+        raise NotFound(f"No project named {name!r}.")
+    return project
+
+
+def namespace_exists(name: str) -> bool:
+    try:
+        call(api(system_identity(), "core").read_namespace, name)
+    except NotFound:
+        return False
+    return True
+
+
+def _quota_objects(name: str, quota: dict[str, str]) -> tuple[k8s.V1ResourceQuota, k8s.V1LimitRange]:
+    labels = dict([MANAGED_BY])
+    hard = {
+        "requests.cpu": quota["cpu"],
+        "limits.cpu": quota["cpu"],
+        "requests.memory": quota["memory"],
+        "limits.memory": quota["memory"],
+        "pods": str(quota["pods"]),
+        "persistentvolumeclaims": str(quota["pvcs"]),
+        "requests.storage": quota["storage"],
+    }
+    resource_quota = k8s.V1ResourceQuota(
+        metadata=k8s.V1ObjectMeta(name=QUOTA_NAME, namespace=name, labels=labels),
+        spec=k8s.V1ResourceQuotaSpec(hard=hard),
+    )
+    # With a quota on cpu and memory every pod must state them: give sensible defaults.
+    limit_range = k8s.V1LimitRange(
+        metadata=k8s.V1ObjectMeta(name=LIMITS_NAME, namespace=name, labels=labels),
+        spec=k8s.V1LimitRangeSpec(
+            limits=[
+                k8s.V1LimitRangeItem(
+                    type="Container",
+                    default={
+                        "cpu": quota.get("default_cpu", "500m"),
+                        "memory": quota.get("default_memory", "512Mi"),
+                    },
+                    default_request={
+                        "cpu": quota.get("default_cpu_request", "100m"),
+                        "memory": quota.get("default_memory_request", "128Mi"),
+                    },
+                )
+            ]
+        ),
+    )
+    return resource_quota, limit_range
+
+
+def binding_name(kind: str, name: str, role: str) -> str:
+    """A stable, valid RoleBinding name for a member made through Berth."""
+    slug = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")[:30] or "x"
+    digest = hashlib.sha256(f"{kind}:{name}".encode()).hexdigest()[:8]
+    return f"{MEMBER_BINDING_PREFIX}{role}-{kind.lower()}-{slug}-{digest}"
+
+
+def _role_binding(namespace: str, kind: str, name: str, role: str) -> k8s.V1RoleBinding:
+    return k8s.V1RoleBinding(
+        metadata=k8s.V1ObjectMeta(
+            name=binding_name(kind, name, role), namespace=namespace, labels=dict([MANAGED_BY])
+        ),
+        role_ref=k8s.V1RoleRef(api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=role),
+        subjects=[k8s.RbacV1Subject(kind=kind, name=name, api_group="rbac.authorization.k8s.io")],
+    )
+
+
+def _create_or_keep(create, *args) -> None:
+    with contextlib.suppress(Conflict):  # made by an earlier attempt of the same action
+        call(create, *args)
+
+
+def openshift_projects_available() -> bool:
+    """Whether the cluster serves OpenShift's project API (then projects are requested there)."""
+    return api_group_served("project.openshift.io")
+
+
+def _openshift_project_request(identity: Identity, *, name: str, display_name: str, description: str) -> None:
+    """On OpenShift the cluster makes the project (and its admin binding) from a ProjectRequest."""
+    body = {
+        "apiVersion": "project.openshift.io/v1",
+        "kind": "ProjectRequest",
+        "metadata": {"name": name},
+        "displayName": display_name,
+        "description": description,
+    }
+    with contextlib.suppress(Conflict):
+        call(
+            api(identity, "custom").create_cluster_custom_object,
+            "project.openshift.io",
+            "v1",
+            "projectrequests",
+            body,
+        )
+    # OpenShift's template does not carry Berth's label: add it so the index finds the project.
+    patch = {"metadata": {"labels": {PROJECT_LABEL: "true"}}}
+    call(api(system_identity(), "core").patch_namespace, name, patch)
+
+
+def project_create(
+    identity: Identity,
+    *,
+    name: str,
+    display_name: str,
+    description: str,
+    quota: dict[str, str],
+    action_id: int,
+) -> None:
+    """Create the project, or finish one that an earlier attempt of this action started."""
+    if openshift_projects_available():
+        _openshift_project_request(identity, name=name, display_name=display_name, description=description)
+        resource_quota, limit_range = _quota_objects(name, quota)
+        _create_or_keep(api(system_identity(), "core").create_namespaced_resource_quota, name, resource_quota)
+        _create_or_keep(api(system_identity(), "core").create_namespaced_limit_range, name, limit_range)
+        return
+    if not can_i(identity, verb="create", resource="projectrequests", group="berth.io"):
+        raise Forbidden("You are not allowed to create projects on this cluster.")
+    system = system_identity()
+    core = api(system, "core")
+    namespace = k8s.V1Namespace(
+        metadata=k8s.V1ObjectMeta(
+            name=name,
+            labels={PROJECT_LABEL: "true", MANAGED_BY[0]: MANAGED_BY[1]},
+            annotations={
+                DISPLAY_NAME: display_name,
+                DESCRIPTION: description,
+                REQUESTER: identity.user,
+                ACTION_ANNOTATION: str(action_id),
+            },
+        )
+    )
+    try:
+        call(core.create_namespace, namespace)
+    except Conflict:
+        existing = call(core.read_namespace, name)
+        if (existing.metadata.annotations or {}).get(ACTION_ANNOTATION) != str(action_id):
+            raise Conflict(f"The name {name!r} is already taken on this cluster.") from None
+    rbac = api(system, "rbac")
+    _create_or_keep(
+        rbac.create_namespaced_role_binding, name, _role_binding(name, "User", identity.user, "admin")
+    )
+    resource_quota, limit_range = _quota_objects(name, quota)
+    _create_or_keep(core.create_namespaced_resource_quota, name, resource_quota)
+    _create_or_keep(core.create_namespaced_limit_range, name, limit_range)
+
+
+def project_delete(identity: Identity, *, name: str) -> None:
+    project = project_get(identity, name)
+    if project.my_role != "admin":
+        raise Forbidden("Only a project admin can delete the project.")
+    with contextlib.suppress(NotFound):  # already gone: the wish is fulfilled
+        call(api(system_identity(), "core").delete_namespace, name)
+
+
+def _member(project: Project, kind: str, name: str) -> Member | None:
+    return next((m for m in project.members if m.kind == kind and m.name == name), None)
+
+
+def member_set(identity: Identity, *, project: Project, kind: str, name: str, role: str) -> None:
+    """Give a user or group ``role`` (adding them, or changing their role), as the person.
+
+    ``project`` is as the caller just read it (its members say which bindings to leave).
+    """
+    wanted = _role_binding(project.name, kind, name, role)
+    with contextlib.suppress(Conflict):
+        call(api(identity, "rbac").create_namespaced_role_binding, project.name, wanted)
+    if member := _member(project, kind, name):
+        _bindings_drop_subject(
+            identity,
+            project=project.name,
+            kind=kind,
+            name=name,
+            keep={wanted.metadata.name},
+            bindings=member.bindings,
+        )
+
+
+def member_remove(identity: Identity, *, project: Project, kind: str, name: str) -> None:
+    if member := _member(project, kind, name):
+        _bindings_drop_subject(
+            identity, project=project.name, kind=kind, name=name, keep=set(), bindings=member.bindings
+        )
+
+
+def _bindings_drop_subject(
+    identity: Identity, *, project: str, kind: str, name: str, keep: set[str], bindings: tuple[str, ...]
+) -> None:
+    """Take a subject out of RoleBindings, deleting those left empty (bindings made
+    outside Berth may name several subjects: only this one goes)."""
+    rbac = api(identity, "rbac")
+    for binding_name_ in bindings:
+        if binding_name_ in keep:
+            continue
+        try:
+            binding = call(rbac.read_namespaced_role_binding, binding_name_, project)
+        except NotFound:
+            continue
+        rest = [s for s in binding.subjects or [] if not (s.kind == kind and s.name == name)]
+        if rest:
+            binding.subjects = rest
+            call(rbac.replace_namespaced_role_binding, binding_name_, project, binding)
+        else:
+            with contextlib.suppress(NotFound):
+                call(rbac.delete_namespaced_role_binding, binding_name_, project)
+
+
+@dataclass(frozen=True)
+class QuotaUse:
+    resource: str
+    used: str
+    hard: str
+    percent: int
+
+
+def quota_usage(identity: Identity, *, project: str) -> list[QuotaUse]:
+    quotas = call(api(identity, "core").list_namespaced_resource_quota, project).items
+    shown = ("limits.cpu", "limits.memory", "pods", "requests.storage", "persistentvolumeclaims")
+    usage = []
+    for quota in quotas:
+        hard = (quota.status.hard if quota.status else None) or quota.spec.hard or {}
+        used = (quota.status.used if quota.status else None) or {}
+        for resource in shown:
+            if resource not in hard:
+                continue
+            limit = parse_quantity(hard[resource])
+            value = parse_quantity(used.get(resource, "0"))
+            percent = int(min(100, (value / limit) * 100)) if limit else 0
+            usage.append(
+                QuotaUse(
+                    resource=resource, used=used.get(resource, "0"), hard=hard[resource], percent=percent
+                )
+            )
+    return usage
+
+
+def project_counts(identity: Identity, *, project: str) -> dict[str, int | None]:
+    """How many pods, deployments, build jobs and routes — as the person (None: not allowed)."""
+    counts: dict[str, int | None] = {}
+    readers = {
+        "pods": (api(identity, "core").list_namespaced_pod, {}),
+        "deployments": (api(identity, "apps").list_namespaced_deployment, {}),
+        "routes": (api(identity, "networking").list_namespaced_ingress, {}),
+        "builds": (api(identity, "batch").list_namespaced_job, {"label_selector": "berth.io/build"}),
+    }
+    for key, (read, options) in readers.items():
+        try:
+            result = call(read, project, limit=500, **options)
+        except Forbidden:
+            counts[key] = None
+            continue
+        remaining = result.metadata.remaining_item_count or 0
+        counts[key] = len(result.items) + remaining
+    return counts

@@ -1,0 +1,228 @@
+"""Websockets of the workloads pages: live lists and pod logs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.template.loader import render_to_string
+
+from console.ansi import ansi_to_html
+from kube import ClusterError, NotFound, identity_for_user
+from projects import selectors as project_selectors
+from workloads import cluster as cluster_workloads
+from workloads import selectors
+
+RENDER_DELAY = 0.25  # coalesce bursts of watch events into one render per viewer
+LOG_BATCH_DELAY = 0.1
+
+
+def _params(scope) -> dict[str, str]:
+    parsed = parse_qs(scope.get("query_string", b"").decode())
+    return {k: v[-1] for k, v in parsed.items()}
+
+
+def _allowed(user, project_name: str, resource: str) -> bool:
+    try:
+        project_selectors.project_get(user=user, name=project_name)
+    except NotFound:
+        return False
+    return cluster_workloads.can_list(identity_for_user(user), namespace=project_name, resource=resource)
+
+
+class LiveListConsumer(AsyncWebsocketConsumer):
+    """Re-renders a viewer's table whenever the shared cache behind it changes.
+
+    The viewer is authorised once, on connect; the informer is the process's
+    shared one, so a thousand viewers of a namespace cost one watch.
+    """
+
+    informer = None
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=4401)
+            return
+        kwargs = self.scope["url_route"]["kwargs"]
+        self.project, self.resource = kwargs["name"], kwargs["resource"]
+        self.params = _params(self.scope)
+        if self.resource not in ("pods", "deployments"):
+            await self.close(code=4404)
+            return
+        try:
+            allowed = await database_sync_to_async(_allowed)(user, self.project, self.resource)
+        except ClusterError:
+            allowed = False
+        if not allowed:
+            await self.close(code=4403)
+            return
+        # A deployment's page also shows its pods: follow both caches.
+        factories = (
+            [cluster_workloads.pods_informer]
+            if self.resource == "pods"
+            else [cluster_workloads.deployments_informer, cluster_workloads.pods_informer]
+        )
+        self.informers = [factory(self.project) for factory in factories]
+        self.loop = asyncio.get_running_loop()
+        self.changed = asyncio.Event()
+        self.disconnected_message: str | None = None
+        await self.accept()
+        for informer in self.informers:
+            informer.add_listener(self._on_event)
+        self.renderer = asyncio.create_task(self._render_loop())
+        self.changed.set()
+
+    def _on_event(self, kind: str, payload) -> None:  # called from the watch thread
+        def mark() -> None:
+            if kind == "DISCONNECTED":
+                self.disconnected_message = str(payload)
+            elif kind in ("CONNECTED", "RESYNC"):
+                self.disconnected_message = None
+            self.changed.set()
+
+        with contextlib.suppress(RuntimeError):  # the loop is closing: nobody to tell
+            self.loop.call_soon_threadsafe(mark)
+
+    async def _render_loop(self) -> None:
+        while True:
+            await self.changed.wait()
+            await asyncio.sleep(RENDER_DELAY)
+            self.changed.clear()
+            try:
+                html = await database_sync_to_async(self._render)()
+            except ClusterError as exc:
+                html = render_to_string("workloads/_live_status.html", {"problem": str(exc)})
+            await self.send(text_data=html)
+
+    def _render(self) -> str:
+        user = self.scope["user"]
+        status = render_to_string("workloads/_live_status.html", {"problem": self.disconnected_message})
+        query = selectors.PodQuery.from_params(self.params)
+        project = {"name": self.project}
+        if self.resource == "pods":
+            page, statuses = selectors.pod_page(user=user, namespace=self.project, query=query)
+            body = render_to_string(
+                "workloads/_pod_table.html",
+                {"page": page, "query": query, "statuses": statuses, "project": project},
+            )
+        elif self.params.get("deployment"):
+            deployment = selectors.deployment_summary(
+                user=user, namespace=self.project, name=self.params["deployment"]
+            )
+            page, _ = selectors.pod_page(
+                user=user, namespace=self.project, query=query, deployment_selector=deployment.selector
+            )
+            body = render_to_string(
+                "workloads/_deployment_live.html",
+                {"deployment": deployment, "page": page, "project": project, "query": query},
+            )
+        else:
+            deployments = selectors.deployment_list(user=user, namespace=self.project)
+            body = render_to_string(
+                "workloads/_deployment_table.html", {"deployments": deployments, "project": project}
+            )
+        return status + body
+
+    async def disconnect(self, code: int) -> None:
+        for informer in getattr(self, "informers", []):
+            informer.remove_listener(self._on_event)
+        if getattr(self, "renderer", None):
+            self.renderer.cancel()
+
+    async def receive(self, text_data=None, bytes_data=None) -> None:
+        return  # read-only
+
+
+class PodLogConsumer(AsyncWebsocketConsumer):
+    """Follows one pod's log as the person and sends the lines, escaped and coloured."""
+
+    closer = None
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=4401)
+            return
+        kwargs = self.scope["url_route"]["kwargs"]
+        self.project, self.pod = kwargs["name"], kwargs["pod"]
+        try:
+            await database_sync_to_async(project_selectors.project_get)(user=user, name=self.project)
+            self.identity = await database_sync_to_async(identity_for_user)(user)
+        except ClusterError:
+            await self.close(code=4404)
+            return
+        params = _params(self.scope)
+        self.container = params.get("container") or None
+        self.timestamps = params.get("timestamps") == "1"
+        try:
+            self.tail = max(0, min(int(params.get("tail", 500)), 10_000))
+        except ValueError:
+            self.tail = 500
+        self.loop = asyncio.get_running_loop()
+        self.queue: asyncio.Queue[str | None] = asyncio.Queue()
+        await self.accept()
+        self.reader = threading.Thread(target=self._read, daemon=True, name=f"log-{self.project}-{self.pod}")
+        self.reader.start()
+        self.sender = asyncio.create_task(self._send_loop())
+
+    def _put(self, item) -> None:
+        with contextlib.suppress(RuntimeError):
+            self.loop.call_soon_threadsafe(self.queue.put_nowait, item)
+
+    def _read(self) -> None:
+        def remember(closer) -> None:
+            self.closer = closer
+
+        try:
+            for line in cluster_workloads.pod_log_follow(
+                self.identity,
+                namespace=self.project,
+                name=self.pod,
+                container=self.container,
+                tail_lines=self.tail,
+                timestamps=self.timestamps,
+                on_open=remember,
+            ):
+                self._put(line)
+        except ClusterError as exc:
+            self._put(ClusterErrorLine(str(exc)))
+        self._put(None)
+
+    async def _send_loop(self) -> None:
+        ended = False
+        while not ended:
+            lines = [await self.queue.get()]
+            await asyncio.sleep(LOG_BATCH_DELAY)
+            while not self.queue.empty():
+                lines.append(self.queue.get_nowait())
+            if None in lines:
+                ended = True
+                lines = [line for line in lines if line is not None]
+            rendered = "".join(
+                f'<div class="berth-log-line berth-log-error">{ansi_to_html(str(line))}</div>'
+                if isinstance(line, ClusterErrorLine)
+                else f'<div class="berth-log-line">{ansi_to_html(line)}</div>'
+                for line in lines
+            )
+            if rendered:
+                await self.send(text_data=f'<div id="log-lines" hx-swap-oob="beforeend">{rendered}</div>')
+        await self.send(text_data='<div id="log-state" hx-swap-oob="true">The log stream ended.</div>')
+
+    async def disconnect(self, code: int) -> None:
+        if self.closer is not None:
+            with contextlib.suppress(Exception):
+                self.closer()
+        if getattr(self, "sender", None):
+            self.sender.cancel()
+
+    async def receive(self, text_data=None, bytes_data=None) -> None:
+        return
+
+
+class ClusterErrorLine(str):
+    """A line that reports why the stream stopped (shown differently)."""

@@ -1,0 +1,22 @@
+from urllib.parse import urlencode
+
+from django.urls import path
+
+from workloads.consumers import LiveListConsumer, PodLogConsumer
+
+websocket_urlpatterns = [
+    path("ws/projects/<str:name>/pods/<str:pod>/log/", PodLogConsumer.as_asgi()),
+    path("ws/projects/<str:name>/<str:resource>/", LiveListConsumer.as_asgi()),
+]
+
+
+def live_list_ws_url(project: str, resource: str, params: dict[str, str]) -> str:
+    """The live table's socket for a list page, with the page's own filter and sort."""
+    query = urlencode({k: v for k, v in params.items() if v})
+    return f"/ws/projects/{project}/{resource}/" + (f"?{query}" if query else "")
+
+
+def pod_log_ws_url(project: str, pod: str, *, container: str, timestamps: str = "") -> str:
+    return f"/ws/projects/{project}/pods/{pod}/log/?" + urlencode(
+        {"container": container, "timestamps": timestamps}
+    )

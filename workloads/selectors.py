@@ -1,0 +1,112 @@
+"""Reads on workloads: the shared caches, after asking the cluster whether the person may see them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.paginator import Paginator
+
+from kube import Forbidden, NotFound, Unavailable, identity_for_user
+from workloads import cluster as cluster_workloads
+
+POD_SORTS = {
+    "name": lambda p: p.name,
+    "status": lambda p: (p.status, p.name),
+    "restarts": lambda p: (-p.restarts, p.name),
+    "age": lambda p: (-(p.created_ts or 0), p.name),
+    "node": lambda p: (p.node, p.name),
+}
+
+
+@dataclass(frozen=True)
+class PodQuery:
+    search: str = ""
+    status: str = ""
+    sort: str = "name"
+    page: int = 1
+    owner: str = ""  # only the pods of one deployment: its name
+
+    @classmethod
+    def from_params(cls, params) -> PodQuery:
+        sort = params.get("sort", "name")
+        try:
+            page = max(1, int(params.get("page", 1)))
+        except (TypeError, ValueError):
+            page = 1
+        return cls(
+            search=params.get("q", "").strip()[:100],
+            status=params.get("status", "").strip()[:40],
+            sort=sort if sort in POD_SORTS else "name",
+            page=page,
+            owner=params.get("owner", "")[:253],
+        )
+
+
+def _informer(user, namespace: str, resource: str):
+    identity = identity_for_user(user)
+    if not cluster_workloads.can_list(identity, namespace=namespace, resource=resource):
+        raise Forbidden(f"You may not list {resource} in {namespace}.")
+    informer = (
+        cluster_workloads.pods_informer if resource == "pods" else cluster_workloads.deployments_informer
+    )(namespace)
+    if not informer.wait_synced(timeout=15):
+        raise Unavailable(f"The list of {resource} did not load from the cluster in time.")
+    return informer
+
+
+def pod_page(*, user, namespace: str, query: PodQuery, deployment_selector: dict | None = None):
+    pods = _informer(user, namespace, "pods").snapshot()
+    if deployment_selector is not None:
+        pods = [p for p in pods if p.matches(deployment_selector)]
+    if query.search:
+        pods = [p for p in pods if query.search.lower() in p.name]
+    statuses = sorted({p.status for p in pods})
+    if query.status:
+        pods = [p for p in pods if p.status == query.status]
+    pods.sort(key=POD_SORTS[query.sort])
+    page = Paginator(pods, settings.BERTH_PODS_PAGE_SIZE).get_page(query.page)
+    return page, statuses
+
+
+def deployment_list(*, user, namespace: str):
+    return sorted(_informer(user, namespace, "deployments").snapshot(), key=lambda d: d.name)
+
+
+def deployment_summary(*, user, namespace: str, name: str):
+    summary = _informer(user, namespace, "deployments").get(name)
+    if summary is None:
+        raise NotFound(f"No deployment named {name}.")
+    return summary
+
+
+def pod_detail(*, user, project, name: str) -> cluster_workloads.PodDetail:
+    return cluster_workloads.pod_get(identity_for_user(user), namespace=project.name, name=name)
+
+
+def events_for(*, user, project, kind: str, name: str) -> list[cluster_workloads.Event]:
+    return cluster_workloads.events_for(identity_for_user(user), namespace=project.name, kind=kind, name=name)
+
+
+def pod_log(*, user, project, name: str, container: str | None, previous: bool, timestamps: bool) -> str:
+    """The whole log of a container (for download), as the person."""
+    return cluster_workloads.pod_log(
+        identity_for_user(user),
+        namespace=project.name,
+        name=name,
+        container=container,
+        previous=previous,
+        tail_lines=None,
+        timestamps=timestamps,
+    )
+
+
+def deployment_history(*, user, project, name: str) -> list[cluster_workloads.Revision]:
+    return cluster_workloads.deployment_history(identity_for_user(user), namespace=project.name, name=name)
+
+
+def deployment_rollback_plan(*, user, project, name: str, revision: int) -> tuple[dict, dict]:
+    """The deployment's pod template now, and the one rolling back to ``revision`` would give."""
+    return cluster_workloads.deployment_rollback_plan(
+        identity_for_user(user), namespace=project.name, name=name, revision=revision
+    )

@@ -1,0 +1,82 @@
+"""Writes on workloads: each is an action, validated here, done by a task."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.urls import reverse
+
+from actions.models import Action
+from actions.refusal import Refused
+from actions.services import action_start
+from projects.access import require_role
+
+
+def check_replicas(replicas: int) -> None:
+    if not 0 <= replicas <= settings.BERTH_MAX_REPLICAS:
+        raise Refused(f"Replicas must be between 0 and {settings.BERTH_MAX_REPLICAS}.")
+
+
+def deployment_scale(*, user, project, name: str, replicas: int) -> Action:
+    require_role(project, "edit")
+    check_replicas(replicas)
+    return action_start(
+        kind="deployment.scale",
+        user=user,
+        project=project.name,
+        target=f"deployment/{name}",
+        parameters={"name": name, "replicas": replicas},
+    )
+
+
+def deployment_rollback(*, user, project, name: str, revision: int) -> Action:
+    require_role(project, "edit")
+    return action_start(
+        kind="deployment.rollback",
+        user=user,
+        project=project.name,
+        target=f"deployment/{name}",
+        parameters={"name": name, "revision": revision},
+    )
+
+
+def deployment_pause(*, user, project, name: str, paused: bool) -> Action:
+    require_role(project, "edit")
+    return action_start(
+        kind="deployment.pause" if paused else "deployment.resume",
+        user=user,
+        project=project.name,
+        target=f"deployment/{name}",
+        parameters={"name": name},
+    )
+
+
+def deployment_restart(*, user, project, name: str) -> Action:
+    require_role(project, "edit")
+    return action_start(
+        kind="deployment.restart",
+        user=user,
+        project=project.name,
+        target=f"deployment/{name}",
+        parameters={"name": name},
+    )
+
+
+def deployment_create(
+    *, user, project, name: str, image: str, replicas: int, port: int | None, env: dict[str, str]
+) -> Action:
+    require_role(project, "edit")
+    check_replicas(replicas)
+    return action_start(
+        kind="deployment.create",
+        user=user,
+        project=project.name,
+        target=f"deployment/{name}",
+        parameters={
+            "name": name,
+            "image": image,
+            "replicas": replicas,
+            "port": port,
+            "env": env,
+            "next": reverse("workloads:deployment", kwargs={"name": project.name, "deployment": name}),
+        },
+    )

@@ -1,0 +1,180 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.text import slugify
+from django.views.decorators.http import require_http_methods, require_POST
+
+from actions.refusal import Refused
+from actions.views import inline_action, start_from_form
+from projects.access import project_view
+from workloads import selectors, services
+from workloads.diff import template_diff
+from workloads.forms import DeployImageForm, RollbackForm, ScaleForm
+from workloads.routing import live_list_ws_url, pod_log_ws_url
+
+
+def _live_url(project, resource: str, params: dict) -> str:
+    return live_list_ws_url(project.name, resource, params)
+
+
+@project_view()
+def pod_list(request: HttpRequest, project) -> HttpResponse:
+    query = selectors.PodQuery.from_params(request.GET)
+    page, statuses = selectors.pod_page(user=request.user, namespace=project.name, query=query)
+    context = {
+        "project": project,
+        "page": page,
+        "query": query,
+        "statuses": statuses,
+        "live_url": _live_url(project, "pods", request.GET.dict()),
+    }
+    template = "workloads/_pod_table.html" if request.htmx else "workloads/pods.html"
+    return render(request, template, context)
+
+
+@project_view()
+def pod_detail(request: HttpRequest, project, pod: str) -> HttpResponse:
+    detail = selectors.pod_detail(user=request.user, project=project, name=pod)
+    names = detail.container_names
+    container = request.GET.get("container") if request.GET.get("container") in names else names[0]
+    context = {
+        "project": project,
+        "pod": detail,
+        "container": container,
+        "timestamps": request.GET.get("timestamps") == "1",
+        "log_url": pod_log_ws_url(
+            project.name, pod, container=container, timestamps=request.GET.get("timestamps", "")
+        ),
+    }
+    return render(request, "workloads/pod.html", context)
+
+
+@project_view()
+def pod_events(request: HttpRequest, project, pod: str) -> HttpResponse:
+    events = selectors.events_for(user=request.user, project=project, kind="Pod", name=pod)
+    return render(request, "workloads/_events.html", {"events": events})
+
+
+@project_view()
+def pod_log_download(request: HttpRequest, project, pod: str) -> HttpResponse:
+    text = selectors.pod_log(
+        user=request.user,
+        project=project,
+        name=pod,
+        container=request.GET.get("container") or None,
+        previous=request.GET.get("previous") == "1",
+        timestamps=request.GET.get("timestamps") == "1",
+    )
+    response = HttpResponse(text, content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{slugify(pod)}.log"'
+    return response
+
+
+@project_view()
+def deployment_list(request: HttpRequest, project) -> HttpResponse:
+    deployments = selectors.deployment_list(user=request.user, namespace=project.name)
+    context = {
+        "project": project,
+        "deployments": deployments,
+        "live_url": _live_url(project, "deployments", {}),
+    }
+    return render(request, "workloads/deployments.html", context)
+
+
+@project_view()
+def deployment_detail(request: HttpRequest, project, deployment: str) -> HttpResponse:
+    summary = selectors.deployment_summary(user=request.user, namespace=project.name, name=deployment)
+    query = selectors.PodQuery.from_params(request.GET)
+    pods, _ = selectors.pod_page(
+        user=request.user, namespace=project.name, query=query, deployment_selector=summary.selector
+    )
+    history = selectors.deployment_history(user=request.user, project=project, name=deployment)
+    context = {
+        "project": project,
+        "deployment": summary,
+        "page": pods,
+        "history": history,
+        "live_url": _live_url(project, "deployments", {"deployment": deployment}),
+    }
+    return render(request, "workloads/deployment.html", context)
+
+
+def _start(request, start, project, deployment: str, **kwargs) -> HttpResponse:
+    try:
+        action = start(user=request.user, project=project, name=deployment, **kwargs)
+    except Refused as exc:
+        messages.error(request, str(exc))
+        return redirect("workloads:deployment", name=project.name, deployment=deployment)
+    if request.htmx:
+        return inline_action(request, action)
+    return redirect("workloads:deployment", name=project.name, deployment=deployment)
+
+
+@project_view("edit")
+@require_POST
+def deployment_scale(request: HttpRequest, project, deployment: str) -> HttpResponse:
+    form = ScaleForm(request.POST)
+    if not form.is_valid():
+        message = " ".join(form.errors.get("replicas", ["Give a number of replicas."]))
+        if request.htmx:
+            return render(request, "workloads/_form_error.html", {"message": message}, status=400)
+        messages.error(request, message)
+        return redirect("workloads:deployment", name=project.name, deployment=deployment)
+    return _start(
+        request, services.deployment_scale, project, deployment, replicas=form.cleaned_data["replicas"]
+    )
+
+
+@project_view("edit")
+@require_http_methods(["GET", "POST"])
+def deployment_rollback(request: HttpRequest, project, deployment: str) -> HttpResponse:
+    form = RollbackForm(request.POST or request.GET)
+    if not form.is_valid():
+        messages.error(request, "Choose a revision to roll back to.")
+        return redirect("workloads:deployment", name=project.name, deployment=deployment)
+    revision = form.cleaned_data["revision"]
+    if request.method == "POST":
+        return _start(request, services.deployment_rollback, project, deployment, revision=revision)
+    current, target = selectors.deployment_rollback_plan(
+        user=request.user, project=project, name=deployment, revision=revision
+    )
+    context = {
+        "project": project,
+        "deployment": deployment,
+        "revision": revision,
+        "changes": template_diff(current, target),
+    }
+    return render(request, "workloads/rollback.html", context)
+
+
+@project_view("edit")
+@require_POST
+def deployment_pause(request: HttpRequest, project, deployment: str) -> HttpResponse:
+    return _start(request, services.deployment_pause, project, deployment, paused=True)
+
+
+@project_view("edit")
+@require_POST
+def deployment_resume(request: HttpRequest, project, deployment: str) -> HttpResponse:
+    return _start(request, services.deployment_pause, project, deployment, paused=False)
+
+
+@project_view("edit")
+@require_POST
+def deployment_restart(request: HttpRequest, project, deployment: str) -> HttpResponse:
+    return _start(request, services.deployment_restart, project, deployment)
+
+
+@project_view("edit")
+@require_http_methods(["GET", "POST"])
+def deployment_create(request: HttpRequest, project) -> HttpResponse:
+    form = DeployImageForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        started = start_from_form(
+            form, lambda: services.deployment_create(user=request.user, project=project, **form.cleaned_data)
+        )
+        if started:
+            return started
+    return render(request, "workloads/deploy.html", {"project": project, "form": form})
