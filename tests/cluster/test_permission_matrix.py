@@ -1,0 +1,243 @@
+"""The permission matrix of every project-scoped URL and websocket, generated from
+the URL configuration (NetBox's ``ViewTestCases`` idea).
+
+A new view under ``projects/<name>/`` is in the matrix by itself: if it has no
+``project_view`` access check, or lets someone through that it should not, a
+test here fails without anyone having written one for it.
+
+- anonymous → the login page, for GET and POST;
+- no role in the project → 404 (its existence is not revealed);
+- a role below what the view needs → 403;
+- the role it needs, or a stronger one → served (the page, 405 for a GET on a
+  form's POST URL, or the form's own answer), never 403/404/500.
+
+The project holds one object of each kind the URLs name (a deployment and its
+pod, a service, a route, a volume, a build config with a build), so "served"
+means the real page. Mutations queue actions in a transaction that is never
+committed: nothing runs.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from kubernetes import client
+
+from builds.models import Build, BuildConfig
+from console.routing import websocket_urlpatterns
+from devcluster import logs
+from kube.client import make_identity
+from projects import cluster as cluster_projects
+from projects.roles import ROLES, role_at_least
+from tests.helpers import (
+    SMALL,
+    bind,
+    make_deployment,
+    session_cookie,
+    signed_in,
+    unique_name,
+    wait_for,
+    websocket,
+)
+
+PERSONS = ("anonymous", "none", "view", "edit", "admin")
+USERS = {"none": "dave", "view": "carol", "edit": "bob", "admin": "alice"}
+# The only URLs with a project in their path that are not project pages: webhooks
+# authenticate by their secret, not by a session (tests/unit/builds/test_webhooks.py).
+NOT_PROJECT_PAGES = {"builds:webhook-github", "builds:webhook-generic"}
+CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
+
+
+@dataclass(frozen=True)
+class Route:
+    pattern: str  # e.g. "projects/<str:name>/deployments/<str:deployment>/scale/"
+    name: str  # "namespace:name"
+    view: object
+
+    def url(self, values: dict[str, str]) -> str:
+        return "/" + CONVERTER.sub(lambda m: str(values[m.group(2)]), self.pattern)
+
+
+def _walk(patterns, prefix: str = "", namespace: str = ""):
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}:{entry.namespace}".strip(":") if entry.namespace else namespace
+            yield from _walk(entry.url_patterns, prefix + str(entry.pattern), inner)
+        elif isinstance(entry, URLPattern):
+            yield Route(prefix + str(entry.pattern), f"{namespace}:{entry.name}".strip(":"), entry.callback)
+
+
+def project_routes() -> list[Route]:
+    return [
+        route
+        for route in _walk(get_resolver().url_patterns)
+        if "<str:name>" in route.pattern and route.name not in NOT_PROJECT_PAGES
+    ]
+
+
+ROUTES = project_routes()
+WEBSOCKETS = [str(p.pattern) for p in websocket_urlpatterns if "<str:name>" in str(p.pattern)]
+
+
+def test_the_matrix_covers_every_project_url():
+    # A guard on the generator itself: the URLs of every domain are found.
+    assert len(ROUTES) >= 43
+    assert {r.name.split(":")[0] for r in ROUTES} == {
+        "projects",
+        "workloads",
+        "networking",
+        "storage",
+        "builds",
+    }
+    assert len(WEBSOCKETS) >= 2
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: r.name)
+def test_every_project_view_checks_access(route):
+    """``project_view`` marks the views it guards with the role they need."""
+    needed = getattr(route.view, "min_role", None)
+    assert needed in ROLES, f"{route.pattern} ({route.name}) has no project_view access check"
+
+
+@pytest.fixture(scope="module")
+def objects(berth_cluster, admin_client, tmp_path_factory):
+    """A project with one object of each kind, alice admin, bob edit, carol view."""
+    name = unique_name("matrix")
+    cluster_projects.project_create(
+        make_identity("alice"), name=name, display_name="", description="", quota=SMALL, action_id=0
+    )
+    bind(admin_client, name, "edit", user="bob")
+    bind(admin_client, name, "view", user="carol")
+    make_deployment(admin_client, name, "web")
+    core = client.CoreV1Api(admin_client)
+    core.create_namespaced_service(
+        name,
+        {
+            "metadata": {"name": "web"},
+            "spec": {"selector": {"app": "web"}, "ports": [{"name": "http", "port": 80, "targetPort": 8080}]},
+        },
+    )
+    client.NetworkingV1Api(admin_client).create_namespaced_ingress(
+        name,
+        {
+            "metadata": {"name": "web"},
+            "spec": {
+                "rules": [
+                    {
+                        "host": f"web-{name}.matrix.test",
+                        "http": {
+                            "paths": [
+                                {
+                                    "path": "/",
+                                    "pathType": "Prefix",
+                                    "backend": {"service": {"name": "web", "port": {"number": 80}}},
+                                }
+                            ]
+                        },
+                    }
+                ]
+            },
+        },
+    )
+    core.create_namespaced_persistent_volume_claim(
+        name,
+        {
+            "metadata": {"name": "data"},
+            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}},
+        },
+    )
+    pod = wait_for(
+        lambda: next(iter(core.list_namespaced_pod(name, label_selector="app=web").items), None),
+        message="the deployment's pod",
+    )
+    # The pod is kwok's: give it a log to serve, as its container would.
+    log = logs.write_lines(tmp_path_factory.mktemp("matrix") / "web.log", ["serving"])
+    logs.attach_pod_log(admin_client, name, pod.metadata.name, log)
+    logs.wait_for_log(admin_client, name, pod.metadata.name, contains="serving")
+    yield {
+        "name": name,
+        "pod": pod.metadata.name,
+        "deployment": "web",
+        "service": "web",
+        "route": "web",
+        "volume": "data",
+        "config": "app",
+        "number": 1,
+    }
+    core.delete_namespace(name)
+
+
+@pytest.fixture
+def persons(objects, people):
+    """The Django account of each column (None: anonymous), and the project's build
+    config with its first build in this test's database."""
+    config = BuildConfig.objects.create(
+        project=objects["name"],
+        name="app",
+        git_uri="https://example.com/app.git",
+        output_image=f"registry.example.com/{objects['name']}/app:latest",
+        github_secret="g" * 24,
+        generic_secret="s" * 24,
+        next_number=2,
+    )
+    Build.objects.create(config=config, number=1, requested_by_name="alice")
+    dave = get_user_model().objects.create_user(USERS["none"], password="x")
+    return {"anonymous": None, "none": dave, **{role: people[USERS[role]] for role in ROLES}}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: r.name)
+def test_project_url(route, persons, objects):
+    url = route.url(objects)
+    needed = getattr(route.view, "min_role", "admin")
+    for column in PERSONS:
+        person = persons[column]
+        web = signed_in(person) if person is not None else Client()
+        for method in ("get", "post"):
+            response = getattr(web, method)(url)
+            status, location = response.status_code, response.get("Location", "")
+            where = f"{method.upper()} {url} as {column}: {status} {location}"
+            assert status != 500, where
+            if column == "anonymous":
+                assert status == 302 and location.startswith("/login/"), where
+            elif column == "none":
+                assert status == 404, where
+            elif not role_at_least(column, needed):
+                assert status == 403, where
+            elif method == "get":
+                # The page; a form's POST URL says 405; a page that needs a choice
+                # first (a rollback's revision) sends the person back with a message.
+                assert status in (200, 302, 405) and not location.startswith("/login/"), where
+            else:
+                assert status not in (403, 404) and not location.startswith("/login/"), where
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("column", PERSONS)
+@pytest.mark.parametrize("pattern", WEBSOCKETS)
+async def test_project_websocket(pattern, column, objects, people):
+    from asgiref.sync import sync_to_async
+
+    path = "/" + CONVERTER.sub(lambda m: str(objects[m.group(2)]), pattern.replace("<str:resource>", "pods"))
+    if column == "anonymous":
+        cookie = b""
+    else:
+        username = USERS[column]
+        user = people.get(username) or await sync_to_async(get_user_model().objects.create_user)(username)
+        cookie = await sync_to_async(session_cookie)(user)
+    socket = websocket(path, cookie)
+    connected, code = await socket.connect(timeout=10)
+    try:
+        if column == "anonymous":
+            assert (connected, code) == (False, 4401), path
+        elif column == "none":
+            assert not connected and code in (4403, 4404), path
+        else:
+            assert connected, f"{path} as {column}: closed with {code}"
+    finally:
+        await socket.disconnect()
