@@ -220,6 +220,10 @@ BERTH_MAX_REPLICAS = int(os.environ.get("BERTH_MAX_REPLICAS", "50"))
 BERTH_PODS_PAGE_SIZE = 50
 # Routes get `<name>-<project>.<this>` as their host unless one is given.
 BERTH_APPS_DOMAIN = os.environ.get("BERTH_APPS_DOMAIN", "apps.berth.local")
+# The ports the cluster's router serves routes on, when not 80 and 443 (the
+# development router listens on a free port of 127.0.0.1): route URLs carry them.
+BERTH_ROUTER_HTTP_PORT = os.environ.get("BERTH_ROUTER_HTTP_PORT", "")
+BERTH_ROUTER_HTTPS_PORT = os.environ.get("BERTH_ROUTER_HTTPS_PORT", "")
 
 # Builds. Where output images go by default (<registry>/<project>/<config>:latest);
 # whether build pods get simulated logs (auto: where the cluster is kwok, i.e.

@@ -1,8 +1,11 @@
-"""The gateway to Kubernetes: the only package that imports ``kubernetes``.
+"""The thin client to Kubernetes.
 
-Everything a view, consumer or task asks of the cluster goes through here, as
-the person it acts for (impersonation), with a timeout, and with the client's
-errors turned into :mod:`kube.errors`.
+Identities and impersonation, per-identity clients, a timeout on every call,
+the client's errors turned into Berth's (:mod:`kube.errors`), the shared watch
+cache (:mod:`kube.informer`), the log line reader (:mod:`kube.streams`) and
+"is this API group served". No domain rules: each domain's ``cluster.py`` builds
+its objects and calls this. Only this package and those modules import
+``kubernetes`` (ruff's banned-api rule).
 """
 
 from kube.client import (

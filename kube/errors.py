@@ -1,10 +1,10 @@
-"""Berth's own cluster errors. Nothing outside the gateway sees ApiException."""
+"""Berth's own cluster errors. Nothing outside kube/ sees ApiException."""
 
 from __future__ import annotations
 
 
 class ClusterError(Exception):
-    """Base of every error the gateway raises; ``str()`` is fit to show a person."""
+    """Base of every error the client raises; ``str()`` is fit to show a person."""
 
 
 class NotFound(ClusterError):

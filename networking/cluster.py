@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.conf import settings
 from kubernetes import client as k8s
 
 from kube.client import MANAGED_BY, Identity, api, api_group_served, call, parse_time, system_identity
@@ -243,11 +244,13 @@ class Route:
 
     @property
     def url(self) -> str:
+        """Where a browser opens the route (through the cluster's router)."""
         if not self.host:
             return ""
         scheme = "https" if self.tls else "http"
+        port = settings.BERTH_ROUTER_HTTPS_PORT if self.tls else settings.BERTH_ROUTER_HTTP_PORT
         path = "" if self.path in ("", "/") else self.path
-        return f"{scheme}://{self.host}{path}"
+        return f"{scheme}://{self.host}{':' + port if port else ''}{path}"
 
     def as_spec(self) -> RouteSpec:
         return RouteSpec(

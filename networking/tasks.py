@@ -1,4 +1,4 @@
-"""Celery tasks for networking and storage actions (imported by ProjectsConfig.ready).
+"""Route and service actions, run by the worker as the person who asked.
 
 Each re-reads what it needs as the person who asked, so a role taken away after
 queueing is honoured, and finishes what an earlier attempt left half-done.
@@ -50,7 +50,6 @@ def route_delete(action: Action) -> str:
 
 @action_task("expose")
 def expose(action: Action) -> str:
-
     identity, params = action_identity(action), action.parameters
     name = params["deployment"]
     try:
@@ -68,4 +67,5 @@ def expose(action: Action) -> str:
         name=name, host=params["host"], path=params["path"], service=name, port=str(port.port)
     )
     cluster_networking.route_create(identity, namespace=action.project, spec=spec)
-    return f"{name} is exposed at http://{spec.host}{'' if spec.path == '/' else spec.path}."
+    route = cluster_networking.route_get(identity, namespace=action.project, name=name)
+    return f"{name} is exposed at {route.url}."

@@ -62,7 +62,7 @@ def celery_worker(django_db_setup, django_db_blocker, redis_url):
 
 @pytest.fixture(scope="session")
 def berth_cluster(devcluster):
-    """Point Berth's gateway at the devcluster and apply Berth's RBAC there."""
+    """Point Berth's client at the devcluster and apply Berth's RBAC there."""
     from django.conf import settings
 
     from kube.bootstrap import rbac_apply

@@ -372,10 +372,13 @@ def deployment_create(
     replicas: int,
     port: int | None,
     env: dict[str, str],
+    command: list[str] | None = None,
 ) -> None:
     container = k8s.V1Container(
         name=name,
         image=image,
+        # The image's entrypoint (an init, a wrapper script) stays; the command replaces its CMD.
+        args=list(command) if command else None,
         ports=[k8s.V1ContainerPort(container_port=port)] if port else None,
         env=[k8s.V1EnvVar(name=k, value=v) for k, v in env.items()] or None,
     )

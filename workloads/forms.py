@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import shlex
+
 from django import forms
 from django.conf import settings
 
@@ -25,6 +27,12 @@ class DeployImageForm(forms.Form):
     image = forms.CharField(max_length=500, help_text="For example registry.example.com/team/web:1.2")
     replicas = forms.IntegerField(min_value=0, initial=1)
     port = forms.IntegerField(min_value=1, max_value=65535, required=False)
+    command = forms.CharField(
+        max_length=1000,
+        required=False,
+        help_text="What to run instead of the image's default command, e.g. python3 -m http.server 8080. "
+        "Quote words with spaces as a shell would.",
+    )
     env = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -47,6 +55,13 @@ class DeployImageForm(forms.Form):
 
     def clean_replicas(self) -> int:
         return ScaleForm.clean_replicas(self)  # same bounds as scaling
+
+    def clean_command(self) -> list[str]:
+        text = self.cleaned_data["command"].strip()
+        try:
+            return shlex.split(text)
+        except ValueError as exc:
+            raise forms.ValidationError(f"The command cannot be read: {exc}.") from None
 
     def clean_env(self) -> dict[str, str]:
         return parse_env_lines(self.cleaned_data["env"])

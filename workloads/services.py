@@ -62,7 +62,15 @@ def deployment_restart(*, user, project, name: str) -> Action:
 
 
 def deployment_create(
-    *, user, project, name: str, image: str, replicas: int, port: int | None, env: dict[str, str]
+    *,
+    user,
+    project,
+    name: str,
+    image: str,
+    replicas: int,
+    port: int | None,
+    env: dict[str, str],
+    command: list[str] | None = None,
 ) -> Action:
     require_role(project, "edit")
     check_replicas(replicas)
@@ -77,6 +85,7 @@ def deployment_create(
             "replicas": replicas,
             "port": port,
             "env": env,
+            "command": command or [],
             "next": reverse("workloads:deployment", kwargs={"name": project.name, "deployment": name}),
         },
     )

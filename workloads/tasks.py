@@ -1,4 +1,4 @@
-"""Celery tasks for workload actions (imported by ProjectsConfig.ready)."""
+"""Workload actions (scale, roll back, pause, restart, deploy), run by the worker."""
 
 from __future__ import annotations
 
@@ -84,5 +84,6 @@ def deployment_create(action: Action) -> str:
         replicas=params["replicas"],
         port=params.get("port"),
         env=params.get("env") or {},
+        command=params.get("command") or [],
     )
     return f"Deployment {params['name']} created."

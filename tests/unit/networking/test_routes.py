@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from networking.cluster import (
+    Route,
     RouteSpec,
     ServicePort,
     endpoints_from_slices,
@@ -255,3 +256,34 @@ def test_endpoints_from_slices_group_by_service_and_read_readiness():
         ("10.0.0.2", True, "web-1"),
         ("10.0.0.3", False, "web-2"),
     ]
+
+
+def test_route_urls_carry_the_routers_ports_when_they_are_not_the_defaults(settings):
+    plain = Route(
+        name="web",
+        host="web-demo.apps.localhost",
+        path="/",
+        service="web",
+        port="8080",
+        tls_secret="",
+        tls=False,
+        kind="Ingress",
+    )
+    secure = Route(
+        name="web",
+        host="web-demo.apps.localhost",
+        path="/api",
+        service="web",
+        port="8080",
+        tls_secret="cert",
+        tls=True,
+        kind="Ingress",
+    )
+    settings.BERTH_ROUTER_HTTP_PORT, settings.BERTH_ROUTER_HTTPS_PORT = "", ""
+    assert (plain.url, secure.url) == (
+        "http://web-demo.apps.localhost",
+        "https://web-demo.apps.localhost/api",
+    )
+    settings.BERTH_ROUTER_HTTP_PORT, settings.BERTH_ROUTER_HTTPS_PORT = "40080", "40443"
+    assert plain.url == "http://web-demo.apps.localhost:40080"
+    assert secure.url == "https://web-demo.apps.localhost:40443/api"
