@@ -27,6 +27,8 @@ from pathlib import Path
 os.environ.setdefault("BERTH_MODE", "development")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings")
 os.environ.setdefault("BERTH_DEVCLUSTER_DIR", "/tmp/berth-bench-plane")
+# Thousands of pods: kwok's fake nodes only (a real node belongs to the shared plane).
+os.environ.setdefault("BERTH_DEVCLUSTER_REAL_NODE", "0")
 os.environ.setdefault("BERTH_DATA_DIR", "/tmp/berth-bench-data")
 NAMESPACE = "bench-pods"
 
@@ -58,9 +60,10 @@ def run(plane, count: int) -> None:
     from django.test import Client
     from kubernetes import client
 
-    from kube import identity_for_user, workloads
+    from kube import identity_for_user
     from kube.client import api, reset_config
     from projects import cluster as cluster_projects
+    from workloads import cluster as workloads
 
     settings.KUBECONFIG = os.environ["KUBECONFIG"]
     settings.ALLOWED_HOSTS = ["testserver"]

@@ -20,7 +20,7 @@ import shlex
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from kubernetes import client as k8s
@@ -53,6 +53,9 @@ class BuildSpec:
     dockerfile: str  # generated (source strategy) or "" to use the repo's own
     dockerfile_path: str
     output_image: str
+    # Where the pod may run: a simulated build must land on a node that simulates.
+    node_selector: dict[str, str] = field(default_factory=dict)
+    tolerations: tuple[dict[str, str], ...] = ()
 
 
 def job_name(build_name: str) -> str:
@@ -128,6 +131,8 @@ def _job(spec: BuildSpec) -> tuple[k8s.V1ConfigMap | None, k8s.V1Job]:
             )
         ],
         volumes=volumes,
+        node_selector=spec.node_selector or None,
+        tolerations=[k8s.V1Toleration(**t) for t in spec.tolerations] or None,
     )
     job = k8s.V1Job(
         metadata=k8s.V1ObjectMeta(name=name, labels=labels),
@@ -224,6 +229,7 @@ class PodBuilder:
 
     simulated = False
     containers = (CLONE_CONTAINER, BUILD_CONTAINER)
+    placement: dict = {}  # no node_selector or tolerations: the cluster places the pod
 
     def begin(
         self,

@@ -26,6 +26,13 @@ from kube.errors import Conflict
 
 KWOK_GROUP = "kwok.x-k8s.io"
 KWOK_VERSION = "v1alpha1"
+# kwok's conventions for its fake nodes: a label, and a taint that keeps real pods off.
+KWOK_PLACEMENT = {
+    "node_selector": {"type": "kwok"},
+    "tolerations": (
+        {"key": "kwok.x-k8s.io/node", "operator": "Equal", "value": "fake", "effect": "NoSchedule"},
+    ),
+}
 
 
 def simulated_digest(namespace: str, pod: str) -> str:
@@ -168,6 +175,8 @@ class SimulatedBuilder:
 
     simulated = True
     containers = (BUILD_CONTAINER,)
+    # Only a fake node serves the simulated log; beside a real node, the build pod must not run there.
+    placement = KWOK_PLACEMENT
 
     def __init__(self) -> None:
         self._simulation: LogSimulation | None = None

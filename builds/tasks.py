@@ -150,6 +150,7 @@ class BuildRun:
         self.flush()
         self.check_cancel(force=True)
 
+        builder = new_builder()
         spec = cluster_builds.BuildSpec(
             build_id=build.pk,
             name=build.name,
@@ -160,6 +161,7 @@ class BuildRun:
             dockerfile=dockerfile,
             dockerfile_path=config.dockerfile_path,
             output_image=build.output_image,
+            **builder.placement,
         )
         services.build_status_set(build=build, status=Build.Status.PENDING)
         job = cluster_builds.build_job_create(self.identity, namespace=self.namespace, spec=spec)
@@ -168,7 +170,6 @@ class BuildRun:
         pod = cluster_builds.build_pod_wait(
             self.identity, namespace=self.namespace, build_id=build.pk, job=job
         )
-        builder = new_builder()
         builder.begin(
             namespace=self.namespace,
             pod=pod.name,
