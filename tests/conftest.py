@@ -6,6 +6,7 @@ and sets REDIS_URL); the control plane from devcluster's fixtures.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -93,11 +94,12 @@ def people(db):
     return made
 
 
-@pytest.fixture(scope="session")
-def asgi_server(django_db_setup, redis_url, berth_cluster):
+@contextlib.contextmanager
+def running_asgi_server(redis_url: str, name: str = "asgi-server", **extra_env: str):
     """Berth's ASGI app in uvicorn on a free 127.0.0.1 port, on the test database.
 
     pytest-django's live_server speaks no websockets; this is the real server.
+    ``extra_env`` sets more of its settings (the local cluster's router, say).
     """
     from django.conf import settings
 
@@ -109,29 +111,13 @@ def asgi_server(django_db_setup, redis_url, berth_cluster):
         "DATABASE_URL": f"sqlite:///{settings.DATABASES['default']['NAME']}",
         "REDIS_URL": redis_url,
         "KUBECONFIG": settings.KUBECONFIG,
+        **extra_env,
     }
     ARTIFACTS.mkdir(exist_ok=True)
-    log = open(ARTIFACTS / "asgi-server.log", "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "console.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--ws",
-            "websockets",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    log = open(ARTIFACTS / f"{name}.log", "w")  # noqa: SIM115 - closed below
+    command = [sys.executable, "-m", "uvicorn", "console.asgi:application", "--host", "127.0.0.1"]
+    command += ["--port", str(port), "--ws", "websockets", "--log-level", "warning"]
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
 
     def ready() -> bool:
@@ -148,6 +134,12 @@ def asgi_server(django_db_setup, redis_url, berth_cluster):
     finally:
         stop(proc)
         log.close()
+
+
+@pytest.fixture(scope="session")
+def asgi_server(django_db_setup, redis_url, berth_cluster):
+    with running_asgi_server(redis_url) as url:
+        yield url
 
 
 CHROMIUM_ARGS = [
@@ -208,9 +200,12 @@ def page(browser, request):
 
 @pytest.fixture
 def make_project(berth_cluster, admin_client):
-    """Create projects the way the project.create action does; delete them afterwards."""
-    import contextlib
+    """Create projects the way the project.create action does; delete them afterwards.
 
+    Their pods go to kwok's fake nodes (these tests are about mechanics: nothing
+    pretends they ran), unless ``real=True`` asks for the real node.
+    """
+    from devcluster.placement import use_fake_nodes
     from kubernetes import client
 
     from kube import identity_for_user
@@ -219,7 +214,9 @@ def make_project(berth_cluster, admin_client):
 
     made: list[str] = []
 
-    def make(owner, name: str | None = None, display_name: str = "") -> str:
+    core = client.CoreV1Api(admin_client)
+
+    def make(owner, name: str | None = None, display_name: str = "", real: bool = False) -> str:
         name = name or unique_name()
         cluster_projects.project_create(
             identity_for_user(owner),
@@ -230,10 +227,11 @@ def make_project(berth_cluster, admin_client):
             action_id=0,
         )
         made.append(name)
+        if not real:
+            use_fake_nodes(core, name)
         return name
 
     yield make
-    core = client.CoreV1Api(admin_client)
     for name in made:
         with contextlib.suppress(client.exceptions.ApiException):
             core.delete_namespace(name)

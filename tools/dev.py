@@ -9,10 +9,12 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import shlex
 import signal
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from tools.services import free_port, redis_answers, redis_server
 
@@ -34,6 +36,29 @@ def devcluster_running(env: dict[str, str]) -> bool:
         [sys.executable, "-m", "devcluster", "status"], cwd=ROOT, env=env, capture_output=True, text=True
     )
     return result.returncode == 0
+
+
+def devcluster_env(env: dict[str, str]) -> dict[str, str]:
+    """`python -m devcluster env`: NAME=value lines (values shell-quoted)."""
+    output = run(sys.executable, "-m", "devcluster", "env", env=env, capture=True)
+    values = {}
+    for line in output.splitlines():
+        name, sep, value = line.partition("=")
+        if sep:
+            values[name] = shlex.split(value)[0] if value else ""
+    return values
+
+
+def berth_settings_for(cluster: dict[str, str]) -> dict[str, str]:
+    """Berth's settings for the local cluster: where it is, its apps domain, router and registry."""
+    settings = {"KUBECONFIG": cluster["KUBECONFIG"]}
+    if cluster.get("APPS_DOMAIN"):
+        settings["BERTH_APPS_DOMAIN"] = cluster["APPS_DOMAIN"]
+    if cluster.get("ROUTER_URL"):
+        settings["BERTH_ROUTER_HTTP_PORT"] = str(urlsplit(cluster["ROUTER_URL"]).port or "")
+    if cluster.get("REGISTRY"):
+        settings["BERTH_BUILD_REGISTRY"] = cluster["REGISTRY"]
+    return settings
 
 
 def ensure_admin(env: dict[str, str]) -> tuple[str, str]:
@@ -68,11 +93,19 @@ def main() -> int:
         else:
             was_running = devcluster_running(env)
             say("starting the local devcluster (the first run builds Kubernetes: tens of minutes)")
-            output = run(sys.executable, "-m", "devcluster", "up", env=env, capture=True)
-            env["KUBECONFIG"] = output.strip().splitlines()[-1].split("=", 1)[1]
+            run(sys.executable, "-m", "devcluster", "up", env=env)
             if not was_running:
                 started.callback(run, sys.executable, "-m", "devcluster", "down", env=env)
+            cluster = devcluster_env(env)
+            env.update(berth_settings_for(cluster))
             say(f"local cluster: KUBECONFIG={env['KUBECONFIG']}")
+            if cluster.get("REAL_NODE"):
+                say(
+                    f"real node {cluster['REAL_NODE']}: apps run for real; routes answer at "
+                    f"http://<name>-<project>.{cluster['APPS_DOMAIN']}:{env['BERTH_ROUTER_HTTP_PORT']}/"
+                )
+            else:
+                say(f"no real node ({cluster.get('REAL_NODE_REASON', '')}): pods are kwok's simulations")
 
         run(sys.executable, "manage.py", "migrate", "--no-input", env=env)
         if not os.environ.get("KUBECONFIG"):

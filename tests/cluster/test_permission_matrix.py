@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass
 
 import pytest
+from devcluster.placement import use_fake_nodes
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -111,10 +112,11 @@ def objects(berth_cluster, admin_client, tmp_path_factory):
     cluster_projects.project_create(
         make_identity("alice"), name=name, display_name="", description="", quota=SMALL, action_id=0
     )
+    core = client.CoreV1Api(admin_client)
+    use_fake_nodes(core, name)  # its pod is kwok's: nothing here needs it to run
     bind(admin_client, name, "edit", user="bob")
     bind(admin_client, name, "view", user="carol")
     make_deployment(admin_client, name, "web")
-    core = client.CoreV1Api(admin_client)
     core.create_namespaced_service(
         name,
         {

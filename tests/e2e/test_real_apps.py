@@ -1,0 +1,72 @@
+"""An app deployed through Berth really runs, and its route's URL opens it in Chromium.
+
+On the devcluster's real node: the Python image from Debian's packages, a
+command typed in the deploy form, the expose form, and the route URL Berth
+shows, opened in the browser through the local router.
+"""
+
+from __future__ import annotations
+
+import pytest
+from kubernetes import client
+from playwright.sync_api import expect
+
+from tests.conftest import running_asgi_server
+from tests.e2e.test_networking import submit_and_follow
+from tests.e2e.test_skeleton import log_in
+from tests.helpers import ARTIFACTS, PASSWORD, wait_for
+from tools.dev import berth_settings_for
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(scope="module")
+def routed_server(django_db_setup, redis_url, berth_cluster, real_node):
+    """Berth as `make dev` runs it on the local cluster: routes under the router's apps
+    domain and port (the session's server keeps the defaults other tests expect)."""
+    cluster = berth_cluster.plane.env()
+    settings = berth_settings_for(cluster)
+    settings.pop("KUBECONFIG")
+    with running_asgi_server(redis_url, name="asgi-server-routed", **settings) as url:
+        yield url, settings
+
+
+def ready_pod(admin_client, namespace: str, app: str):
+    """The app's pod once it runs and its container is ready, else None."""
+    pods = client.CoreV1Api(admin_client).list_namespaced_pod(namespace, label_selector=f"app={app}").items
+    for pod in pods:
+        statuses = pod.status.container_statuses or []
+        if pod.status.phase == "Running" and statuses and all(s.ready for s in statuses):
+            return pod
+    return None
+
+
+def test_deploy_expose_and_open_the_route(
+    page, routed_server, celery_worker, people, make_project, admin_client, real_node
+):
+    base, settings = routed_server
+    project = make_project(people["alice"], real=True)
+    log_in(page, base, "alice", PASSWORD)
+
+    page.goto(f"{base}/projects/{project}/deployments/new/")
+    page.fill("input[name=name]", "web")
+    page.fill("input[name=image]", real_node.python_image)
+    page.fill("input[name=port]", "8080")
+    page.fill("input[name=command]", "python3 -m http.server 8080")
+    submit_and_follow(page, "deploy-submit", rf"/projects/{project}/deployments/web/$")
+    pod = wait_for(lambda: ready_pod(admin_client, project, "web"), timeout=90, message="web running")
+    assert pod.spec.node_name == real_node.name
+
+    page.goto(f"{base}/projects/{project}/routes/")
+    expose = page.get_by_test_id("expose-form")
+    expose.locator("select[name=deployment]").select_option("web")
+    expose.locator("input[name=port]").fill("8080")
+    submit_and_follow(page, "expose-submit", rf"/projects/{project}/routes/$")
+
+    link = page.get_by_test_id("route-url").first
+    url = link.get_attribute("href")
+    assert url == f"http://web-{project}.{settings['BERTH_APPS_DOMAIN']}:{settings['BERTH_ROUTER_HTTP_PORT']}"
+
+    page.goto(url)
+    expect(page.locator("body")).to_contain_text("Directory listing for /", timeout=30_000)
+    page.screenshot(path=str(ARTIFACTS / "real-app-through-its-route.png"))
