@@ -16,6 +16,8 @@ if [ "${BERTH_NO_REAL_NODE:-}" != "1" ]; then
   command -v runc >/dev/null 2>&1 || need+=(runc)
   [ -x /usr/lib/cni/bridge ] || need+=(containernetworking-plugins)
   command -v iptables >/dev/null 2>&1 || need+=(iptables)
+  # nft removes the tables iptables-nft creates, so `down` leaves none behind.
+  command -v nft >/dev/null 2>&1 || need+=(nftables)
   command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
   command -v skopeo >/dev/null 2>&1 || need+=(skopeo)
   command -v mmdebstrap >/dev/null 2>&1 || need+=(mmdebstrap)
