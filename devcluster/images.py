@@ -26,6 +26,7 @@ import gzip
 import hashlib
 import http.client
 import inspect
+import io
 import json
 import os
 import shutil
@@ -447,3 +448,66 @@ def push(spec: ImageSpec, registry: str) -> str:
         raise ImageError(f"pushing {spec.name} failed: {proc.stderr.strip()}")
     _log(f"pushed {ref} in {time.monotonic() - began:.1f}s")
     return ref
+
+
+def derive(base: ImageSpec, target: Path, files: dict[str, bytes], cmd: tuple[str, ...]) -> Path:
+    """A new OCI layout at `target`: `base`'s layers plus one with `files` (path -> bytes,
+    world-readable), and `cmd`. A small stand-in for an application image."""
+    source = layout_dir(base)
+    if not (source / "index.json").is_file():
+        make(base)
+    blobs = target / "blobs" / "sha256"
+    blobs.mkdir(parents=True, exist_ok=True)
+    index = json.loads((source / "index.json").read_text())
+    manifest = json.loads(_blob(source, index["manifests"][0]["digest"]))
+    config = json.loads(_blob(source, manifest["config"]["digest"]))
+    for layer in manifest["layers"]:
+        shutil.copyfile(
+            source / "blobs" / "sha256" / layer["digest"].split(":")[1], blobs / layer["digest"][7:]
+        )
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for path, content in sorted(files.items()):
+            info = tarfile.TarInfo(path.lstrip("/"))
+            info.size, info.mode = len(content), 0o644
+            tar.addfile(info, io.BytesIO(content))
+    tar_bytes = raw.getvalue()
+    layer = gzip.compress(tar_bytes, mtime=0)
+    layer_digest, layer_size = _write_blob(target, layer)
+    config["rootfs"]["diff_ids"].append(f"sha256:{hashlib.sha256(tar_bytes).hexdigest()}")
+    config["config"]["Cmd"] = list(cmd)
+    config_digest, config_size = _write_blob(target, json.dumps(config, sort_keys=True).encode())
+    manifest["config"].update(digest=config_digest, size=config_size)
+    manifest["layers"].append(
+        {
+            "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+            "digest": layer_digest,
+            "size": layer_size,
+        }
+    )
+    manifest_digest, manifest_size = _write_blob(target, json.dumps(manifest, sort_keys=True).encode())
+    index["manifests"] = [
+        {
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": manifest_digest,
+            "size": manifest_size,
+            "annotations": {"org.opencontainers.image.ref.name": "latest"},
+        }
+    ]
+    (target / "oci-layout").write_text(json.dumps({"imageLayoutVersion": "1.0.0"}))
+    (target / "index.json").write_text(json.dumps(index))
+    return target
+
+
+def _blob(layout: Path, digest: str) -> bytes:
+    return (layout / "blobs" / "sha256" / digest.split(":", 1)[1]).read_bytes()
+
+
+def copy_to_registry(layout: Path, tag: str, ref: str) -> None:
+    proc = subprocess.run(
+        ["skopeo", "copy", "--quiet", "--dest-tls-verify=false", f"oci:{layout}:{tag}", f"docker://{ref}"],
+        capture_output=True,
+        text=True,
+    )
+    if proc.returncode != 0:
+        raise ImageError(f"pushing {ref} failed: {proc.stderr.strip()}")
