@@ -20,6 +20,7 @@ CoreDNS, which listens on the bridge's gateway address for the pods.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import http.client
 import ipaddress
 import json
@@ -94,6 +95,7 @@ VOLATILE_SYSCTLS = (
     "kernel.random.entropy_avail",
     "kernel.pty.nr",
     "net.netfilter.nf_conntrack_count",
+    "fs.quota.syncs",
 )
 # Paths kubelet, containerd and the CNI plugins create whatever their configuration.
 HOST_PATHS = (
@@ -133,8 +135,11 @@ def node_name() -> str:
 
 
 def _sysctl_text() -> str:
-    out = _run("sysctl", "-a", check=False).stdout
-    keep = [line for line in out.splitlines() if line.split(" = ")[0] not in VOLATILE_SYSCTLS]
+    return _run("sysctl", "-a", check=False).stdout
+
+
+def _steady_sysctls(text: str) -> str:
+    keep = [line for line in text.splitlines() if line.split(" = ")[0] not in VOLATILE_SYSCTLS]
     return "\n".join(sorted(keep))
 
 
@@ -197,7 +202,7 @@ def comparable(state: dict[str, Any]) -> dict[str, str]:
     """The parts of a host state a test compares: `sysctl -a`, `iptables-save`,
     `ip link`, the routes and the mount table (counters and comments dropped)."""
     return {
-        "sysctl -a": state["sysctl"],
+        "sysctl -a": _steady_sysctls(state["sysctl"]),
         "iptables-save": _normal_iptables(state["iptables"]),
         "ip6tables-save": _normal_iptables(state["ip6tables"]),
         "nft list tables": state["nft"],
@@ -208,6 +213,18 @@ def comparable(state: dict[str, Any]) -> dict[str, str]:
         "paths": json.dumps(state["paths"], sort_keys=True),
         "cgroups": json.dumps(state["cgroups"]),
     }
+
+
+def differences(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    """Unified-diff lines for every part of two `comparable` states that differs."""
+    lines: list[str] = []
+    for what in before:
+        if before[what] != after.get(what):
+            diff = difflib.unified_diff(
+                before[what].splitlines(), after.get(what, "").splitlines(), what, what, lineterm="", n=0
+            )
+            lines += list(diff)
+    return lines
 
 
 @dataclass(frozen=True)

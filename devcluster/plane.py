@@ -200,7 +200,7 @@ class Plane:
 
     # -- up -------------------------------------------------------------------------
 
-    def up(self, *, probe: bool = True) -> UpResult:
+    def up(self, *, probe: bool = True, build_node: bool = True) -> UpResult:
         began = time.monotonic()
         binaries = build.ensure_binaries()
         with self._locked():
@@ -239,7 +239,7 @@ class Plane:
                     self._write_kubeconfigs(state)  # cheap, and repairs a deleted file
                 self._ensure_nodes()
                 self._wait_ready(probe=probe and bool(started))
-                started += self._node_up(state, probe=probe)
+                started += self._node_up(state, probe=probe, build_node=build_node)
             except BaseException:
                 # A half-started plane is no use to anyone: stop all of it.
                 self._node_stop(state)
@@ -297,7 +297,7 @@ class Plane:
         with self._locked():
             return self._node_stop(self.load_state())
 
-    def _node_up(self, state: State, *, probe: bool) -> list[str]:
+    def _node_up(self, state: State, *, probe: bool, build_node: bool = False) -> list[str]:
         started: list[str] = []
         if node.REGISTRY.name not in self.running(state):
             if shutil.which("docker-registry"):
@@ -317,6 +317,13 @@ class Plane:
             self.node.reason_file.unlink(missing_ok=True)
             return started
         try:
+            if build_node:
+                build.ensure_node_binaries()
+                images.ensure_all()
+            elif build.node_missing():
+                raise node.NodeUnavailable(
+                    f"{', '.join(build.node_missing())} not built: run `python -m devcluster build`"
+                )
             started += self._node_start(state, probe=probe)
         except (
             node.NodeUnavailable,

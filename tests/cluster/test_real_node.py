@@ -424,7 +424,6 @@ def test_after_node_down_the_host_matches_its_state_before_up(
     plane.node_down()
     try:
         after = node.comparable(node.host_state())
-        for what in before:
-            assert after[what] == before[what], f"{what} differs after down"
+        assert node.differences(before, after) == []
     finally:
         assert plane.node_up() is None
