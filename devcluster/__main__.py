@@ -21,7 +21,7 @@ def _cmd_build(plane: Plane, args: argparse.Namespace) -> int:
         print(f"real node: unavailable — {reason}; not building its binaries and images", file=sys.stderr)
     else:
         paths.update(build.ensure_node_binaries())
-        paths.update({spec.name: path for spec, path in images.ensure_all().items()})
+        paths.update(images.ensure_all())
     for name, path in paths.items():
         print(f"{name}: {path}")
     return 0

@@ -255,10 +255,10 @@ def missing() -> list[ImageSpec]:
     return [spec for spec in IMAGES if not (layout_dir(spec) / "index.json").is_file()]
 
 
-def ensure_all() -> dict[ImageSpec, Path]:
+def ensure_all() -> dict[str, Path]:
     for spec in missing():
         make(spec)
-    return {spec: layout_dir(spec) for spec in IMAGES}
+    return {spec.name: layout_dir(spec) for spec in IMAGES}
 
 
 def make(spec: ImageSpec) -> Path:
