@@ -377,6 +377,100 @@ def test_an_ingress_host_answers_through_the_router_with_the_apps_response(
     assert status == 404
 
 
+def test_postgresql_and_redis_images_serve_their_clients_by_service_name(
+    admin_client: client.ApiClient, real_node: RealNode, real_namespace: str
+) -> None:
+    core = client.CoreV1Api(admin_client)
+    env = {
+        "POSTGRESQL_USER": "berth",
+        "POSTGRESQL_PASSWORD": secrets.token_hex(8),
+        "POSTGRESQL_DATABASE": "app",
+    }
+    for name, image, port, extra in (
+        (
+            "postgresql",
+            real_node.postgresql_image,
+            5432,
+            {"env": [{"name": k, "value": v} for k, v in env.items()]},
+        ),
+        ("redis", real_node.redis_image, 6379, {}),
+    ):
+        core.create_namespaced_pod(
+            real_namespace,
+            {
+                "metadata": {"name": name, "labels": {"app": name}},
+                "spec": {
+                    "containers": [
+                        {
+                            "name": name,
+                            "image": image,
+                            "ports": [{"containerPort": port}],
+                            "readinessProbe": {"tcpSocket": {"port": port}, "periodSeconds": 1},
+                            **extra,
+                        }
+                    ]
+                },
+            },
+        )
+        core.create_namespaced_service(
+            real_namespace,
+            {"metadata": {"name": name}, "spec": {"selector": {"app": name}, "ports": [{"port": port}]}},
+        )
+    run_pod(core, real_namespace, "psql", real_node.postgresql_image, ["sleep", "600"])
+    run_pod(core, real_namespace, "redis-cli", real_node.redis_image, ["sleep", "600"])
+    ready_pod(core, real_namespace, "postgresql")
+    ready_pod(core, real_namespace, "redis")
+
+    query = (
+        f"PGPASSWORD={env['POSTGRESQL_PASSWORD']} psql -h postgresql.{real_namespace}.svc -U berth -d app "
+        "-tAc 'select current_user, current_database()'"
+    )
+    answer = exec_output(admin_client, real_namespace, "psql", ["sh", "-c", query])
+    assert answer.strip() == "berth|app"
+    pong = exec_output(
+        admin_client, real_namespace, "redis-cli", ["redis-cli", "-h", f"redis.{real_namespace}.svc", "ping"]
+    )
+    assert pong.strip() == "PONG"
+
+
+def test_a_deleted_pod_stops_at_once(
+    admin_client: client.ApiClient, real_node: RealNode, real_namespace: str
+) -> None:
+    """tini is PID 1: SIGTERM reaches the server, no waiting out the 30 s grace period."""
+    core = client.CoreV1Api(admin_client)
+    core.create_namespaced_pod(
+        real_namespace,
+        {
+            "metadata": {"name": "server"},
+            "spec": {
+                "containers": [
+                    {
+                        "name": "server",
+                        "image": real_node.python_image,
+                        "args": ["python3", "-m", "http.server", "8080"],
+                    }
+                ]
+            },
+        },
+    )
+    eventually(
+        lambda: core.read_namespaced_pod("server", real_namespace).status.phase == "Running", "Running"
+    )
+    began = time.monotonic()
+
+    core.delete_namespaced_pod("server", real_namespace)
+
+    def gone() -> bool:
+        try:
+            core.read_namespaced_pod("server", real_namespace)
+        except ApiException as exc:
+            return exc.status == 404
+        return False
+
+    eventually(gone, "the pod is gone", timeout=25)
+    assert time.monotonic() - began < 10
+
+
 # -- registry ---------------------------------------------------------------------------------
 
 
