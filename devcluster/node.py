@@ -54,6 +54,8 @@ GATEWAY = "10.201.0.1"
 # them may leave the host.
 BLACKHOLES = ("10.244.0.0/16", SERVICE_CIDR)
 CLUSTER_DOMAIN = "cluster.local"
+ISOLATE_INPUT = "BERTH-DEVCLUSTER-INPUT"
+ISOLATE_FORWARD = "BERTH-DEVCLUSTER-FORWARD"
 APPS_DOMAIN = "apps.localhost"
 INGRESS_CLASS = "berth"
 CNI_BIN = Path("/usr/lib/cni")
@@ -685,10 +687,42 @@ disabled_plugins = [
         for cidr in BLACKHOLES:
             if cidr not in routes:
                 _run("ip", "route", "add", "blackhole", cidr)
+        self._isolate_bridge()
         # A pod reaching a Service whose endpoint is on the same bridge needs its reply
         # to pass iptables (to be un-DNATed); the bridge plugin also turns this on.
         for key in ("net.bridge.bridge-nf-call-iptables", "net.ipv4.ip_forward"):
             _run("sysctl", "-qw", f"{key}=1")
+
+    def _isolate_bridge(self) -> None:
+        """Pods talk to each other, to Services and to the DNS server on the gateway,
+        and answer the host; nothing else. No packet of theirs is forwarded to another
+        interface (no egress), none from elsewhere is forwarded to them, and host ports
+        other than DNS are closed to them."""
+        rules = {
+            ISOLATE_INPUT: [
+                ["-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-j", "ACCEPT"],
+                ["-d", GATEWAY, "-p", "udp", "--dport", "53", "-j", "ACCEPT"],
+                ["-d", GATEWAY, "-p", "tcp", "--dport", "53", "-j", "ACCEPT"],
+                ["-j", "REJECT"],
+            ],
+            ISOLATE_FORWARD: [
+                ["-i", BRIDGE, "!", "-o", BRIDGE, "-j", "REJECT"],
+                ["!", "-i", BRIDGE, "-o", BRIDGE, "-j", "REJECT"],
+            ],
+        }
+        for chain, chain_rules in rules.items():
+            if _run("iptables", "-w", "-n", "-L", chain, check=False).returncode == 0:
+                _run("iptables", "-w", "-F", chain)
+            else:
+                _run("iptables", "-w", "-N", chain)
+            for rule in chain_rules:
+                _run("iptables", "-w", "-A", chain, *rule)
+        for hook, chain, match in (
+            ("INPUT", ISOLATE_INPUT, ["-i", BRIDGE]),
+            ("FORWARD", ISOLATE_FORWARD, []),
+        ):
+            if _run("iptables", "-w", "-C", hook, *match, "-j", chain, check=False).returncode != 0:
+                _run("iptables", "-w", "-I", hook, "1", *match, "-j", chain)
 
     def restore_host(self) -> list[str]:
         """Undo what the node did to the host, measured against the snapshot. Safe to

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import http.client
 import secrets
+import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -301,6 +302,28 @@ def _pod_cgroup(controller: str, uid: str) -> Path:
     found = list(root.glob(f"pod{uid}")) + list(root.glob(f"*/pod{uid}"))
     assert len(found) == 1, f"pod cgroup of {uid} under {root}: {found}"
     return found[0]
+
+
+def test_pods_cannot_reach_the_hosts_own_ports(
+    admin_client: client.ApiClient, real_node: RealNode, real_namespace: str
+) -> None:
+    """Only DNS on the bridge's gateway is open to pods; a server the host runs on all
+    addresses is not reachable from them (the host itself still reaches the pods)."""
+    core = client.CoreV1Api(admin_client)
+    with socket.socket() as server:
+        server.bind(("0.0.0.0", 0))  # noqa: S104 - the point: a host port open on every address
+        server.listen()
+        port = server.getsockname()[1]
+        run_pod(core, real_namespace, "prober", real_node.python_image, ["sleep", "600"])
+        probe = (
+            "import socket\n"
+            "try:\n"
+            f"    socket.create_connection(('{node.GATEWAY}', {port}), timeout=3); print('open')\n"
+            "except OSError as e:\n"
+            "    print('closed', e)"
+        )
+        out = exec_output(admin_client, real_namespace, "prober", ["python3", "-c", probe])
+    assert out.startswith("closed"), out
 
 
 # -- Services, DNS, Ingress ------------------------------------------------------------------
