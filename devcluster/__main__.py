@@ -60,7 +60,7 @@ def _cmd_status(plane: Plane, args: argparse.Namespace) -> int:
         rss = f"{row.rss_kib / 1024:6.0f} MiB" if row.running else "       -  "
         print(f"{row.name:<{width}}  {state:<7}  pid {pid:<8} {rss}  {row.endpoint:<24}  {row.log}")
         total += row.rss_kib
-    up = all(r.running for r in rows)
+    up = all(r.running or r.optional for r in rows)
     verdict = "up" if up else "not up"
     print(f"plane: {verdict}; memory (RSS) {total / 1024:.0f} MiB; kubeconfig {plane.kubeconfig}")
     return 0 if up else 3
