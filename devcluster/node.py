@@ -197,6 +197,7 @@ def host_state() -> dict[str, Any]:
         "mounts": _mounts(),
         "paths": {path: os.path.lexists(path) for path in HOST_PATHS},
         "cgroups": _cgroups(),
+        "boot_id": Path("/proc/sys/kernel/random/boot_id").read_text().strip(),
     }
 
 
@@ -288,8 +289,11 @@ class RealNode:
             )
         if not re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", self.name):
             return f"the host name {self.name!r} is not a valid node name"
-        if Path(f"/sys/class/net/{BRIDGE}").exists() and not self.snapshot_file.exists():
+        ours = self.snapshot_file.exists() and not self.load_snapshot().get("restored")
+        if Path(f"/sys/class/net/{BRIDGE}").exists() and not ours:
             return f"a network interface {BRIDGE} exists already (another devcluster's real node?)"
+        if _cgroups() and not ours:
+            return f"{_cgroups()[0]} exists: another kubelet runs on this host"
         return self._network_clash()
 
     def _network_clash(self) -> str | None:
@@ -731,9 +735,10 @@ disabled_plugins = [
         self._kill_containers(undone)
         self._unmount(undone)
         before = self.load_snapshot()
-        if not before or before.get("restored"):
-            # Nothing of ours is on the host (or it was undone already): the host's
-            # own later changes are not ours to revert.
+        boot_id = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        if not before or before.get("restored") or before.get("boot_id", boot_id) != boot_id:
+            # Nothing of ours is on the host: it was undone already, or the machine has
+            # rebooted since. The host's own later changes are not ours to revert.
             shutil.rmtree(self.run_dir, ignore_errors=True)
             return undone
         self._remove_links(before, undone)
@@ -747,10 +752,11 @@ disabled_plugins = [
         self.snapshot_file.write_text(json.dumps(before, indent=1))
         return undone
 
-    def _our_pids(self) -> list[int]:
-        """Container processes (in the kubepods cgroups) and our containerd's shims."""
+    def _our_pids(self, *, with_pods: bool) -> list[int]:
+        """Our containerd's shims and, when the kubepods cgroups are ours, the
+        container processes in them."""
         pids: set[int] = set()
-        for top in _cgroups():
+        for top in _cgroups() if with_pods else []:
             for procs_file in Path(top).rglob("cgroup.procs"):
                 with contextlib.suppress(OSError, ValueError):
                     pids.update(int(x) for x in procs_file.read_text().split())
@@ -772,9 +778,13 @@ disabled_plugins = [
         return sorted(pids)
 
     def _kill_containers(self, undone: list[str]) -> None:
+        before = self.load_snapshot()
+        # The kubepods cgroups are ours only if they did not exist before the node started
+        # (precondition() refuses to start next to another kubelet's).
+        with_pods = bool(before) and not before.get("cgroups") and not before.get("restored")
         deadline = time.monotonic() + 15
         killed = 0
-        while pids := self._our_pids():
+        while pids := self._our_pids(with_pods=with_pods):
             for pid in pids:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
