@@ -214,13 +214,16 @@ class Plane:
             if running and not all(name in running for name in CORE):
                 missing = " and ".join(n for n in CORE if n not in running)
                 _say(f"{missing} not running: restarting the whole plane")
-                self._stop(state, sorted(running, key=_order, reverse=True))
-                running = set()
+                plane = [name for name in running if name in BY_NAME]
+                self._stop(state, sorted(plane, key=_order, reverse=True))
+                running = {name for name in running if name not in BY_NAME}
             if self.pki.ensure():
                 _say(f"generated certificates, keys and tokens in {self.pki.dir}")
                 if running:
                     # Processes still running hold the old certificates: start afresh.
-                    self._stop(state, sorted(running, key=_order, reverse=True))
+                    self._node_stop(state)
+                    plane = [name for name in running if name in BY_NAME]
+                    self._stop(state, sorted(plane, key=_order, reverse=True))
                     running = set()
             self._write_kwok_config()
             started: list[str] = []

@@ -21,6 +21,9 @@ if [ "${BERTH_NO_REAL_NODE:-}" != "1" ]; then
   command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
   command -v skopeo >/dev/null 2>&1 || need+=(skopeo)
   command -v mmdebstrap >/dev/null 2>&1 || need+=(mmdebstrap)
+  # The pause image is a static C program.
+  [ -f /usr/lib/x86_64-linux-gnu/libc.a ] || [ -f /usr/lib/aarch64-linux-gnu/libc.a ] || need+=(libc6-dev)
+  command -v cc >/dev/null 2>&1 || need+=(gcc)
 fi
 if [ "${BERTH_NO_BROWSER:-}" != "1" ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
