@@ -831,25 +831,23 @@ disabled_plugins = [
                 undone.append(f"removed route blackhole {cidr}")
 
     def _restore_iptables(self, before: dict[str, Any], undone: list[str]) -> None:
-        for family, key, save, restore in (
-            ("ip", "iptables", "iptables-save", "iptables-restore"),
-            ("ip6", "ip6tables", "ip6tables-save", "ip6tables-restore"),
-        ):
-            if not shutil.which(save):
+        """Remove exactly the chains kubelet, kube-proxy and we added (KUBE-*, BERTH-*)
+        and the rules jumping to them, then the tables that did not exist before and are
+        empty now. Rules anyone else added meanwhile stay."""
+        for family, key, command in (("ip", "iptables", "iptables"), ("ip6", "ip6tables", "ip6tables")):
+            if not shutil.which(f"{command}-save"):
                 continue
-            now = _run(save, check=False).stdout
-            if _normal_iptables(now) == _normal_iptables(before.get(key, "")):
-                continue
-            if before.get(key):
-                # Restoring a table flushes it and deletes its own chains first.
-                _run(restore, input=before[key], check=False)
-            for table in set(_tables(now)) - set(_tables(before.get(key, ""))):
-                if shutil.which("nft") and "nf_tables" in _run(save.replace("-save", ""), "--version").stdout:
+            now = _run(f"{command}-save", check=False).stdout
+            kept = _without_our_chains(now)
+            if kept != now:
+                _run(f"{command}-restore", "-w", input=kept)
+                undone.append(f"removed KUBE-*/BERTH-* chains from {key}")
+            after = _run(f"{command}-save", check=False).stdout
+            nf_tables = "nf_tables" in _run(command, "--version").stdout
+            for table in set(_tables(after)) - set(_tables(before.get(key, ""))):
+                if nf_tables and _table_is_empty(after, table):
                     _run("nft", "delete", "table", family, table, check=False)
-                else:
-                    _run(save.replace("-save", ""), "-t", table, "-F", check=False)
-                    _run(save.replace("-save", ""), "-t", table, "-X", check=False)
-            undone.append(f"restored {key}")
+                    undone.append(f"removed empty {family} table {table}")
 
     def _restore_sysctls(self, before: dict[str, Any], undone: list[str]) -> None:
         for key, value in before.get("sysctls", {}).items():
@@ -954,6 +952,39 @@ disabled_plugins = [
     def delete_node_object(self, api: client.ApiClient) -> None:
         with contextlib.suppress(ApiException):
             client.CoreV1Api(api).delete_node(self.name)
+
+
+OUR_CHAINS = re.compile(r"^(KUBE-|BERTH-DEVCLUSTER-)")
+
+
+def _without_our_chains(save: str) -> str:
+    """iptables-save output without our chains and the rules that use them."""
+    lines = []
+    for line in save.splitlines():
+        words = line.split()
+        if line.startswith(":") and OUR_CHAINS.match(line[1:]):
+            continue
+        if line.startswith("-A ") and (
+            OUR_CHAINS.match(words[1])
+            or any(
+                w in ("-j", "-g") and i + 1 < len(words) and OUR_CHAINS.match(words[i + 1])
+                for i, w in enumerate(words)
+            )
+        ):
+            continue
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def _table_is_empty(save: str, table: str) -> bool:
+    """Only built-in chains with policy ACCEPT and no rule."""
+    inside = False
+    for line in save.splitlines():
+        if line.startswith("*"):
+            inside = line[1:].strip() == table
+        elif inside and (line.startswith("-A ") or (line.startswith(":") and " ACCEPT " not in line)):
+            return False
+    return True
 
 
 def _write_if_changed(path: Path, text: str) -> None:
