@@ -732,13 +732,15 @@ disabled_plugins = [
         """Undo what the node did to the host, measured against the snapshot. Safe to
         run any number of times, also after a start that failed half way."""
         undone: list[str] = []
-        self._kill_containers(undone)
-        self._unmount(undone)
         before = self.load_snapshot()
         boot_id = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
-        if not before or before.get("restored") or before.get("boot_id", boot_id) != boot_id:
-            # Nothing of ours is on the host: it was undone already, or the machine has
-            # rebooted since. The host's own later changes are not ours to revert.
+        # Only a record of this boot that was not undone yet means the host carries our
+        # changes; otherwise just our own directories are cleaned, never the host's
+        # (another devcluster's node, another kubelet, later changes by anyone).
+        ours = bool(before) and not before.get("restored") and before.get("boot_id", boot_id) == boot_id
+        self._kill_containers(undone, with_pods=ours and not before.get("cgroups"))
+        self._unmount(undone, host_paths=ours)
+        if not ours:
             shutil.rmtree(self.run_dir, ignore_errors=True)
             return undone
         self._remove_links(before, undone)
@@ -777,11 +779,9 @@ disabled_plugins = [
         pids.discard(os.getpid())
         return sorted(pids)
 
-    def _kill_containers(self, undone: list[str]) -> None:
-        before = self.load_snapshot()
+    def _kill_containers(self, undone: list[str], *, with_pods: bool) -> None:
         # The kubepods cgroups are ours only if they did not exist before the node started
         # (precondition() refuses to start next to another kubelet's).
-        with_pods = bool(before) and not before.get("cgroups") and not before.get("restored")
         deadline = time.monotonic() + 15
         killed = 0
         while pids := self._our_pids(with_pods=with_pods):
@@ -795,15 +795,15 @@ disabled_plugins = [
         if killed:
             undone.append(f"killed {killed} container processes and shims")
 
-    def _unmount(self, undone: list[str]) -> None:
-        roots = [str(self.run_dir), "/run/containerd", "/var/lib/kubelet", "/run/netns/cni-"]
+    def _unmount(self, undone: list[str], *, host_paths: bool) -> None:
+        roots = [f"{self.run_dir}/"]
+        if host_paths:
+            roots += ["/run/containerd/", "/var/lib/kubelet/", "/run/netns/cni-"]
         for _ in range(5):
             targets = []
             for line in Path("/proc/self/mountinfo").read_text().splitlines():
                 point = line.split()[4].replace("\\040", " ")
-                if any(
-                    point == r or point.startswith(r.rstrip("/") + "/") or point.startswith(r) for r in roots
-                ):
+                if any((point + "/").startswith(root) for root in roots):
                     targets.append(point)
             if not targets:
                 return
