@@ -121,6 +121,7 @@ class ImageSpec:
     user: str = ""
     workdir: str = ""
     ports: tuple[int, ...] = ()
+    labels: tuple[tuple[str, str], ...] = ()
 
     def config(self) -> dict[str, object]:
         config: dict[str, object] = {"Env": list(self.env)}
@@ -134,6 +135,8 @@ class ImageSpec:
             config["WorkingDir"] = self.workdir
         if self.ports:
             config["ExposedPorts"] = {f"{port}/tcp": {} for port in self.ports}
+        if self.labels:
+            config["Labels"] = dict(self.labels)
         return config
 
     def digest_input(self) -> bytes:
@@ -162,9 +165,46 @@ class ImageSpec:
         return self.name.rsplit("/", 1)[-1]
 
 
+S2I_ASSEMBLE = r"""#!/bin/bash
+# Source-to-image assemble, after sclorg's s2i-python-container: the source (in
+# /tmp/src) goes to /opt/app-root/src, its dependencies into the /opt/app-root venv.
+set -e
+shopt -s dotglob
+echo "---> Installing application source ..."
+if [ -d /tmp/src ]; then cp -a /tmp/src/. "$HOME"/ && rm -rf /tmp/src/* 2>/dev/null || true; fi
+cd "$HOME"
+if [ -f requirements.txt ]; then
+  echo "---> Installing dependencies ..."
+  pip install -r requirements.txt
+fi
+if [ -f setup.py ] || [ -f pyproject.toml ]; then
+  echo "---> Installing application ..."
+  pip install .
+fi
+chmod -R g+rwX "$APP_ROOT" 2>/dev/null || true
+"""
+
+S2I_RUN = r"""#!/bin/bash
+# Source-to-image run, after sclorg's: APP_SCRIPT, else APP_FILE (app.py), else
+# gunicorn with APP_MODULE (or wsgi.py), on port 8080.
+set -e
+cd "$HOME"
+if [ -n "${APP_SCRIPT:-}" ]; then exec bash "$APP_SCRIPT"; fi
+APP_FILE=${APP_FILE:-app.py}
+if [ -f "$APP_FILE" ]; then exec python "$APP_FILE"; fi
+if command -v gunicorn >/dev/null; then
+  if [ -n "${APP_MODULE:-}" ]; then exec gunicorn "$APP_MODULE" --bind=0.0.0.0:8080 --access-logfile=-; fi
+  if [ -f wsgi.py ]; then exec gunicorn wsgi --bind=0.0.0.0:8080 --access-logfile=-; fi
+fi
+echo "Nothing to run: add app.py, or set APP_SCRIPT, APP_FILE or APP_MODULE (with gunicorn)." >&2
+exit 1
+"""
+
 APP_ROOT = "/opt/app-root"
 _APP_USER = (
     f'set -e; chroot "$1" useradd -u 1001 -g 0 -d {APP_ROOT}/src -M -s /bin/bash default; '
+    # A venv owned by the app user: Debian's Python refuses pip installs otherwise (PEP 668).
+    f'chroot "$1" python3 -m venv {APP_ROOT}; '
     f'mkdir -p "$1{APP_ROOT}/src" "$1{APP_ROOT}/bin"; '
     f'chown -R 1001:0 "$1{APP_ROOT}"; chmod -R g+rwX "$1{APP_ROOT}"'
 )
@@ -174,12 +214,15 @@ PYTHON = ImageSpec(
     "berth/python",
     packages=("tini", "ca-certificates", "python3", "python3-pip", "python3-venv", "git"),
     setup=_APP_USER,
+    files={"/usr/libexec/s2i/assemble": (S2I_ASSEMBLE, 0o755), "/usr/libexec/s2i/run": (S2I_RUN, 0o755)},
     entrypoint=("/usr/bin/tini", "--"),
-    cmd=("python3",),
+    cmd=("/usr/libexec/s2i/run",),
     env=(
         f"PATH={APP_ROOT}/src/.local/bin:{APP_ROOT}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         f"HOME={APP_ROOT}/src",
         f"APP_ROOT={APP_ROOT}",
+        f"VIRTUAL_ENV={APP_ROOT}",
+        "STI_SCRIPTS_PATH=/usr/libexec/s2i",
         "PYTHONUNBUFFERED=1",
         "PYTHONIOENCODING=UTF-8",
         "LANG=C.UTF-8",
@@ -189,6 +232,10 @@ PYTHON = ImageSpec(
     user="1001",
     workdir=f"{APP_ROOT}/src",
     ports=(8080,),
+    labels=(
+        ("io.openshift.s2i.scripts-url", "image:///usr/libexec/s2i"),
+        ("io.openshift.expose-services", "8080:http"),
+    ),
 )
 POSTGRESQL = ImageSpec(
     "berth/postgresql",

@@ -317,6 +317,8 @@ class Plane:
             return started
         running = self.running(state)
         if all(c.name in running for c in node.NODE_COMPONENTS):
+            # Images remade since (a new recipe) are pushed; the rest is a HEAD request each.
+            self.node.refs = self.node.push_images(state)
             self.node.reason_file.unlink(missing_ok=True)
             return started
         try:

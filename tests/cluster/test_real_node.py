@@ -195,6 +195,36 @@ def test_a_pod_from_the_python_image_serves_http_to_the_host(
     assert body.strip() == token.encode()
 
 
+def test_the_python_image_assembles_and_runs_source_like_s2i(
+    admin_client: client.ApiClient, real_node: RealNode, real_namespace: str
+) -> None:
+    core = client.CoreV1Api(admin_client)
+    script = (
+        "mkdir -p /tmp/src"
+        " && echo 'import sys; print(\"assembled\", sys.prefix, flush=True)' > /tmp/src/app.py"
+        " && /usr/libexec/s2i/assemble && exec /usr/libexec/s2i/run"
+    )
+    core.create_namespaced_pod(
+        real_namespace,
+        {
+            "metadata": {"name": "s2i"},
+            "spec": {
+                "restartPolicy": "Never",
+                "containers": [
+                    {"name": "s2i", "image": real_node.python_image, "command": ["sh", "-c", script]}
+                ],
+            },
+        },
+    )
+
+    eventually(
+        lambda: core.read_namespaced_pod("s2i", real_namespace).status.phase == "Succeeded", "Succeeded"
+    )
+    log = core.read_namespaced_pod_log("s2i", real_namespace)
+    assert "---> Installing application source ..." in log
+    assert "assembled /opt/app-root" in log
+
+
 def test_logs_and_exec_work_as_the_person_and_are_refused_without_rbac(
     admin_client: client.ApiClient,
     user_client: Callable[[str], client.ApiClient],
