@@ -130,7 +130,15 @@ def _run(*args: str, check: bool = True, input: str | None = None) -> subprocess
 
 
 def node_name() -> str:
-    return socket.gethostname().split(".")[0].lower()
+    """The host's name when it resolves to 127.0.0.1 only (the apiserver reaches kubelet
+    by the node's name, and kubelet listens on 127.0.0.1 only), else ``localhost``."""
+    name = socket.gethostname().split(".")[0].lower()
+    try:
+        resolved = {info[4][0] for info in socket.getaddrinfo(name, None, socket.AF_INET)}
+    except OSError:
+        resolved = set()
+    valid = re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", name) is not None
+    return name if valid and resolved == {"127.0.0.1"} else "localhost"
 
 
 # -- host state ---------------------------------------------------------------------------
@@ -278,17 +286,6 @@ class RealNode:
             return f"the CNI plugins are not in {CNI_BIN} (Debian's containernetworking-plugins)"
         if not Path("/proc/self/ns/net").exists():
             return "no network namespaces"
-        try:
-            resolved = {info[4][0] for info in socket.getaddrinfo(self.name, None, socket.AF_INET)}
-        except OSError:
-            resolved = set()
-        if resolved != {"127.0.0.1"}:
-            return (
-                f"the host name {self.name!r} does not resolve to 127.0.0.1 only (it gives "
-                f"{', '.join(sorted(resolved)) or 'nothing'}); the apiserver reaches kubelet by that name"
-            )
-        if not re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", self.name):
-            return f"the host name {self.name!r} is not a valid node name"
         ours = self.snapshot_file.exists() and not self.load_snapshot().get("restored")
         if Path(f"/sys/class/net/{BRIDGE}").exists() and not ours:
             return f"a network interface {BRIDGE} exists already (another devcluster's real node?)"
@@ -601,6 +598,7 @@ disabled_plugins = [
                 f"--config={cfg / 'kubelet.yaml'}",
                 f"--kubeconfig={self.kubeconfig('node-kubelet')}",
                 f"--root-dir={self.run_dir / 'kubelet'}",
+                f"--hostname-override={self.name}",
                 f"--node-labels={label},type=real",
                 "--v=1",
             ]
@@ -948,6 +946,14 @@ disabled_plugins = [
                 t.key == placement.FAKE_NODE_TAINT["key"] for t in (node.spec.taints or [])
             ):
                 core.patch_node(name, {"spec": {"taints": body}})
+
+    def delete_stale_node_objects(self, api: client.ApiClient) -> None:
+        core = client.CoreV1Api(api)
+        selector = "=".join(placement.REAL_NODE_LABEL)
+        for stale in core.list_node(label_selector=selector).items:
+            if stale.metadata.name != self.name:
+                with contextlib.suppress(ApiException):
+                    core.delete_node(stale.metadata.name)
 
     def delete_node_object(self, api: client.ApiClient) -> None:
         with contextlib.suppress(ApiException):

@@ -346,8 +346,10 @@ class Plane:
         real = self.node
         binaries = {c.name: real.binary(c.name) for c in node.NODE_COMPONENTS if c.name != "containerd"}
         binaries["containerd"] = real.binary("containerd")
-        # Leftovers of a start that died half way (a crash, a kill -9) go first.
+        # Leftovers of a start that died half way (a crash, a kill -9) go first, and a
+        # real node registered under another name (the host was renamed) with them.
         self._node_stop(state)
+        self.node.delete_stale_node_objects(self.admin_client())
         real.take_snapshot()
         real.prepare_host()
         real.refs = real.push_images(state)
