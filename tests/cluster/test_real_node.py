@@ -28,6 +28,7 @@ from devcluster.fixtures import Devcluster, RealNode
 pytestmark = pytest.mark.cluster
 
 T = TypeVar("T")
+FAKE_TAINT_KEY = placement.FAKE_NODE_TAINT["key"]
 
 
 def eventually(check: Callable[[], T | None], what: str, timeout: float = 60.0) -> T:
@@ -151,9 +152,6 @@ def test_the_real_node_is_ready_and_the_fake_nodes_are_tainted(
     for name in devcluster.node_names:
         taints = {(t.key, t.value, t.effect) for t in core.read_node(name).spec.taints or []}
         assert (FAKE_TAINT_KEY, "fake", "NoSchedule") in taints
-
-
-FAKE_TAINT_KEY = placement.FAKE_NODE_TAINT["key"]
 
 
 def test_an_unmarked_pod_runs_on_the_real_node_and_a_marked_namespace_uses_kwok(
