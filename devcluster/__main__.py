@@ -33,10 +33,8 @@ def _cmd_up(plane: Plane, args: argparse.Namespace) -> int:
         print(f"started {', '.join(result.started)} in {result.seconds:.1f}s", file=sys.stderr)
     else:
         print(f"already running (checked in {result.seconds:.1f}s)", file=sys.stderr)
-    if result.real_node:
+    if result.real_node:  # (without one, `up` has said why in its one line already)
         print(f"real node: {result.real_node}", file=sys.stderr)
-    else:
-        print(f"real node: unavailable — {result.real_node_reason}", file=sys.stderr)
     # The last line of stdout, for `eval`/Makefile use: keep it last and alone.
     print(f"KUBECONFIG={result.kubeconfig}", flush=True)
     return 0
