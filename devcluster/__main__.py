@@ -9,13 +9,19 @@ from pathlib import Path
 
 from kubernetes.client.exceptions import ApiException
 
-from devcluster import build, logs
+from devcluster import build, images, logs
 from devcluster.pki import PKIError
 from devcluster.plane import Plane, PlaneError
 
 
 def _cmd_build(plane: Plane, args: argparse.Namespace) -> int:
     paths = build.ensure_binaries()
+    reason = plane.node.precondition()
+    if reason:
+        print(f"real node: unavailable — {reason}; not building its binaries and images", file=sys.stderr)
+    else:
+        paths.update(build.ensure_node_binaries())
+        paths.update(images.ensure_all())
     for name, path in paths.items():
         print(f"{name}: {path}")
     return 0
@@ -27,6 +33,8 @@ def _cmd_up(plane: Plane, args: argparse.Namespace) -> int:
         print(f"started {', '.join(result.started)} in {result.seconds:.1f}s", file=sys.stderr)
     else:
         print(f"already running (checked in {result.seconds:.1f}s)", file=sys.stderr)
+    if result.real_node:  # (without one, `up` has said why in its one line already)
+        print(f"real node: {result.real_node}", file=sys.stderr)
     # The last line of stdout, for `eval`/Makefile use: keep it last and alone.
     print(f"KUBECONFIG={result.kubeconfig}", flush=True)
     return 0
@@ -50,14 +58,16 @@ def _cmd_status(plane: Plane, args: argparse.Namespace) -> int:
         rss = f"{row.rss_kib / 1024:6.0f} MiB" if row.running else "       -  "
         print(f"{row.name:<{width}}  {state:<7}  pid {pid:<8} {rss}  {row.endpoint:<24}  {row.log}")
         total += row.rss_kib
-    up = all(r.running for r in rows)
+    up = all(r.running or r.optional for r in rows)
     verdict = "up" if up else "not up"
     print(f"plane: {verdict}; memory (RSS) {total / 1024:.0f} MiB; kubeconfig {plane.kubeconfig}")
     return 0 if up else 3
 
 
 def _cmd_env(plane: Plane, args: argparse.Namespace) -> int:
-    print(f"export KUBECONFIG={shlex.quote(str(plane.kubeconfig))}")
+    # One NAME=value a line, values shell-quoted (so `eval`/`set -a; . <(...)` work too).
+    for name, value in plane.env().items():
+        print(f"{name}={shlex.quote(value) if value else ''}")
     return 0
 
 
@@ -106,7 +116,10 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("status", help="show each component (exit 3 when not all run)").set_defaults(
         func=_cmd_status
     )
-    sub.add_parser("env", help="print the export line for the admin kubeconfig").set_defaults(func=_cmd_env)
+    sub.add_parser(
+        "env",
+        help="print KUBECONFIG, REGISTRY, ROUTER_URL, APPS_DOMAIN, images, REAL_NODE: NAME=value lines",
+    ).set_defaults(func=_cmd_env)
     pod_log = sub.add_parser("pod-log", help="give a pod (or every pod of a namespace) a simulated log")
     pod_log.add_argument("-n", "--namespace", required=True)
     pod_log.add_argument("--pod", help="pod name (default: every pod in the namespace)")
@@ -123,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     plane = Plane(args.dir)
     try:
         return int(args.func(plane, args))
-    except (build.BuildError, PlaneError, PKIError) as exc:
+    except (build.BuildError, PlaneError, PKIError, images.ImageError) as exc:
         print(f"devcluster: {exc}", file=sys.stderr)
         return 1
     except ApiException as exc:

@@ -20,8 +20,16 @@ K8S_VERSION = "v1.36.3"
 ETCD_VERSION = "v3.6.16"
 KWOK_VERSION = "v0.8.0"
 
+COREDNS_VERSION = "v1.15.0"
+# v3.7 requires a nested module (traefik/dynamic/ext) that its module zip and the proxy
+# do not serve; v3.6 builds from the proxy alone.
+TRAEFIK_VERSION = "v3.6.12"
+
 K8S_COMMANDS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler")
 BINARIES = (*K8S_COMMANDS, "etcd", "kwok")
+# The real node's binaries: built only by `build` (and `up`) when the node can run.
+NODE_K8S_COMMANDS = ("kubelet", "kube-proxy")
+NODE_BINARIES = (*NODE_K8S_COMMANDS, "coredns", "traefik")
 
 
 class BuildError(RuntimeError):
@@ -38,6 +46,15 @@ def bin_dir() -> Path:
     return cache_root() / f"k8s-{K8S_VERSION}-etcd-{ETCD_VERSION}-kwok-{KWOK_VERSION}" / "bin"
 
 
+def node_bin_dir(name: str) -> Path:
+    """kubelet and kube-proxy live beside the plane's binaries (same Kubernetes build);
+    CoreDNS and Traefik in directories keyed by their own versions."""
+    if name in NODE_K8S_COMMANDS:
+        return bin_dir()
+    version = {"coredns": COREDNS_VERSION, "traefik": TRAEFIK_VERSION}[name]
+    return cache_root() / f"{name}-{version}" / "bin"
+
+
 def stages_dir() -> Path:
     return bin_dir().parent / "stages"
 
@@ -48,7 +65,10 @@ def _candidate_dirs() -> list[Path]:
 
 
 def find_binary(name: str) -> Path | None:
-    for directory in _candidate_dirs():
+    dirs = _candidate_dirs()
+    if name in NODE_BINARIES:
+        dirs = [*dirs[:-1], node_bin_dir(name)]
+    for directory in dirs:
         path = directory / name
         if path.is_file() and os.access(path, os.X_OK):
             return path
@@ -58,6 +78,10 @@ def find_binary(name: str) -> Path | None:
 
 def missing() -> list[str]:
     return [name for name in BINARIES if find_binary(name) is None]
+
+
+def node_missing() -> list[str]:
+    return [name for name in NODE_BINARIES if find_binary(name) is None]
 
 
 def _log(message: str) -> None:
@@ -102,7 +126,7 @@ def _k8s_staging_modules(go: str, work: Path) -> list[str]:
     return sorted({line.split("=>")[0].strip() for line in gomod.splitlines() if "=> ./staging/" in line})
 
 
-def _build_kubernetes(go: str, out: Path) -> None:
+def _build_kubernetes(go: str, out: Path, commands: tuple[str, ...] = K8S_COMMANDS) -> None:
     work = bin_dir().parent / "src" / "kubernetes"
     work.mkdir(parents=True, exist_ok=True)
     minor = K8S_VERSION.lstrip("v").split(".")
@@ -121,11 +145,11 @@ def _build_kubernetes(go: str, out: Path) -> None:
         f"-X {pkg}.gitMinor={minor[1]} -X {pkg}.gitTreeState=clean"
     )
     _run([go, "mod", "download", "all"], work, f"download modules for Kubernetes {K8S_VERSION}")
-    targets = [f"k8s.io/kubernetes/cmd/{cmd}" for cmd in K8S_COMMANDS]
+    targets = [f"k8s.io/kubernetes/cmd/{cmd}" for cmd in commands]
     _run(
         [go, "build", "-trimpath", "-ldflags", ldflags, "-o", str(out) + "/", *targets],
         work,
-        f"build {', '.join(K8S_COMMANDS)} {K8S_VERSION} (tens of minutes on a cold cache)",
+        f"build {', '.join(commands)} {K8S_VERSION} (minutes to tens of minutes on a cold cache)",
     )
 
 
@@ -223,6 +247,120 @@ def ensure_binaries() -> dict[str, Path]:
         if todo:
             _log(f"all binaries ready in {out} after {time.monotonic() - started:.0f}s")
     paths = {name: find_binary(name) for name in BINARIES}
+    absent = [name for name, path in paths.items() if path is None]
+    if absent:
+        raise BuildError(f"still missing after the build: {', '.join(absent)}")
+    return paths  # type: ignore[return-value]
+
+
+# A CoreDNS with only the plugins the devcluster uses, the way CoreDNS's own
+# core/plugin/zplugin.go and core/dnsserver/zdirectives.go assemble the full one
+# (directives in CoreDNS's plugin.cfg order). No forward: pods need cluster names only.
+_COREDNS_MAIN = """package main
+
+import (
+	"github.com/coredns/coredns/core/dnsserver"
+	"github.com/coredns/coredns/coremain"
+
+	_ "github.com/coredns/coredns/plugin/bind"
+	_ "github.com/coredns/coredns/plugin/cache"
+	_ "github.com/coredns/coredns/plugin/errors"
+	_ "github.com/coredns/coredns/plugin/health"
+	_ "github.com/coredns/coredns/plugin/kubernetes"
+	_ "github.com/coredns/coredns/plugin/log"
+	_ "github.com/coredns/coredns/plugin/ready"
+)
+
+func init() {
+	dnsserver.Directives = []string{"bind", "ready", "health", "errors", "log", "cache", "kubernetes"}
+}
+
+func main() { coremain.Run() }
+"""
+
+
+def _build_coredns(go: str) -> None:
+    work = node_bin_dir("coredns").parent / "src"
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "main.go").write_text(_COREDNS_MAIN)
+    (work / "go.mod").write_text(
+        "module berth.local/corednsbuild\n\ngo 1.26.0\n\n"
+        f"require github.com/coredns/coredns {COREDNS_VERSION}\n"
+    )
+    _run([go, "mod", "tidy"], work, f"resolve modules for CoreDNS {COREDNS_VERSION}")
+    out = node_bin_dir("coredns")
+    out.mkdir(parents=True, exist_ok=True)
+    _run(
+        [go, "build", "-trimpath", "-ldflags", "-s -w", "-o", str(out / "coredns"), "."],
+        work,
+        f"build CoreDNS {COREDNS_VERSION} (kubernetes, bind, cache, errors, log, health, ready)",
+    )
+
+
+def _module_replaces(gomod: str) -> list[str]:
+    """The `old => new version` replace lines of a go.mod (a dependency's replace lines
+    are ignored by Go, so a wrapper module repeats them)."""
+    lines, inside = [], False
+    for raw in gomod.splitlines():
+        line = raw.split("//")[0].strip()
+        if line.startswith("replace ("):
+            inside = True
+            continue
+        if inside and line == ")":
+            inside = False
+            continue
+        if line.startswith("replace "):
+            line = line.removeprefix("replace ").strip()
+        elif not inside:
+            continue
+        parts = line.split()
+        if len(parts) >= 4 and parts[1] == "=>" and not parts[2].startswith("."):
+            lines.append(f"\t{parts[0]} => {parts[2]} {parts[3]}")
+    return lines
+
+
+def _build_traefik(go: str) -> None:
+    work = node_bin_dir("traefik").parent / "src"
+    work.mkdir(parents=True, exist_ok=True)
+    module = "github.com/traefik/traefik/v3"
+    (work / "go.mod").write_text("module berth.local/traefikbuild\n\ngo 1.26.0\n")
+    out = _run([go, "mod", "download", "-json", f"{module}@{TRAEFIK_VERSION}"], work, "fetch Traefik")
+    replaces = _module_replaces(Path(json.loads(out)["GoMod"]).read_text())
+    (work / "go.mod").write_text(
+        "module berth.local/traefikbuild\n\ngo 1.26.0\n\n"
+        f"require {module} {TRAEFIK_VERSION}\n\nreplace (\n" + "\n".join(replaces) + "\n)\n"
+    )
+    (work / "tools.go").write_text(f'//go:build tools\n\npackage tools\n\nimport _ "{module}/cmd"\n')
+    _run([go, "mod", "tidy"], work, f"resolve modules for Traefik {TRAEFIK_VERSION}")
+    bin_out = node_bin_dir("traefik")
+    bin_out.mkdir(parents=True, exist_ok=True)
+    version_pkg = f"{module}/pkg/version"
+    _run(
+        [
+            go, "build", "-trimpath", "-ldflags", f"-s -w -X {version_pkg}.Version={TRAEFIK_VERSION}",
+            "-o", str(bin_out / "traefik"), f"{module}/cmd/traefik",
+        ],
+        work,
+        f"build Traefik {TRAEFIK_VERSION} (ten minutes or more on a cold cache)",
+    )  # fmt: skip
+
+
+def ensure_node_binaries() -> dict[str, Path]:
+    """kubelet, kube-proxy, CoreDNS and Traefik for the real node, building what is missing."""
+    todo = node_missing()
+    if todo:
+        go = _go()
+        started = time.monotonic()
+        k8s = tuple(name for name in NODE_K8S_COMMANDS if name in todo)
+        if k8s:
+            bin_dir().mkdir(parents=True, exist_ok=True)
+            _build_kubernetes(go, bin_dir(), k8s)
+        if "coredns" in todo:
+            _build_coredns(go)
+        if "traefik" in todo:
+            _build_traefik(go)
+        _log(f"node binaries ready after {time.monotonic() - started:.0f}s")
+    paths = {name: find_binary(name) for name in NODE_BINARIES}
     absent = [name for name, path in paths.items() if path is None]
     if absent:
         raise BuildError(f"still missing after the build: {', '.join(absent)}")

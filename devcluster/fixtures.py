@@ -8,7 +8,11 @@ Register it in ``tests/conftest.py`` with ``pytest_plugins = ["devcluster.fixtur
 - ``user_client("alice")``: an ApiClient authenticating as a test identity by token.
 - ``impersonating_client("alice", groups=None)``: the admin impersonating a user, the way
   Berth calls the cluster on a person's behalf (groups default to the identity's).
-- ``namespace``: a fresh namespace per test, deleted afterwards.
+- ``namespace``: a fresh namespace per test, deleted afterwards, whose pods go to
+  kwok's fake nodes (for tests of mechanics: nothing runs there).
+- ``real_node``: the real node (its name, the registry, the router, the images), or a
+  failure naming why this machine has none.
+- ``real_namespace``: a fresh namespace whose pods run for real on the real node.
 
 Tests that use them are marked ``cluster`` automatically (``-m "not cluster"`` skips them).
 """
@@ -26,11 +30,19 @@ import pytest
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from devcluster import build, logs
+from devcluster import build, logs, placement
 from devcluster.pki import IDENTITIES
 from devcluster.plane import FAKE_NODE_ANNOTATION, NODE_NAMES, Plane
 
-_CLUSTER_FIXTURES = {"devcluster", "admin_client", "user_client", "impersonating_client", "namespace"}
+_CLUSTER_FIXTURES = {
+    "devcluster",
+    "admin_client",
+    "user_client",
+    "impersonating_client",
+    "namespace",
+    "real_node",
+    "real_namespace",
+}
 
 
 @dataclass(frozen=True)
@@ -42,6 +54,19 @@ class Devcluster:
     node_names: tuple[str, ...]
     fake_node_annotation: str
     started: tuple[str, ...]
+    real_node: str | None = None
+    real_node_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class RealNode:
+    name: str
+    registry: str
+    router_url: str
+    apps_domain: str
+    python_image: str
+    postgresql_image: str
+    redis_image: str
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -66,7 +91,9 @@ def devcluster() -> Iterator[Devcluster]:
             + " missing): run `python -m devcluster build` first",
             pytrace=False,
         )
-    result = plane.up()
+    # The real node's binaries are not built here either: without them `up` carries on
+    # with the fake nodes and the tests needing the real node fail, naming the reason.
+    result = plane.up(build_node=False)
     try:
         yield Devcluster(
             plane=plane,
@@ -76,6 +103,8 @@ def devcluster() -> Iterator[Devcluster]:
             node_names=NODE_NAMES,
             fake_node_annotation=FAKE_NODE_ANNOTATION,
             started=result.started,
+            real_node=result.real_node,
+            real_node_reason=result.real_node_reason,
         )
     finally:
         # A plane that was already running (make cluster, make dev) is left alone.
@@ -129,11 +158,46 @@ def _namespace_name(test_name: str) -> str:
     return f"t-{slug}-{secrets.token_hex(3)}"
 
 
+@pytest.fixture(scope="session")
+def real_node(devcluster: Devcluster) -> RealNode:
+    """The real node; a test needing it FAILS (never skips) where the machine has none."""
+    env = devcluster.plane.env()
+    if not env["REAL_NODE"]:
+        pytest.fail(f"real node: unavailable — {env['REAL_NODE_REASON']}", pytrace=False)
+    return RealNode(
+        name=env["REAL_NODE"],
+        registry=env["REGISTRY"],
+        router_url=env["ROUTER_URL"],
+        apps_domain=env["APPS_DOMAIN"],
+        python_image=env["PYTHON_IMAGE"],
+        postgresql_image=env["POSTGRESQL_IMAGE"],
+        redis_image=env["REDIS_IMAGE"],
+    )
+
+
 @pytest.fixture
 def namespace(request: pytest.FixtureRequest, admin_client: client.ApiClient) -> Iterator[str]:
+    """Pods created here go to kwok's fake nodes: they never really run."""
+    yield from _fresh_namespace(request, admin_client, fake_nodes=True)
+
+
+@pytest.fixture
+def real_namespace(
+    request: pytest.FixtureRequest, admin_client: client.ApiClient, real_node: RealNode
+) -> Iterator[str]:
+    """Pods created here run on the real node."""
+    yield from _fresh_namespace(request, admin_client, fake_nodes=False)
+
+
+def _fresh_namespace(
+    request: pytest.FixtureRequest, admin_client: client.ApiClient, *, fake_nodes: bool
+) -> Iterator[str]:
     core = client.CoreV1Api(admin_client)
     name = _namespace_name(request.node.name)
-    core.create_namespace({"metadata": {"name": name, "labels": {"berth.dev/test-namespace": "true"}}})
+    metadata = {"name": name, "labels": {"berth.dev/test-namespace": "true"}}
+    if fake_nodes:
+        metadata["annotations"] = dict(placement.FAKE_NODES_ANNOTATIONS)
+    core.create_namespace({"metadata": metadata})
     try:
         yield name
     finally:

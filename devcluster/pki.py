@@ -142,6 +142,26 @@ class PKI:
             leftover.unlink(missing_ok=True)
         return True
 
+    def ensure_leaf(self, leaf: LeafSpec) -> Pair:
+        """A certificate made on demand (the real node's), remade when the CA is newer
+        or its subject or names changed."""
+        pair = self.pair(leaf.name)
+        stamp = self.dir / f"{leaf.name}.spec"
+        wanted = repr(leaf)
+        fresh = (
+            pair.cert.is_file()
+            and pair.key.is_file()
+            and stamp.is_file()
+            and stamp.read_text() == wanted
+            and pair.cert.stat().st_mtime >= self.ca.cert.stat().st_mtime
+        )
+        if not fresh:
+            self._make_leaf(leaf)
+            stamp.write_text(wanted)
+            for leftover in (self.dir / "ca.srl", *self.dir.glob("*.csr"), *self.dir.glob("*.ext")):
+                leftover.unlink(missing_ok=True)
+        return pair
+
     def tokens(self) -> dict[str, str]:
         return json.loads(self.token_json.read_text())
 

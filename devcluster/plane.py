@@ -27,13 +27,19 @@ import yaml
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from devcluster import build, kube, procs
+from devcluster import build, images, kube, node, placement, procs
 from devcluster.pki import IDENTITIES, PKI, SERVICE_CIDR
-from devcluster.procs import LOOPBACK, ProcRecord
+from devcluster.procs import LOOPBACK, Component, ProcRecord
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 NODE_NAMES = ("devcluster-node-1", "devcluster-node-2", "devcluster-node-3")
+# The apiserver prefers Hostname (for the real node); kwok answers on 127.0.0.1 and its
+# serving certificate names "localhost".
+KWOK_NODE_ADDRESSES = [
+    {"type": "InternalIP", "address": LOOPBACK},
+    {"type": "Hostname", "address": "localhost"},
+]
 FAKE_NODE_ANNOTATION = "kwok.x-k8s.io/node"
 # Pod addresses kwok hands out. Nothing ever listens there: never send traffic to them.
 POD_CIDR = "10.244.0.0/16"
@@ -41,13 +47,6 @@ POD_CIDR = "10.244.0.0/16"
 # log by creating a Logs object). PortForward is left out on purpose: it would let
 # an object forward connections to arbitrary addresses.
 KWOK_CRDS = ("Logs", "ClusterLogs", "Exec", "ClusterExec", "Attach", "ClusterAttach")
-
-
-@dataclass(frozen=True)
-class Component:
-    name: str
-    ports: tuple[str, ...]
-    start_timeout: float
 
 
 COMPONENTS: tuple[Component, ...] = (
@@ -116,6 +115,8 @@ class ComponentStatus:
     endpoint: str
     log: Path
     rss_kib: int
+    # The real node's components are optional where the machine cannot run it.
+    optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,8 @@ class UpResult:
     started: tuple[str, ...]
     reused: tuple[str, ...]
     seconds: float
+    real_node: str | None = None
+    real_node_reason: str | None = None
 
 
 class Plane:
@@ -139,6 +142,7 @@ class Plane:
         self.pod_logs_dir = self.dir / "pod-logs"
         self.state_file = self.dir / "state.json"
         self.lock_file = self.dir / "lock"
+        self.node = node.RealNode(self)
 
     # -- state ----------------------------------------------------------------------
 
@@ -196,7 +200,7 @@ class Plane:
 
     # -- up -------------------------------------------------------------------------
 
-    def up(self, *, probe: bool = True) -> UpResult:
+    def up(self, *, probe: bool = True, build_node: bool = True) -> UpResult:
         began = time.monotonic()
         binaries = build.ensure_binaries()
         with self._locked():
@@ -210,13 +214,16 @@ class Plane:
             if running and not all(name in running for name in CORE):
                 missing = " and ".join(n for n in CORE if n not in running)
                 _say(f"{missing} not running: restarting the whole plane")
-                self._stop(state, sorted(running, key=_order, reverse=True))
-                running = set()
+                plane = [name for name in running if name in BY_NAME]
+                self._stop(state, sorted(plane, key=_order, reverse=True))
+                running = {name for name in running if name not in BY_NAME}
             if self.pki.ensure():
                 _say(f"generated certificates, keys and tokens in {self.pki.dir}")
                 if running:
                     # Processes still running hold the old certificates: start afresh.
-                    self._stop(state, sorted(running, key=_order, reverse=True))
+                    self._node_stop(state)
+                    plane = [name for name in running if name in BY_NAME]
+                    self._stop(state, sorted(plane, key=_order, reverse=True))
                     running = set()
             self._write_kwok_config()
             started: list[str] = []
@@ -235,14 +242,195 @@ class Plane:
                     self._write_kubeconfigs(state)  # cheap, and repairs a deleted file
                 self._ensure_nodes()
                 self._wait_ready(probe=probe and bool(started))
+                started += self._node_up(state, probe=probe, build_node=build_node)
             except BaseException:
                 # A half-started plane is no use to anyone: stop all of it.
-                self._stop(state, [c.name for c in reversed(COMPONENTS)])
+                self._node_stop(state)
+                self._stop(state, [node.REGISTRY.name, *(c.name for c in reversed(COMPONENTS))])
                 raise
-            reused = tuple(c.name for c in COMPONENTS if c.name not in started)
+            reused = tuple(c.name for c in (*COMPONENTS, *node.ALL) if c.name not in started)
+            reused = tuple(name for name in reused if name in self.running(state))
+            reason = self.node.reason()
             return UpResult(
-                self.kubeconfig, self.server(state), tuple(started), reused, time.monotonic() - began
+                self.kubeconfig,
+                self.server(state),
+                tuple(started),
+                reused,
+                time.monotonic() - began,
+                real_node=None if reason else self.node.name,
+                real_node_reason=reason,
             )
+
+    def env(self) -> dict[str, str]:
+        """What `python -m devcluster env` prints: where Berth finds the cluster, the
+        registry, the router and the images, and whether pods run for real."""
+        state = self.load_state()
+        refs = self.node.image_refs(state)
+        reason = self.node.reason()
+        running = self.running(state)
+        router = state.ports.get("router") if "traefik" in running else None
+        if not reason and not all(c.name in running for c in node.NODE_COMPONENTS):
+            reason = "not running (python -m devcluster up)"
+        return {
+            "KUBECONFIG": str(self.kubeconfig),
+            "REGISTRY": refs.registry if refs else "",
+            "ROUTER_URL": f"http://{LOOPBACK}:{router}" if router else "",
+            "APPS_DOMAIN": node.APPS_DOMAIN,
+            "PYTHON_IMAGE": refs.python if refs else "",
+            "POSTGRESQL_IMAGE": refs.postgresql if refs else "",
+            "REDIS_IMAGE": refs.redis if refs else "",
+            "REAL_NODE": "" if reason else self.node.name,
+            "REAL_NODE_REASON": reason or "",
+        }
+
+    # -- the real node ----------------------------------------------------------------
+
+    def node_up(self, *, probe: bool = True) -> str | None:
+        """Start the real node (and the registry) on a running plane; the reason it is
+        unavailable, or None."""
+        with self._locked():
+            state = self.load_state()
+            if not all(name in self.running(state) for name in CORE):
+                raise PlaneError("the plane is not running; run `python -m devcluster up`")
+            self._node_up(state, probe=probe)
+            return self.node.reason()
+
+    def node_down(self) -> list[str]:
+        """Stop the real node and undo its changes to the host; the plane runs on."""
+        with self._locked():
+            return self._node_stop(self.load_state())
+
+    def _node_up(self, state: State, *, probe: bool, build_node: bool = False) -> list[str]:
+        started: list[str] = []
+        if node.REGISTRY.name not in self.running(state):
+            if shutil.which("docker-registry"):
+                self._start(node.REGISTRY, {node.REGISTRY.name: self.node.binary("registry")}, state)
+                started.append(node.REGISTRY.name)
+            else:
+                self._node_unavailable(
+                    state, "docker-registry is not installed (run tools/system-deps.sh as root)"
+                )
+                return started
+        reason = self.node.precondition()
+        if reason:
+            self._node_unavailable(state, reason)
+            return started
+        running = self.running(state)
+        if all(c.name in running for c in node.NODE_COMPONENTS):
+            # Images remade since (a new recipe) are pushed; the rest is a HEAD request each.
+            self.node.refs = self.node.push_images(state)
+            self.node.reason_file.unlink(missing_ok=True)
+            return started
+        try:
+            if build_node:
+                build.ensure_node_binaries()
+                images.ensure_all()
+            elif build.node_missing():
+                raise node.NodeUnavailable(
+                    f"{', '.join(build.node_missing())} not built: run `python -m devcluster build`"
+                )
+            started += self._node_start(state, probe=probe)
+        except Exception as exc:  # whatever breaks the node, the plane carries on
+            text = str(exc).strip() or type(exc).__name__
+            if isinstance(exc, ApiException):
+                text = f"the API server answered {exc.status} {exc.reason}"
+            first = text.splitlines()[0]
+            log = f" (log: {exc.log})" if isinstance(exc, ComponentFailed) else ""
+            self._node_unavailable(state, first + log)
+            return [name for name in started if name == node.REGISTRY.name]
+        self.node.reason_file.unlink(missing_ok=True)
+        return started
+
+    def _node_start(self, state: State, *, probe: bool) -> list[str]:
+        began = time.monotonic()
+        real = self.node
+        binaries = {c.name: real.binary(c.name) for c in node.NODE_COMPONENTS if c.name != "containerd"}
+        binaries["containerd"] = real.binary("containerd")
+        # Leftovers of a start that died half way (a crash, a kill -9) go first, and a
+        # real node registered under another name (the host was renamed) with them.
+        self._node_stop(state)
+        self.node.delete_stale_node_objects(self.admin_client())
+        real.take_snapshot()
+        real.prepare_host()
+        real.refs = real.push_images(state)
+        for component in node.NODE_COMPONENTS:
+            self._choose_ports(component, state, fresh=False)
+        self._save_state(state)
+        api = self.admin_client()
+        real.write_configs(state, real.refs)
+        real.apply_cluster_objects(api)
+        core = client.CoreV1Api(api)
+        started: list[str] = []
+        for component in node.NODE_COMPONENTS:
+            self._start(component, binaries, state)
+            started.append(component.name)
+            if component.name == "kubelet":
+
+                def ready() -> bool:
+                    try:
+                        return _node_ready(core.read_node(real.name))
+                    except ApiException as exc:
+                        if exc.status == 404:
+                            return False
+                        raise
+
+                self._wait(f"real node {real.name} Ready", ready, 90, state)
+                # From now on a pod nobody sent to kwok runs for real.
+                real.set_fake_node_taints(api, NODE_NAMES, tainted=True)
+        if probe:
+            self._probe_real_pod(api, real.refs.pause)
+        _say(f"real node {real.name} up in {time.monotonic() - began:.1f}s")
+        return started
+
+    def _probe_real_pod(self, api: client.ApiClient, image: str) -> None:
+        core = client.CoreV1Api(api)
+        namespace = f"devcluster-probe-{secrets.token_hex(3)}"
+        core.create_namespace({"metadata": {"name": namespace}})
+        try:
+            self._wait(
+                "default ServiceAccount in a new namespace",
+                lambda: core.read_namespaced_service_account("default", namespace) is not None,
+                90,
+            )
+            key, value = placement.REAL_NODE_LABEL
+            pod = {
+                "metadata": {"name": "probe"},
+                "spec": {
+                    "nodeSelector": {key: value},
+                    "containers": [{"name": "probe", "image": image}],
+                    "terminationGracePeriodSeconds": 0,
+                },
+            }
+            self._wait("real probe pod created", lambda: _create_pod(core, namespace, pod), 30)
+            self._wait(
+                "a pod Running on the real node",
+                lambda: core.read_namespaced_pod("probe", namespace).status.phase == "Running",
+                60,
+            )
+        finally:
+            with contextlib.suppress(ApiException):
+                core.delete_namespace(namespace)
+
+    def _node_unavailable(self, state: State, reason: str) -> None:
+        _say(f"real node: unavailable — {reason}")
+        self._node_stop(state)
+        self.node.dir.mkdir(parents=True, exist_ok=True)
+        self.node.reason_file.write_text(reason + "\n")
+
+    def _node_stop(self, state: State) -> list[str]:
+        """Stop the node's processes (by pid) and undo its host changes; the fake nodes
+        take every pod again."""
+        stopped = self._stop(state, [c.name for c in reversed(node.NODE_COMPONENTS)])
+        undone = self.node.restore_host()
+        for line in undone:
+            _say(f"real node down: {line}")
+        if all(name in self.running(state) for name in CORE):
+            with contextlib.suppress(ApiException, OSError, PlaneError):
+                api = self.admin_client()
+                self.node.set_fake_node_taints(api, NODE_NAMES, tainted=False)
+                if stopped:
+                    self.node.delete_node_object(api)
+        return stopped
 
     def _start(self, component: Component, binaries: dict[str, Path], state: State) -> None:
         log = self.log_path(component.name)
@@ -287,6 +475,8 @@ class Plane:
             taken.add(port)
 
     def _env(self, component: Component) -> dict[str, str]:
+        if component.name in node.BY_NAME:
+            return self.node.env(component.name)
         if component.name == "kwok":
             # kwok also loads ~/.kwok/kwok.yaml when present; pointing its work dir into
             # the state directory keeps a user's own kwok setup out of the devcluster.
@@ -294,6 +484,13 @@ class Plane:
         return {}
 
     def _args(self, name: str, state: State) -> list[str]:
+        if name in node.BY_NAME:
+            if name != node.REGISTRY.name:
+                # Ports may have changed since the configuration files were written.
+                refs = self.node.refs or self.node.image_refs(state)
+                if refs:
+                    self.node.write_configs(state, refs)
+            return self.node.args(name, state)
         p = state.ports
         pki = self.pki
         kcfg = self.kubeconfigs_dir
@@ -331,12 +528,16 @@ class Plane:
                 f"--service-account-key-file={pki.sa_public}",
                 f"--service-account-signing-key-file={pki.sa_private}",
                 f"--service-cluster-ip-range={SERVICE_CIDR}",
-                # kwok's nodes have InternalIP 127.0.0.1: logs and exec go to kwok there.
-                "--kubelet-preferred-address-types=InternalIP,Hostname",
+                # The real node's kubelet listens on 127.0.0.1 only, and kubelet refuses a
+                # loopback node IP: the apiserver reaches it by its host name, which
+                # resolves to 127.0.0.1. kwok's nodes have Hostname "localhost".
+                "--kubelet-preferred-address-types=Hostname,InternalIP",
                 f"--kubelet-certificate-authority={pki.ca.cert}",
                 f"--kubelet-client-certificate={pki.pair('apiserver-kubelet-client').cert}",
                 f"--kubelet-client-key={pki.pair('apiserver-kubelet-client').key}",
-                "--enable-admission-plugins=NodeRestriction",
+                # The two Pod* plugins let a namespace send its pods to the fake nodes
+                # (devcluster.placement).
+                "--enable-admission-plugins=NodeRestriction,PodNodeSelector,PodTolerationRestriction",
                 "--allow-privileged=true",
                 "--profiling=false",
             ]
@@ -386,6 +587,8 @@ class Plane:
         raise KeyError(name)
 
     def _endpoint(self, name: str, state: State) -> str:
+        if name in node.BY_NAME:
+            return self.node.endpoint(name, state)
         port = state.ports.get(BY_NAME[name].ports[0])
         if port is None:
             return "-"
@@ -421,6 +624,8 @@ class Plane:
         return _get_ok(conn, path)
 
     def _probe(self, name: str, state: State) -> bool:
+        if name in node.BY_NAME:
+            return self.node.probe(name, state)
         p = state.ports
         if name == "etcd":
             conn = http.client.HTTPConnection(LOOPBACK, p["etcd-client"], timeout=3)
@@ -501,6 +706,12 @@ class Plane:
         for index, name in enumerate(NODE_NAMES):
             if name not in existing:
                 core.create_node(_node_manifest(name, zone=f"zone-{'abc'[index % 3]}"))
+            else:
+                # Nodes made before the real node existed named themselves as Hostname.
+                found = core.read_node(name)
+                addresses = [{"type": a.type, "address": a.address} for a in found.status.addresses or []]
+                if addresses != KWOK_NODE_ADDRESSES:
+                    core.patch_node_status(name, {"status": {"addresses": KWOK_NODE_ADDRESSES}})
 
         def ready() -> bool:
             nodes = {n.metadata.name: n for n in core.list_node().items}
@@ -550,7 +761,10 @@ class Plane:
             )
             pod = {
                 "metadata": {"name": "probe"},
-                "spec": {"containers": [{"name": "probe", "image": "registry.invalid/probe:1"}]},
+                "spec": {
+                    "containers": [{"name": "probe", "image": "registry.invalid/probe:1"}],
+                    **placement.fake_pod_spec_fields(),
+                },
             }
             self._wait("probe pod created", lambda: _create_pod(core, namespace, pod), 30)
             self._wait(
@@ -567,7 +781,8 @@ class Plane:
     def down(self, *, purge: bool = False) -> list[str]:
         with self._locked():
             state = self.load_state()
-            stopped = self._stop(state, [c.name for c in reversed(COMPONENTS)])
+            stopped = self._node_stop(state)
+            stopped += self._stop(state, [node.REGISTRY.name, *(c.name for c in reversed(COMPONENTS))])
             if purge:
                 self._purge()
             return stopped
@@ -576,7 +791,13 @@ class Plane:
         """Stop only these components (those a pytest session started itself)."""
         with self._locked():
             state = self.load_state()
-            return self._stop(state, sorted(names, key=_order, reverse=True))
+            stopped = []
+            if any(name in names for name in (c.name for c in node.NODE_COMPONENTS)):
+                stopped += self._node_stop(state)
+            if node.REGISTRY.name in names:
+                stopped += self._stop(state, [node.REGISTRY.name])
+            plane = [name for name in names if name not in node.BY_NAME]
+            return stopped + self._stop(state, sorted(plane, key=_order, reverse=True))
 
     def _stop(self, state: State, names: list[str]) -> list[str]:
         stopped = []
@@ -600,6 +821,8 @@ class Plane:
             self.kubeconfigs_dir,
             self.kwok_dir,
             self.pod_logs_dir,
+            self.node.dir,
+            self.node.registry_dir,
         ):
             shutil.rmtree(sub, ignore_errors=True)
         for path in (self.kubeconfig, self.state_file, self.lock_file):
@@ -608,7 +831,8 @@ class Plane:
     def status(self) -> list[ComponentStatus]:
         state = self.load_state()
         result = []
-        for component in COMPONENTS:
+        optional = bool(self.node.reason())
+        for component in (*COMPONENTS, *node.ALL):
             record = state.procs.get(component.name)
             running = record is not None and procs.is_running(record)
             result.append(
@@ -619,6 +843,7 @@ class Plane:
                     endpoint=self._endpoint(component.name, state),
                     log=self.log_path(component.name),
                     rss_kib=procs.rss_kib(record) if record and running else 0,
+                    optional=optional and component in node.NODE_COMPONENTS,
                 )
             )
         return result
@@ -691,9 +916,6 @@ def _node_manifest(name: str, zone: str) -> dict[str, Any]:
         "status": {
             "capacity": {"cpu": "4", "memory": "16Gi", "pods": "110", "ephemeral-storage": "100Gi"},
             "allocatable": {"cpu": "3800m", "memory": "15Gi", "pods": "110", "ephemeral-storage": "95Gi"},
-            "addresses": [
-                {"type": "InternalIP", "address": LOOPBACK},
-                {"type": "Hostname", "address": name},
-            ],
+            "addresses": KWOK_NODE_ADDRESSES,
         },
     }

@@ -18,6 +18,14 @@ from pathlib import Path
 
 LOOPBACK = "127.0.0.1"
 
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    ports: tuple[str, ...]
+    start_timeout: float
+
+
 # Popen objects of the components this Python process started. Kept so they are not
 # garbage collected while running (Popen.__del__ warns about that) and so their exit
 # status can be collected, leaving no zombie behind in a long pytest run.
