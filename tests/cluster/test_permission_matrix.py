@@ -23,7 +23,6 @@ import re
 from dataclasses import dataclass
 
 import pytest
-from devcluster.placement import use_fake_nodes
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -32,6 +31,7 @@ from kubernetes import client
 from builds.models import Build, BuildConfig
 from console.routing import websocket_urlpatterns
 from devcluster import logs
+from devcluster.placement import use_fake_nodes
 from kube.client import make_identity
 from projects import cluster as cluster_projects
 from projects.roles import ROLES, role_at_least
