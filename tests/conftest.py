@@ -205,9 +205,9 @@ def make_project(berth_cluster, admin_client):
     Their pods go to kwok's fake nodes (these tests are about mechanics: nothing
     pretends they ran), unless ``real=True`` asks for the real node.
     """
-    from devcluster.placement import use_fake_nodes
     from kubernetes import client
 
+    from devcluster.placement import use_fake_nodes
     from kube import identity_for_user
     from projects import cluster as cluster_projects
     from tests.helpers import SMALL, unique_name
