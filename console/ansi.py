@@ -35,7 +35,9 @@ def _span(text: str, classes: list[str]) -> str:
 
 
 def _apply(classes: list[str], params: str) -> list[str]:
-    codes = [int(p) for p in params.split(";") if p.isdigit()] or [0]
+    # SGR codes are at most three digits; a longer run is noise (and int() of thousands
+    # of digits raises), so it is ignored like any unknown code.
+    codes = [int(p) for p in params.split(";") if p.isdigit() and len(p) <= 3] or [0]
     result = list(classes)
     for code in codes:
         if code == 0:

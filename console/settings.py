@@ -167,7 +167,13 @@ REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": os.environ.get("BERTH_CHANNEL_PREFIX", "berth")},
+        "CONFIG": {
+            # channels-redis blocks up to 5 s on a read for the next message; redis-py 8's
+            # default socket timeout is also 5 s, which broke every quiet websocket every
+            # few seconds. Reads may take longer than the layer's blocking wait.
+            "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
+            "prefix": os.environ.get("BERTH_CHANNEL_PREFIX", "berth"),
+        },
     }
 }
 

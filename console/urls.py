@@ -15,9 +15,9 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("", include("projects.urls")),
     path("", include("actions.urls")),
-    path("projects/<str:name>/", include("workloads.urls")),
-    path("projects/<str:name>/", include("networking.urls")),
-    path("projects/<str:name>/", include("storage.urls")),
+    path("projects/<label:name>/", include("workloads.urls")),
+    path("projects/<label:name>/", include("networking.urls")),
+    path("projects/<label:name>/", include("storage.urls")),
     path("", include("builds.urls")),
 ]
 

@@ -104,24 +104,28 @@ def reset_config() -> None:
         _clients.clear()
 
 
-class _ImpersonatingPool:
-    """Wraps urllib3's pool to add impersonation headers to every request.
+class _Pool:
+    """Wraps urllib3's pool: impersonation headers on every request, and no redirects.
 
     The client's default headers are a plain dict and cannot repeat
-    ``Impersonate-Group``, which Kubernetes expects once per group.
+    ``Impersonate-Group``, which Kubernetes expects once per group. A redirect
+    from the API server is never followed: a path it normalises (``..``) would
+    otherwise be answered with another object than the one asked for.
     """
 
     def __init__(self, pool: urllib3.PoolManager, identity: Identity):
         self._pool = pool
         self._headers = urllib3.HTTPHeaderDict()
-        self._headers["Impersonate-User"] = identity.user
-        # Kubernetes adds system:authenticated to an impersonated user by itself.
-        for group in identity.groups:
-            self._headers.add("Impersonate-Group", group)
+        if not identity.is_system:
+            self._headers["Impersonate-User"] = identity.user
+            # Kubernetes adds system:authenticated to an impersonated user by itself.
+            for group in identity.groups:
+                self._headers.add("Impersonate-Group", group)
 
     def request(self, method: str, url: str, headers=None, **kwargs):
         merged = urllib3.HTTPHeaderDict(headers or {})
         merged.extend(self._headers)
+        kwargs["redirect"] = False
         return self._pool.request(method, url, headers=merged, **kwargs)
 
     def __getattr__(self, name: str):
@@ -139,8 +143,7 @@ def api_client(identity: Identity) -> k8s.ApiClient:
         if cached is not None:
             return cached
     api = k8s.ApiClient(_load_base_config())
-    if not identity.is_system:
-        api.rest_client.pool_manager = _ImpersonatingPool(api.rest_client.pool_manager, identity)
+    api.rest_client.pool_manager = _Pool(api.rest_client.pool_manager, identity)
     with _clients_lock:
         # A bounded cache: one client per person who recently used Berth.
         if len(_clients) > 512:
@@ -156,6 +159,9 @@ def translate(exc: ApiException) -> ClusterError:
         body = {}
     message = body.get("message") or exc.reason or "the cluster refused the request"
     status = exc.status or 0
+    if 300 <= status < 400:
+        # Only a path the API server normalised is redirected: not the object asked for.
+        return NotFound("The cluster has no object at that path.")
     if status == 404:
         return NotFound(message)
     if status == 403:
@@ -184,8 +190,20 @@ def timeout() -> tuple[float, float]:
     return (min(5.0, settings.KUBE_TIMEOUT), settings.KUBE_TIMEOUT)
 
 
+def _refuse_path_tricks(args: tuple, kwargs: dict) -> None:
+    """No object is named ``.``, ``..`` or with a ``/``: as a path segment such a name
+    would be normalised away (by urllib3, or by the API server) and name another object
+    (``pvcs/..`` is the namespace). The client's positional arguments are path
+    parameters (name, namespace, group, plural…), as are ``name`` and ``namespace``."""
+    values = [*args, kwargs.get("name"), kwargs.get("namespace")]
+    for value in values:
+        if isinstance(value, str) and (value in (".", "..") or "/" in value):
+            raise NotFound(f"No object is named {value!r}.")
+
+
 def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Call a client method with Berth's timeout and error translation."""
+    _refuse_path_tricks(args, kwargs)
     kwargs.setdefault("_request_timeout", timeout())
     with translated():
         return fn(*args, **kwargs)

@@ -9,7 +9,7 @@ from decimal import Decimal
 from django import forms
 from django.conf import settings
 
-from console.validators import validate_dns_label
+from console.validators import validate_dns_label, validate_dns_subdomain
 from kube.quantity import parse_quantity
 
 MOUNT_PATH = re.compile(r"^/[^\x00-\x1f\x7f:]*$")
@@ -105,7 +105,7 @@ class AttachForm(forms.Form):
 
 
 class DetachForm(forms.Form):
-    deployment = forms.CharField(max_length=253)
+    deployment = forms.CharField(max_length=253, validators=[validate_dns_subdomain])
 
 
 class VolumeDeleteForm(forms.Form):

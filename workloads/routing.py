@@ -5,8 +5,8 @@ from django.urls import path
 from workloads.consumers import LiveListConsumer, PodLogConsumer
 
 websocket_urlpatterns = [
-    path("ws/projects/<str:name>/pods/<str:pod>/log/", PodLogConsumer.as_asgi()),
-    path("ws/projects/<str:name>/<str:resource>/", LiveListConsumer.as_asgi()),
+    path("ws/projects/<label:name>/pods/<subdomain:pod>/log/", PodLogConsumer.as_asgi()),
+    path("ws/projects/<label:name>/<str:resource>/", LiveListConsumer.as_asgi()),
 ]
 
 

@@ -6,15 +6,17 @@ app_name = "workloads"
 
 urlpatterns = [
     path("pods/", views.pod_list, name="pods"),
-    path("pods/<str:pod>/", views.pod_detail, name="pod"),
-    path("pods/<str:pod>/events/", views.pod_events, name="pod-events"),
-    path("pods/<str:pod>/logs/download/", views.pod_log_download, name="pod-log-download"),
+    path("pods/<subdomain:pod>/", views.pod_detail, name="pod"),
+    path("pods/<subdomain:pod>/events/", views.pod_events, name="pod-events"),
+    path("pods/<subdomain:pod>/logs/download/", views.pod_log_download, name="pod-log-download"),
     path("deployments/", views.deployment_list, name="deployments"),
     path("deployments/new/", views.deployment_create, name="deployment-create"),
-    path("deployments/<str:deployment>/", views.deployment_detail, name="deployment"),
-    path("deployments/<str:deployment>/scale/", views.deployment_scale, name="deployment-scale"),
-    path("deployments/<str:deployment>/rollback/", views.deployment_rollback, name="deployment-rollback"),
-    path("deployments/<str:deployment>/pause/", views.deployment_pause, name="deployment-pause"),
-    path("deployments/<str:deployment>/resume/", views.deployment_resume, name="deployment-resume"),
-    path("deployments/<str:deployment>/restart/", views.deployment_restart, name="deployment-restart"),
+    path("deployments/<subdomain:deployment>/", views.deployment_detail, name="deployment"),
+    path("deployments/<subdomain:deployment>/scale/", views.deployment_scale, name="deployment-scale"),
+    path(
+        "deployments/<subdomain:deployment>/rollback/", views.deployment_rollback, name="deployment-rollback"
+    ),
+    path("deployments/<subdomain:deployment>/pause/", views.deployment_pause, name="deployment-pause"),
+    path("deployments/<subdomain:deployment>/resume/", views.deployment_resume, name="deployment-resume"),
+    path("deployments/<subdomain:deployment>/restart/", views.deployment_restart, name="deployment-restart"),
 ]

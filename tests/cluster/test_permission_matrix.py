@@ -1,7 +1,7 @@
 """The permission matrix of every project-scoped URL and websocket, generated from
 the URL configuration (NetBox's ``ViewTestCases`` idea).
 
-A new view under ``projects/<name>/`` is in the matrix by itself: if it has no
+A new view under ``projects/<label:name>/`` is in the matrix by itself: if it has no
 ``project_view`` access check, or lets someone through that it should not, a
 test here fails without anyone having written one for it.
 
@@ -56,7 +56,7 @@ CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
 
 @dataclass(frozen=True)
 class Route:
-    pattern: str  # e.g. "projects/<str:name>/deployments/<str:deployment>/scale/"
+    pattern: str  # e.g. "projects/<label:name>/deployments/<subdomain:deployment>/scale/"
     name: str  # "namespace:name"
     view: object
 
@@ -77,12 +77,12 @@ def project_routes() -> list[Route]:
     return [
         route
         for route in _walk(get_resolver().url_patterns)
-        if "<str:name>" in route.pattern and route.name not in NOT_PROJECT_PAGES
+        if "<label:name>" in route.pattern and route.name not in NOT_PROJECT_PAGES
     ]
 
 
 ROUTES = project_routes()
-WEBSOCKETS = [str(p.pattern) for p in websocket_urlpatterns if "<str:name>" in str(p.pattern)]
+WEBSOCKETS = [str(p.pattern) for p in websocket_urlpatterns if "<label:name>" in str(p.pattern)]
 
 
 def test_the_matrix_covers_every_project_url():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
@@ -86,3 +88,19 @@ async def test_foreign_origin_is_refused(people, redis_url):
         f"/ws/actions/{action.pk}/", cookie, origin=b"https://evil.example"
     ).connect()
     assert not connected
+
+
+async def test_a_quiet_socket_stays_connected_past_the_layers_read_timeout(people, redis_url):
+    """channels-redis waits up to 5 s for a message; redis-py 8 gives up reading after 5 s by
+    default, which dropped every quiet live page every few seconds. A quiet socket must still
+    get the next change."""
+    action = await sync_to_async(_make_action)("alice")
+    cookie = await sync_to_async(_session_cookie)("alice")
+    communicator = _communicator(f"/ws/actions/{action.pk}/", cookie)
+    connected, _ = await communicator.connect()
+    assert connected
+    await communicator.receive_from(timeout=5)
+    await asyncio.sleep(12)  # two of the layer's blocking reads, with nothing to read
+    await sync_to_async(services.action_mark_running)(action=action)
+    assert 'data-state="running"' in await communicator.receive_from(timeout=5)
+    await communicator.disconnect()

@@ -13,3 +13,8 @@ def test_ansi_colours_become_classes_and_text_is_escaped():
 
 def test_ansi_other_escapes_are_dropped():
     assert ansi_to_html("\x1b[2Kprogress \x1b[?25lhidden") == "progress hidden"
+
+
+def test_an_absurdly_long_code_is_ignored_not_a_crash():
+    line = "\x1b[" + "9" * 5000 + "mhello \x1b[31m<red>"
+    assert ansi_to_html(line) == 'hello <span class="ansi-fg-red">&lt;red&gt;</span>'

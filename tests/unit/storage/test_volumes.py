@@ -6,7 +6,7 @@ import pytest
 
 from kube.errors import Invalid
 from storage.cluster import StorageClass, attach_patch, detach_patch, mounts_by_claim, pod_volume_name
-from storage.forms import AttachForm, VolumeDeleteForm, VolumeForm
+from storage.forms import AttachForm, DetachForm, VolumeDeleteForm, VolumeForm
 
 CLASSES = [
     StorageClass(name="fast", provisioner="x", binding_mode="Immediate", default=True),
@@ -169,3 +169,9 @@ def test_mounts_by_claim_counts_mounts_made_elsewhere():
     volumes = [{"name": "v1", "persistentVolumeClaim": {"claimName": "data"}}]
     found = mounts_by_claim([deployment(volumes, [{"name": "v1", "mountPath": "/x"}])])
     assert [(m.deployment, m.paths, m.revision) for m in found["data"]] == [("web", ("/x",), "3")]
+
+
+@pytest.mark.parametrize("deployment", ["../../other/deployments/web", "web/x", "..", "Web"])
+def test_detach_takes_only_a_deployment_name(deployment):
+    assert not DetachForm({"deployment": deployment}).is_valid()
+    assert DetachForm({"deployment": "web.v2"}).is_valid()
