@@ -1,15 +1,19 @@
 # Berth: the two commands are `make dev` and `make test`. Both set up everything.
 PYTHON ?= python3
 VENV := .venv
+PIP_VERSION := 26.3
+PIP_TOOLS_VERSION := 7.6.2
 PY := $(VENV)/bin/python
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: dev test test-fast setup system-deps cluster cluster-down lint format vendor clean
+.PHONY: dev test test-fast lock setup system-deps cluster cluster-down lint format vendor clean
 
+# requirements*.txt are locks (every package, transitive ones too, with hashes): pip
+# installs exactly those files. `make lock` remakes them from requirements*.in.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet pip==$(PIP_VERSION)
+	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.txt
 	touch $@
 
 system-deps:
@@ -46,6 +50,14 @@ lint: $(VENV)/.installed
 format: $(VENV)/.installed
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+## Remake the locks after changing requirements*.in (pip-tools in a throwaway venv).
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet pip-tools==$(PIP_TOOLS_VERSION)
+	.lock-venv/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url -o requirements.txt requirements.in
+	.lock-venv/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url -o requirements-dev.txt requirements-dev.in
+	rm -rf .lock-venv
 
 ## Refresh static/vendor from vendor/package-lock.json (needs npm; the console does not).
 vendor:
