@@ -61,10 +61,15 @@ def run_action(action_id: int, work: ActionWork) -> None:
         services.action_mark_finished(action=action, succeeded=False, message=str(exc))
     except SoftTimeLimitExceeded:
         services.action_mark_finished(action=action, succeeded=False, message="Timed out.")
-    except Exception as exc:
+    except Exception:
+        # The exception's text may hold what members should not see (paths, hosts,
+        # other objects): it goes to the log, and the action says where to find it.
         logger.exception("action %s (%s) failed", action_id, action.kind)
         services.action_mark_finished(
-            action=action, succeeded=False, message=f"Unexpected error: {exc.__class__.__name__}: {exc}"
+            action=action,
+            succeeded=False,
+            message=f"Berth failed unexpectedly; its administrators find the details in the "
+            f"worker's log under action {action_id}.",
         )
     else:
         services.action_mark_finished(action=action, succeeded=True, message=message)

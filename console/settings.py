@@ -222,6 +222,8 @@ BERTH_QUOTA_PRESETS = {
 BERTH_QUOTA_MAX = {"cpu": "64", "memory": "256Gi", "pods": 500, "pvcs": 100, "storage": "4Ti"}
 
 # Workloads: the most replicas the scale buttons may ask for, and page sizes.
+# A pod log download stops at this many bytes (the cluster keeps the rest).
+BERTH_LOG_DOWNLOAD_BYTES = int(os.environ.get("BERTH_LOG_DOWNLOAD_BYTES", str(10 * 1024 * 1024)))
 BERTH_MAX_REPLICAS = int(os.environ.get("BERTH_MAX_REPLICAS", "50"))
 BERTH_PODS_PAGE_SIZE = 50
 # Routes get `<name>-<project>.<this>` as their host unless one is given.

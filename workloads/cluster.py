@@ -313,6 +313,7 @@ def pod_log(
     previous: bool = False,
     tail_lines: int | None = 500,
     timestamps: bool = False,
+    limit_bytes: int | None = None,
 ) -> str:
     # Read raw: the client would turn the bytes into "b'...'" (it str()s the body).
     response = call(
@@ -323,6 +324,7 @@ def pod_log(
         previous=previous,
         tail_lines=tail_lines,
         timestamps=timestamps,
+        limit_bytes=limit_bytes,
         _preload_content=False,
     )
     return response.data.decode("utf-8", "replace")

@@ -89,8 +89,10 @@ def events_for(*, user, project, kind: str, name: str) -> list[cluster_workloads
 
 
 def pod_log(*, user, project, name: str, container: str | None, previous: bool, timestamps: bool) -> str:
-    """The whole log of a container (for download), as the person."""
-    return cluster_workloads.pod_log(
+    """A container's log for download, as the person: from its start, up to
+    ``BERTH_LOG_DOWNLOAD_BYTES`` (a line then says where it was cut)."""
+    limit = settings.BERTH_LOG_DOWNLOAD_BYTES
+    text = cluster_workloads.pod_log(
         identity_for_user(user),
         namespace=project.name,
         name=name,
@@ -98,6 +100,13 @@ def pod_log(*, user, project, name: str, container: str | None, previous: bool, 
         previous=previous,
         tail_lines=None,
         timestamps=timestamps,
+        limit_bytes=limit + 1,  # one more byte tells a log of exactly the limit from a longer one
+    )
+    if len(text.encode()) <= limit:
+        return text
+    kept = text.encode()[:limit].decode("utf-8", "ignore").rpartition("\n")[0]
+    return (
+        f"{kept}\n[Berth: the download stops here, at the {limit:,}-byte limit (BERTH_LOG_DOWNLOAD_BYTES).]\n"
     )
 
 

@@ -301,6 +301,21 @@ def test_pod_detail_events_and_log_download(people, project, admin_client, tmp_p
     assert bob.get(f"/projects/{project}/pods/no-such-pod/").status_code == 404
 
 
+def test_a_log_download_stops_at_the_limit_and_says_so(people, project, admin_client, tmp_path, settings):
+    make_deployment(admin_client, project, name="chatty")
+    pod = wait_for(lambda: next(iter(running_pods(admin_client, project, "chatty")), None), message="a pod")
+    path = logs.write_lines(tmp_path / "chatty.log", [f"line {i:04d}" for i in range(1000)])
+    logs.attach_pod_log(admin_client, project, pod, path)
+    logs.wait_for_log(admin_client, project, pod, contains="line 0999")
+    settings.BERTH_LOG_DOWNLOAD_BYTES = 100
+    text = signed_in(people["bob"]).get(f"/projects/{project}/pods/{pod}/logs/download/").content.decode()
+    lines = text.splitlines()
+    assert lines[:10] == [f"line {i:04d}" for i in range(10)]  # whole lines only: 10 x 10 bytes
+    assert lines[10:] == [
+        "[Berth: the download stops here, at the 100-byte limit (BERTH_LOG_DOWNLOAD_BYTES).]"
+    ]
+
+
 def test_idle_informers_are_stopped(people, project, berth_cluster, make_project, monkeypatch):
     from workloads import cluster as cluster_workloads
 

@@ -60,11 +60,14 @@ def test_failing_task_ends_failed_with_its_message(celery_worker, alice):
     assert action.message == "the thing could not be done: disk full"
 
 
-def test_unexpected_exception_fails_with_its_message(celery_worker, alice):
+def test_unexpected_exception_fails_and_its_text_goes_to_the_log_only(celery_worker, alice, caplog):
     action = services.action_start(kind="test.crash", user=alice)
     wait_for(lambda: _finished(action), message="the action to finish")
     assert action.state == Action.State.FAILED
-    assert "unexpected value 42" in action.message
+    assert "unexpected value 42" not in action.message
+    assert f"under action {action.pk}" in action.message
+    logged = [r for r in caplog.records if r.name == "actions.tasks" and r.exc_info]
+    assert logged and "unexpected value 42" in str(logged[-1].exc_info[1])
 
 
 def test_a_finished_action_is_not_run_twice(celery_worker, alice):
