@@ -1,4 +1,4 @@
-"""Cluster errors that escape a view become Berth's error pages, never a 500."""
+"""Cluster errors that escape a view, and bare 405s, become Berth's error pages."""
 
 from __future__ import annotations
 
@@ -15,7 +15,18 @@ class ClusterErrorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        return self.get_response(request)
+        response = self.get_response(request)
+        if response.status_code == 405 and not response.content:
+            # require_POST's bare 405 (a GET on a form's address, say) gets Berth's page.
+            page = error_page(
+                request,
+                405,
+                "Not here",
+                "This address only takes a form's submission. Go back to the page the form is on.",
+            )
+            page["Allow"] = response.get("Allow", "")
+            return page
+        return response
 
     def process_exception(self, request, exception):
         if not isinstance(exception, ClusterError):

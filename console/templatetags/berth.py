@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django import template
 
 from console.status import status_class as _status_class
@@ -9,3 +11,21 @@ register = template.Library()
 def status_class(status: str) -> str:
     """``{{ status|status_class }}``: the PatternFly colour modifier of a status."""
     return _status_class(status)
+
+
+@register.filter
+def duration(value: timedelta | None) -> str:
+    """``{{ build.duration|duration }}``: "0.4 s", "12 s", "3 min 5 s", "2 h 7 min"."""
+    if value is None:
+        return "—"
+    seconds = value.total_seconds()
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    whole = round(seconds)
+    if whole < 60:
+        return f"{whole} s"
+    minutes, seconds_left = divmod(whole, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds_left} s" if seconds_left else f"{minutes} min"
+    hours, minutes_left = divmod(minutes, 60)
+    return f"{hours} h {minutes_left} min" if minutes_left else f"{hours} h"

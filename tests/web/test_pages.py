@@ -123,3 +123,12 @@ def test_healthz_sees_redis_down(client, settings):
     settings.REDIS_URL = "redis://127.0.0.1:1/0"
     payload = json.loads(client.get("/healthz").content)
     assert payload["checks"]["redis"]["ok"] is False
+
+
+def test_a_get_on_a_forms_address_gets_berths_405_page(client, alice):
+    client.force_login(alice)
+    response = client.get("/logout/")
+    assert response.status_code == 405
+    assert response["Allow"] == "POST, OPTIONS"
+    body = response.content.decode()
+    assert "only takes a form" in body and "X-Request-ID" not in body and "<html" in body
