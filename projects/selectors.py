@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
 from actions.selectors import project_actions
 from kube import identity_for_user
 from projects import cluster as cluster_projects
@@ -28,3 +31,10 @@ def project_overview(*, user, project: cluster_projects.Project) -> dict:
         "quota": cluster_projects.quota_usage(identity, project=project.name),
         "recent_actions": project_actions(project=project)[:5],
     }
+
+
+def known_to_berth(*, kind: str, name: str) -> bool:
+    """Whether a member's name is a Berth account (User) or Django group (Group)."""
+    if kind == "Group":
+        return Group.objects.filter(name=name).exists()
+    return get_user_model().objects.filter(username=name).exists()

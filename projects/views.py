@@ -66,9 +66,16 @@ def member_set(request: HttpRequest, project) -> HttpResponse:
             follow=False,
         )
         if started:
-            messages.info(
-                request, f"Giving {form.cleaned_data['name']} the {form.cleaned_data['role']} role."
-            )
+            data = form.cleaned_data
+            messages.info(request, f"Giving {data['name']} the {data['role']} role.")
+            if not selectors.known_to_berth(kind=data["kind"], name=data["name"]):
+                # Allowed: the cluster's identity provider may know them. But a typo would
+                # otherwise grant a role to nobody without a word.
+                messages.warning(
+                    request,
+                    f"Berth has no {data['kind'].lower()} named {data['name']}: check the spelling, "
+                    "unless they sign in to the cluster some other way.",
+                )
             return started
     return render(request, "projects/members.html", {"project": project, "form": form}, status=400)
 

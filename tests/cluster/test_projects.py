@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.contrib.messages import get_messages
 from kubernetes import client
 
 from actions.models import Action
@@ -157,6 +158,16 @@ def test_members_add_change_remove_and_last_admin(people, make_project, celery_w
         return finished(action_id_from(response))
 
     assert run("set", {"kind": "User", "name": "bob", "role": "view"}).state == "succeeded"
+
+    def warnings(response) -> list[str]:
+        return [str(m) for m in get_messages(response.wsgi_request) if m.level_tag == "warning"]
+
+    typo = alice.post(f"/projects/{name}/members/set/", {"kind": "User", "name": "bbo", "role": "view"})
+    assert warnings(typo) == [
+        "Berth has no user named bbo: check the spelling, unless they sign in to the cluster some other way."
+    ]
+    known = alice.post(f"/projects/{name}/members/set/", {"kind": "User", "name": "carol", "role": "view"})
+    assert known.status_code == 302 and not any("carol" in m for m in warnings(known))
     project = cluster_projects.project_get(identity_for_user(people["bob"]), name)
     assert project.my_role == "view"
     assert run("set", {"kind": "User", "name": "bob", "role": "edit"}).state == "succeeded"
