@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from actions.models import Action
-from kube import NotFound, identity_for_user
+from kube import ClusterError, identity_for_user
 from projects import cluster as project_cluster
 
 
@@ -26,7 +26,7 @@ def action_get(*, user, pk: int) -> Action | None:
     if action.project:
         try:
             project_cluster.project_get(identity_for_user(user), action.project)
-        except NotFound:
+        except ClusterError:  # no role (NotFound), or the cluster cannot say: no access
             return None
         return action
     return None

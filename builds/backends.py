@@ -8,9 +8,7 @@ import functools
 from django.conf import settings
 
 from builds.cluster import PodBuilder
-from kube.client import api_group_served
-
-KWOK_GROUP = "kwok.x-k8s.io"
+from kube.client import api_group_served, api_server
 
 
 def simulation_enabled() -> bool:
@@ -21,11 +19,12 @@ def simulation_enabled() -> bool:
         return True
     if mode in ("off", "false", "0"):
         return False
-    return api_group_served(KWOK_GROUP)
+    return api_group_served("kwok.x-k8s.io")  # simulation.KWOK_GROUP: not imported on the real path
 
 
 @functools.cache
-def _builder_class() -> type:
+def _builder_class(mode: str, server: str) -> type:
+    """Decided once per setting and API server (tests point Berth at other clusters)."""
     if simulation_enabled():
         from builds.simulation import SimulatedBuilder  # only clusters that need it load it
 
@@ -35,4 +34,4 @@ def _builder_class() -> type:
 
 def new_builder():
     """A builder for one build run (``PodBuilder`` or ``SimulatedBuilder``)."""
-    return _builder_class()()
+    return _builder_class(settings.BERTH_BUILD_SIMULATION, api_server())()

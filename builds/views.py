@@ -13,6 +13,7 @@ from builds import selectors, services
 from builds.detect import DetectionError, Plan, dockerfile_for
 from builds.forms import BuildConfigForm
 from builds.models import Build, BuildConfig
+from builds.routing import build_log_ws_url
 from projects.access import project_view
 from projects.roles import role_at_least
 
@@ -167,7 +168,7 @@ def build_detail(request: HttpRequest, project, config: str, number: int) -> Htt
         "config": obj,
         "build": build,
         "can_edit": role_at_least(project.my_role, "edit"),
-        "ws_url": f"/ws/builds/{build.pk}/",
+        "ws_url": build_log_ws_url(build.pk),
         "chunk_url": reverse("builds:log-chunk", args=[project.name, obj.name, build.number]),
     }
     return render(request, "builds/build.html", context)

@@ -234,12 +234,17 @@ def api(identity: Identity, group: str):
 _groups_by_server: dict[str, frozenset[str]] = {}
 
 
+def api_server() -> str:
+    """The API server Berth talks to (its URL)."""
+    return api_client(system_identity()).configuration.host
+
+
 def api_group_served(group: str) -> bool:
     """Whether the cluster serves an API group (OpenShift's projects or routes, kwok's…).
 
     Asked once per API server: a cluster does not grow or lose an API while Berth runs.
     """
-    server = api_client(system_identity()).configuration.host
+    server = api_server()
     if server not in _groups_by_server:
         groups = call(api(system_identity(), "apis").get_api_versions).groups or []
         _groups_by_server[server] = frozenset(g.name for g in groups)

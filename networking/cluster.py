@@ -10,6 +10,7 @@ only to refuse a duplicate (the other route is never shown).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -227,6 +228,21 @@ class RouteSpec:
     service: str
     port: str  # a service port, by number or name
     tls_secret: str = ""
+
+    @classmethod
+    def from_values(cls, values: dict) -> RouteSpec:
+        """From a route form's cleaned data, or an action's parameters (extra keys ignored)."""
+        return cls(
+            name=values["name"],
+            host=values["host"],
+            path=values["path"],
+            service=values["service"],
+            port=str(values["port"]),
+            tls_secret=values.get("tls_secret") or "",
+        )
+
+    def as_values(self) -> dict:
+        return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True)

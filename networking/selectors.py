@@ -1,4 +1,4 @@
-"""Reads on services, routes and volumes, as the person (the cluster's RBAC decides)."""
+"""Reads on services and routes, as the person (the cluster's RBAC decides)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Writes on services, routes and volumes: each is an action, validated here, done by a task.
+"""Writes on services and routes: each is an action, validated here, done by a task.
 
 What can be checked before queueing is checked here, and refused with the form
 field it concerns, so that bad input creates nothing.
@@ -26,17 +26,6 @@ def _routes_url(project) -> str:
     return reverse("networking:routes", kwargs={"name": project.name})
 
 
-def _route_parameters(spec: cluster_networking.RouteSpec) -> dict:
-    return {
-        "name": spec.name,
-        "host": spec.host,
-        "path": spec.path,
-        "service": spec.service,
-        "port": spec.port,
-        "tls_secret": spec.tls_secret,
-    }
-
-
 def route_create(*, user, project, spec: cluster_networking.RouteSpec) -> Action:
     require_role(project, "edit")
     _check_host(project=project, host=spec.host, route=spec.name)
@@ -50,7 +39,7 @@ def route_create(*, user, project, spec: cluster_networking.RouteSpec) -> Action
         user=user,
         project=project.name,
         target=f"route/{spec.name}",
-        parameters={**_route_parameters(spec), "next": _routes_url(project)},
+        parameters={**spec.as_values(), "next": _routes_url(project)},
     )
 
 
@@ -62,7 +51,7 @@ def route_update(*, user, project, spec: cluster_networking.RouteSpec) -> Action
         user=user,
         project=project.name,
         target=f"route/{spec.name}",
-        parameters={**_route_parameters(spec), "next": _routes_url(project)},
+        parameters={**spec.as_values(), "next": _routes_url(project)},
     )
 
 

@@ -13,27 +13,16 @@ from kube import NotFound
 from networking import cluster as cluster_networking
 
 
-def _spec(params: dict) -> cluster_networking.RouteSpec:
-    return cluster_networking.RouteSpec(
-        name=params["name"],
-        host=params["host"],
-        path=params["path"],
-        service=params["service"],
-        port=str(params["port"]),
-        tls_secret=params.get("tls_secret", ""),
-    )
-
-
 @action_task("route.create")
 def route_create(action: Action) -> str:
-    spec = _spec(action.parameters)
+    spec = cluster_networking.RouteSpec.from_values(action.parameters)
     cluster_networking.route_create(action_identity(action), namespace=action.project, spec=spec)
     return f"Route {spec.name} serves {spec.host}."
 
 
 @action_task("route.update")
 def route_update(action: Action) -> str:
-    spec = _spec(action.parameters)
+    spec = cluster_networking.RouteSpec.from_values(action.parameters)
     try:
         cluster_networking.route_update(action_identity(action), namespace=action.project, spec=spec)
     except NotFound:

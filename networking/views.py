@@ -43,7 +43,6 @@ def _routes_page(request, project, expose_form=None, status: int = 200) -> HttpR
     context = {
         "project": project,
         "routes": selectors.route_list(user=request.user, project=project),
-        "route_kind": selectors.route_kind(),
         "can_edit": can_edit,
         "expose_form": expose_form,
     }
@@ -65,17 +64,6 @@ def _route_form(request, project, editing: str = "", initial: dict | None = None
     )
 
 
-def _spec(data: dict) -> RouteSpec:
-    return RouteSpec(
-        name=data["name"],
-        host=data["host"],
-        path=data["path"],
-        service=data["service"],
-        port=data["port"],
-        tls_secret=data.get("tls_secret") or "",
-    )
-
-
 @project_view("edit")
 @require_http_methods(["GET", "POST"])
 def route_create(request: HttpRequest, project) -> HttpResponse:
@@ -84,7 +72,9 @@ def route_create(request: HttpRequest, project) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         started = start_from_form(
             form,
-            lambda: services.route_create(user=request.user, project=project, spec=_spec(form.cleaned_data)),
+            lambda: services.route_create(
+                user=request.user, project=project, spec=RouteSpec.from_values(form.cleaned_data)
+            ),
             follow=False,
         )
         if started:
@@ -114,7 +104,9 @@ def route_edit(request: HttpRequest, project, route: str) -> HttpResponse:
     elif request.method == "POST" and form.is_valid():
         started = start_from_form(
             form,
-            lambda: services.route_update(user=request.user, project=project, spec=_spec(form.cleaned_data)),
+            lambda: services.route_update(
+                user=request.user, project=project, spec=RouteSpec.from_values(form.cleaned_data)
+            ),
             follow=False,
         )
         if started:

@@ -38,3 +38,8 @@ def known_to_berth(*, kind: str, name: str) -> bool:
     if kind == "Group":
         return Group.objects.filter(name=name).exists()
     return get_user_model().objects.filter(username=name).exists()
+
+
+def project_name_taken(name: str) -> bool:
+    """Whether a namespace of that name exists, anyone's (names are cluster-wide)."""
+    return cluster_projects.namespace_exists(name)

@@ -9,7 +9,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from actions.refusal import Refused
 from actions.views import redirect_to_action, start_from_form
-from projects import cluster as cluster_projects
 from projects import selectors, services
 from projects.access import project_view
 from projects.forms import MemberForm, MemberRemoveForm, ProjectCreateForm, ProjectDeleteForm
@@ -26,7 +25,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def project_create(request: HttpRequest) -> HttpResponse:
-    form = ProjectCreateForm(request.POST or None, name_taken=cluster_projects.namespace_exists)
+    form = ProjectCreateForm(request.POST or None, name_taken=selectors.project_name_taken)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         started = start_from_form(

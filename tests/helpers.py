@@ -3,8 +3,10 @@ websockets and actions. (Fixtures are in conftest.py.)"""
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.test import Client
@@ -123,3 +125,54 @@ def action_from(response):
         timeout=60,
         message="the action to finish",
     )
+
+
+# The URL configuration, walked: the permission matrix and its guards are made from it.
+
+CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
+# Addressed by their own secret, not a session (tests/unit/builds/test_webhooks.py).
+WEBHOOKS = {"builds:webhook-github", "builds:webhook-generic"}
+# Addressed by an object's id; access follows the object's project.
+OBJECT_PAGES = {"actions:detail"}
+# Not about any one project: every signed-in person's (or anyone's) pages.
+GLOBAL_PAGES = {"home", "login", "logout", "healthz", "projects:list", "projects:create"}
+
+
+@dataclass(frozen=True)
+class Route:
+    pattern: str  # e.g. "projects/<label:name>/deployments/<subdomain:deployment>/scale/"
+    name: str  # "namespace:name"
+    view: object
+
+    def url(self, values: dict) -> str:
+        return "/" + CONVERTER.sub(lambda m: str(values[m.group(2)]), self.pattern)
+
+
+def url_routes() -> list[Route]:
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    def walk(patterns, prefix: str = "", namespace: str = ""):
+        for entry in patterns:
+            if isinstance(entry, URLResolver):
+                inner = f"{namespace}:{entry.namespace}".strip(":") if entry.namespace else namespace
+                yield from walk(entry.url_patterns, prefix + str(entry.pattern), inner)
+            elif isinstance(entry, URLPattern):
+                name = f"{namespace}:{entry.name}".strip(":")
+                yield Route(prefix + str(entry.pattern), name, entry.callback)
+
+    return list(walk(get_resolver().url_patterns))
+
+
+def project_routes() -> list[Route]:
+    """Every page under ``projects/<label:name>/`` (webhooks aside)."""
+    return [r for r in url_routes() if "<label:name>" in r.pattern and r.name not in WEBHOOKS]
+
+
+def object_routes() -> list[Route]:
+    return [r for r in url_routes() if r.name in OBJECT_PAGES]
+
+
+def websocket_patterns() -> list[str]:
+    from console.routing import websocket_urlpatterns
+
+    return [str(p.pattern) for p in websocket_urlpatterns]

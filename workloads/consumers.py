@@ -12,9 +12,8 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.template.loader import render_to_string
 
 from console.ansi import ansi_to_html
-from kube import ClusterError, NotFound, identity_for_user
+from kube import ClusterError
 from projects import selectors as project_selectors
-from workloads import cluster as cluster_workloads
 from workloads import selectors
 
 RENDER_DELAY = 0.25  # coalesce bursts of watch events into one render per viewer
@@ -24,14 +23,6 @@ LOG_BATCH_DELAY = 0.1
 def _params(scope) -> dict[str, str]:
     parsed = parse_qs(scope.get("query_string", b"").decode())
     return {k: v[-1] for k, v in parsed.items()}
-
-
-def _allowed(user, project_name: str, resource: str) -> bool:
-    try:
-        project_selectors.project_get(user=user, name=project_name)
-    except NotFound:
-        return False
-    return cluster_workloads.can_list(identity_for_user(user), namespace=project_name, resource=resource)
 
 
 class LiveListConsumer(AsyncWebsocketConsumer):
@@ -55,19 +46,15 @@ class LiveListConsumer(AsyncWebsocketConsumer):
             await self.close(code=4404)
             return
         try:
-            allowed = await database_sync_to_async(_allowed)(user, self.project, self.resource)
+            allowed = await database_sync_to_async(selectors.live_list_allowed)(
+                user=user, project=self.project, resource=self.resource
+            )
         except ClusterError:
             allowed = False
         if not allowed:
             await self.close(code=4403)
             return
-        # A deployment's page also shows its pods: follow both caches.
-        factories = (
-            [cluster_workloads.pods_informer]
-            if self.resource == "pods"
-            else [cluster_workloads.deployments_informer, cluster_workloads.pods_informer]
-        )
-        self.informers = [factory(self.project) for factory in factories]
+        self.informers = selectors.live_informers(project=self.project, resource=self.resource)
         self.loop = asyncio.get_running_loop()
         self.changed = asyncio.Event()
         self.disconnected_message: str | None = None
@@ -152,7 +139,6 @@ class PodLogConsumer(AsyncWebsocketConsumer):
         self.project, self.pod = kwargs["name"], kwargs["pod"]
         try:
             await database_sync_to_async(project_selectors.project_get)(user=user, name=self.project)
-            self.identity = await database_sync_to_async(identity_for_user)(user)
         except ClusterError:
             await self.close(code=4404)
             return
@@ -163,6 +149,15 @@ class PodLogConsumer(AsyncWebsocketConsumer):
             self.tail = max(0, min(int(params.get("tail", 500)), 10_000))
         except ValueError:
             self.tail = 500
+        self.lines = await database_sync_to_async(selectors.pod_log_follow)(
+            user=user,
+            project=self.project,
+            pod=self.pod,
+            container=self.container,
+            tail_lines=self.tail,
+            timestamps=self.timestamps,
+            on_open=self._remember,
+        )
         self.loop = asyncio.get_running_loop()
         self.queue: asyncio.Queue[str | None] = asyncio.Queue()
         await self.accept()
@@ -174,20 +169,12 @@ class PodLogConsumer(AsyncWebsocketConsumer):
         with contextlib.suppress(RuntimeError):
             self.loop.call_soon_threadsafe(self.queue.put_nowait, item)
 
-    def _read(self) -> None:
-        def remember(closer) -> None:
-            self.closer = closer
+    def _remember(self, closer) -> None:
+        self.closer = closer
 
+    def _read(self) -> None:
         try:
-            for line in cluster_workloads.pod_log_follow(
-                self.identity,
-                namespace=self.project,
-                name=self.pod,
-                container=self.container,
-                tail_lines=self.tail,
-                timestamps=self.timestamps,
-                on_open=remember,
-            ):
+            for line in self.lines:
                 self._put(line)
         except ClusterError as exc:
             self._put(ClusterErrorLine(str(exc)))

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.paginator import Paginator
 
 from kube import Forbidden, NotFound, Unavailable, identity_for_user
+from projects import selectors as project_selectors
 from workloads import cluster as cluster_workloads
 
 POD_SORTS = {
@@ -118,4 +119,35 @@ def deployment_rollback_plan(*, user, project, name: str, revision: int) -> tupl
     """The deployment's pod template now, and the one rolling back to ``revision`` would give."""
     return cluster_workloads.deployment_rollback_plan(
         identity_for_user(user), namespace=project.name, name=name, revision=revision
+    )
+
+
+def live_list_allowed(*, user, project: str, resource: str) -> bool:
+    """Whether the person may watch a live list: a role in the project, and the cluster's
+    own "list" permission on the resource (asked as them, cached briefly)."""
+    try:
+        project_selectors.project_get(user=user, name=project)
+    except NotFound:
+        return False
+    return cluster_workloads.can_list(identity_for_user(user), namespace=project, resource=resource)
+
+
+def live_informers(*, project: str, resource: str) -> list:
+    """The shared caches a live list follows: a deployment's page shows its pods too."""
+    if resource == "pods":
+        return [cluster_workloads.pods_informer(project)]
+    return [cluster_workloads.deployments_informer(project), cluster_workloads.pods_informer(project)]
+
+
+def pod_log_follow(*, user, project: str, pod: str, container, tail_lines: int, timestamps: bool, on_open):
+    """The lines of a pod's log as the person writes them (a generator: nothing is read
+    until it is iterated; the person's identity is resolved now, in the caller's thread)."""
+    return cluster_workloads.pod_log_follow(
+        identity_for_user(user),
+        namespace=project,
+        name=pod,
+        container=container,
+        tail_lines=tail_lines,
+        timestamps=timestamps,
+        on_open=on_open,
     )

@@ -19,90 +19,42 @@ committed: nothing runs.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver
 from kubernetes import client
 
+from actions.models import Action
 from builds.models import Build, BuildConfig
-from console.routing import websocket_urlpatterns
 from devcluster import logs
 from devcluster.placement import use_fake_nodes
 from kube.client import make_identity
 from projects import cluster as cluster_projects
 from projects.roles import ROLES, role_at_least
 from tests.helpers import (
+    CONVERTER,
     SMALL,
     bind,
     make_deployment,
+    object_routes,
+    project_routes,
     session_cookie,
     signed_in,
     unique_name,
     wait_for,
     websocket,
+    websocket_patterns,
 )
 
 PERSONS = ("anonymous", "none", "view", "edit", "admin")
 USERS = {"none": "dave", "view": "carol", "edit": "bob", "admin": "alice"}
-# The only URLs with a project in their path that are not project pages: webhooks
-# authenticate by their secret, not by a session (tests/unit/builds/test_webhooks.py).
-NOT_PROJECT_PAGES = {"builds:webhook-github", "builds:webhook-generic"}
-CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
-
-
-@dataclass(frozen=True)
-class Route:
-    pattern: str  # e.g. "projects/<label:name>/deployments/<subdomain:deployment>/scale/"
-    name: str  # "namespace:name"
-    view: object
-
-    def url(self, values: dict[str, str]) -> str:
-        return "/" + CONVERTER.sub(lambda m: str(values[m.group(2)]), self.pattern)
-
-
-def _walk(patterns, prefix: str = "", namespace: str = ""):
-    for entry in patterns:
-        if isinstance(entry, URLResolver):
-            inner = f"{namespace}:{entry.namespace}".strip(":") if entry.namespace else namespace
-            yield from _walk(entry.url_patterns, prefix + str(entry.pattern), inner)
-        elif isinstance(entry, URLPattern):
-            yield Route(prefix + str(entry.pattern), f"{namespace}:{entry.name}".strip(":"), entry.callback)
-
-
-def project_routes() -> list[Route]:
-    return [
-        route
-        for route in _walk(get_resolver().url_patterns)
-        if "<label:name>" in route.pattern and route.name not in NOT_PROJECT_PAGES
-    ]
-
-
+# tests/web/test_access_checks.py checks that every URL and websocket is one of these
+# (or a webhook, or a page of no project).
 ROUTES = project_routes()
-WEBSOCKETS = [str(p.pattern) for p in websocket_urlpatterns if "<label:name>" in str(p.pattern)]
-
-
-def test_the_matrix_covers_every_project_url():
-    # A guard on the generator itself: the URLs of every domain are found.
-    assert len(ROUTES) >= 43
-    assert {r.name.split(":")[0] for r in ROUTES} == {
-        "projects",
-        "workloads",
-        "networking",
-        "storage",
-        "builds",
-    }
-    assert len(WEBSOCKETS) >= 2
-
-
-@pytest.mark.parametrize("route", ROUTES, ids=lambda r: r.name)
-def test_every_project_view_checks_access(route):
-    """``project_view`` marks the views it guards with the role they need."""
-    needed = getattr(route.view, "min_role", None)
-    assert needed in ROLES, f"{route.pattern} ({route.name}) has no project_view access check"
+# Pages and sockets addressed by an object's id, whose access follows its project's.
+OBJECT_ROUTES = object_routes()
+WEBSOCKETS = [p for p in websocket_patterns() if "<label:name>" in p]
+OBJECT_WEBSOCKETS = [p for p in websocket_patterns() if "<label:name>" not in p]
 
 
 @pytest.fixture(scope="module")
@@ -176,8 +128,13 @@ def objects(berth_cluster, admin_client, tmp_path_factory):
 
 @pytest.fixture
 def persons(objects, people):
+    return make_persons(objects, people)
+
+
+def make_persons(objects, people):
     """The Django account of each column (None: anonymous), and the project's build
-    config with its first build in this test's database."""
+    config, its first build and an action in this test's database (their ids join
+    ``objects``)."""
     config = BuildConfig.objects.create(
         project=objects["name"],
         name="app",
@@ -187,16 +144,21 @@ def persons(objects, people):
         generic_secret="s" * 24,
         next_number=2,
     )
-    Build.objects.create(config=config, number=1, requested_by_name="alice")
+    build = Build.objects.create(config=config, number=1, requested_by_name="alice")
+    action = Action.objects.create(
+        kind="test.any", project=objects["name"], requested_by=people["alice"], requested_by_name="alice"
+    )
+    objects.update(pk=action.pk, action_id=action.pk, build_id=build.pk)
     dave = get_user_model().objects.create_user(USERS["none"], password="x")
     return {"anonymous": None, "none": dave, **{role: people[USERS[role]] for role in ROLES}}
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("route", ROUTES, ids=lambda r: r.name)
+@pytest.mark.parametrize("route", ROUTES + OBJECT_ROUTES, ids=lambda r: r.name)
 def test_project_url(route, persons, objects):
     url = route.url(objects)
-    needed = getattr(route.view, "min_role", "admin")
+    # An object's page is any member's (actions: the project's audit trail).
+    needed = getattr(route.view, "min_role", "admin") if route in ROUTES else "view"
     for column in PERSONS:
         person = persons[column]
         web = signed_in(person) if person is not None else Client()
@@ -221,17 +183,14 @@ def test_project_url(route, persons, objects):
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("column", PERSONS)
-@pytest.mark.parametrize("pattern", WEBSOCKETS)
+@pytest.mark.parametrize("pattern", WEBSOCKETS + OBJECT_WEBSOCKETS)
 async def test_project_websocket(pattern, column, objects, people):
     from asgiref.sync import sync_to_async
 
+    accounts = await sync_to_async(make_persons)(objects, people)  # and this test's action and build
     path = "/" + CONVERTER.sub(lambda m: str(objects[m.group(2)]), pattern.replace("<str:resource>", "pods"))
-    if column == "anonymous":
-        cookie = b""
-    else:
-        username = USERS[column]
-        user = people.get(username) or await sync_to_async(get_user_model().objects.create_user)(username)
-        cookie = await sync_to_async(session_cookie)(user)
+    user = accounts[column]
+    cookie = b"" if user is None else await sync_to_async(session_cookie)(user)
     socket = websocket(path, cookie)
     connected, code = await socket.connect(timeout=10)
     try:
