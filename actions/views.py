@@ -4,7 +4,7 @@ from collections.abc import Callable
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
@@ -18,6 +18,8 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
     action = selectors.action_get(user=request.user, pk=pk)
     if action is None:
         raise Http404
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(("GET", "HEAD"))
     follow = request.GET.get("follow") == "1"
     if follow and action.state == action.State.SUCCEEDED and action.next_url:
         return redirect(action.next_url)  # it finished before the page was even shown

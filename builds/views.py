@@ -5,7 +5,6 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_POST
 
 from actions.refusal import Refused
 from actions.views import redirect_to_action, refusal_to_form
@@ -14,7 +13,7 @@ from builds.detect import DetectionError, Plan, dockerfile_for
 from builds.forms import BuildConfigForm
 from builds.models import Build, BuildConfig
 from builds.routing import build_log_ws_url
-from projects.access import project_view
+from projects.access import FORM, SUBMIT, project_view
 from projects.roles import role_at_least
 
 CHUNK_LIMIT = 1000
@@ -42,8 +41,7 @@ def config_list(request: HttpRequest, project) -> HttpResponse:
     return render(request, "builds/list.html", {"project": project, "rows": rows})
 
 
-@project_view("edit")
-@require_http_methods(["GET", "POST"])
+@project_view("edit", methods=FORM)
 def config_create(request: HttpRequest, project) -> HttpResponse:
     form = BuildConfigForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -59,8 +57,7 @@ def config_create(request: HttpRequest, project) -> HttpResponse:
     return render(request, "builds/form.html", {"project": project, "form": form, "editing": False})
 
 
-@project_view("edit")
-@require_http_methods(["GET", "POST"])
+@project_view("edit", methods=FORM)
 def config_edit(request: HttpRequest, project, config: str) -> HttpResponse:
     obj = _config(project, config)
     form = BuildConfigForm(request.POST or None, editing=True, initial=BuildConfigForm.initial_from(obj))
@@ -130,8 +127,7 @@ def config_export(request: HttpRequest, project, config: str) -> HttpResponse:
     return HttpResponse(text, content_type="text/yaml; charset=utf-8")
 
 
-@project_view("edit")
-@require_POST
+@project_view("edit", methods=SUBMIT)
 def build_start(request: HttpRequest, project, config: str) -> HttpResponse:
     obj = _config(project, config)
     try:
@@ -142,16 +138,14 @@ def build_start(request: HttpRequest, project, config: str) -> HttpResponse:
     return redirect("builds:build", name=project.name, config=obj.name, number=build.number)
 
 
-@project_view("edit")
-@require_POST
+@project_view("edit", methods=SUBMIT)
 def config_detect(request: HttpRequest, project, config: str) -> HttpResponse:
     obj = _config(project, config)
     action = services.build_config_detect(user=request.user, project=project, config=obj)
     return redirect_to_action(action)
 
 
-@project_view("admin")
-@require_POST
+@project_view("admin", methods=SUBMIT)
 def config_rotate(request: HttpRequest, project, config: str) -> HttpResponse:
     obj = _config(project, config)
     services.build_config_secret_rotate(user=request.user, project=project, config=obj)
@@ -174,8 +168,7 @@ def build_detail(request: HttpRequest, project, config: str, number: int) -> Htt
     return render(request, "builds/build.html", context)
 
 
-@project_view("edit")
-@require_POST
+@project_view("edit", methods=SUBMIT)
 def build_cancel(request: HttpRequest, project, config: str, number: int) -> HttpResponse:
     obj = _config(project, config)
     build = _build(obj, number)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_http_methods, require_POST
 
 from actions.views import redirect_to_action, start_from_form
 from networking import selectors, services
 from networking.cluster import RouteSpec
 from networking.forms import ExposeForm, RouteForm
-from projects.access import project_view
+from projects.access import FORM, SUBMIT, project_view
 from projects.roles import role_at_least
 
 # Services -----------------------------------------------------------------
@@ -64,8 +63,7 @@ def _route_form(request, project, editing: str = "", initial: dict | None = None
     )
 
 
-@project_view("edit")
-@require_http_methods(["GET", "POST"])
+@project_view("edit", methods=FORM)
 def route_create(request: HttpRequest, project) -> HttpResponse:
     initial = {"service": request.GET.get("service", ""), "path": "/"}
     form = _route_form(request, project, initial=initial)
@@ -83,8 +81,7 @@ def route_create(request: HttpRequest, project) -> HttpResponse:
     return render(request, "networking/route_form.html", context, status=400 if form.errors else 200)
 
 
-@project_view("edit")
-@require_http_methods(["GET", "POST"])
+@project_view("edit", methods=FORM)
 def route_edit(request: HttpRequest, project, route: str) -> HttpResponse:
     current = selectors.route_get(user=request.user, project=project, name=route)
     initial = {
@@ -115,8 +112,7 @@ def route_edit(request: HttpRequest, project, route: str) -> HttpResponse:
     return render(request, "networking/route_form.html", context, status=400 if form.errors else 200)
 
 
-@project_view("edit")
-@require_http_methods(["GET", "POST"])
+@project_view("edit", methods=FORM)
 def route_delete(request: HttpRequest, project, route: str) -> HttpResponse:
     current = selectors.route_get(user=request.user, project=project, name=route)
     if request.method == "POST":
@@ -125,8 +121,7 @@ def route_delete(request: HttpRequest, project, route: str) -> HttpResponse:
     return render(request, "networking/route_delete.html", {"project": project, "route": current})
 
 
-@project_view("edit")
-@require_POST
+@project_view("edit", methods=SUBMIT)
 def deployment_expose(request: HttpRequest, project) -> HttpResponse:
     form = ExposeForm(
         request.POST,

@@ -7,7 +7,7 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponseNotAllowed
 
 from actions.refusal import Refused
 from kube import NotFound
@@ -21,8 +21,17 @@ def require_role(project, needed: str, what: str = "This") -> None:
         raise Refused(f"{what} needs the {needed} role in {project.name}.")
 
 
-def project_view(min_role: str = "view"):
-    """Load the project for the person: 404 without a role, 403 below ``min_role``."""
+# The methods a project view answers: a page reads, a form's address takes a submission,
+# a form's page does both. Anything else is a 405 (after the access check, so that a
+# wrong method never tells a stranger that a project exists).
+READ = ("GET", "HEAD")
+SUBMIT = ("POST",)
+FORM = (*READ, *SUBMIT)
+
+
+def project_view(min_role: str = "view", methods: tuple[str, ...] = READ):
+    """Load the project for the person: 404 without a role, 403 below ``min_role``,
+    405 for a method the view does not answer."""
 
     def decorate(view):
         @wraps(view)
@@ -36,9 +45,12 @@ def project_view(min_role: str = "view"):
                 raise PermissionDenied(
                     f"This needs the {min_role} role in {project.name}; you have {project.my_role}."
                 )
+            if request.method not in methods:
+                return HttpResponseNotAllowed(methods)
             return view(request, project, *args, **kwargs)
 
-        wrapper.min_role = min_role  # read by the permission matrix test
+        # Read by the permission matrix (tests/cluster/test_permission_matrix.py).
+        wrapper.min_role, wrapper.methods = min_role, methods
         return wrapper
 
     return decorate

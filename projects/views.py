@@ -5,12 +5,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from actions.refusal import Refused
 from actions.views import redirect_to_action, start_from_form
 from projects import selectors, services
-from projects.access import project_view
+from projects.access import FORM, SUBMIT, project_view
 from projects.forms import MemberForm, MemberRemoveForm, ProjectCreateForm, ProjectDeleteForm
 
 
@@ -54,8 +54,7 @@ def project_members(request: HttpRequest, project) -> HttpResponse:
     return render(request, "projects/members.html", {"project": project, "form": MemberForm()})
 
 
-@project_view("admin")
-@require_POST
+@project_view("admin", methods=SUBMIT)
 def member_set(request: HttpRequest, project) -> HttpResponse:
     form = MemberForm(request.POST)
     if form.is_valid():
@@ -79,8 +78,7 @@ def member_set(request: HttpRequest, project) -> HttpResponse:
     return render(request, "projects/members.html", {"project": project, "form": form}, status=400)
 
 
-@project_view("admin")
-@require_POST
+@project_view("admin", methods=SUBMIT)
 def member_remove(request: HttpRequest, project) -> HttpResponse:
     form = MemberRemoveForm(request.POST)
     if form.is_valid():
@@ -94,8 +92,7 @@ def member_remove(request: HttpRequest, project) -> HttpResponse:
     return redirect("projects:members", name=project.name)
 
 
-@project_view("admin")
-@require_http_methods(["GET", "POST"])
+@project_view("admin", methods=FORM)
 def project_delete(request: HttpRequest, project) -> HttpResponse:
     form = ProjectDeleteForm(request.POST or None, project_name=project.name)
     if request.method == "POST" and form.is_valid():

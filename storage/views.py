@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_http_methods, require_POST
 
 from actions.views import redirect_to_action, start_from_form
 from networking import selectors as networking_selectors
-from projects.access import project_view
+from projects.access import FORM, SUBMIT, project_view
 from projects.roles import role_at_least
 from storage import selectors, services
 from storage.forms import AttachForm, DetachForm, VolumeDeleteForm, VolumeForm
@@ -24,8 +23,7 @@ def volume_list(request: HttpRequest, project) -> HttpResponse:
     return render(request, "storage/volumes.html", context)
 
 
-@project_view("edit")
-@require_http_methods(["GET", "POST"])
+@project_view("edit", methods=FORM)
 def volume_create(request: HttpRequest, project) -> HttpResponse:
     form = VolumeForm(request.POST or None, storage_classes=selectors.storage_classes())
     if request.method == "POST" and form.is_valid():
@@ -60,8 +58,7 @@ def volume_detail(request: HttpRequest, project, volume: str) -> HttpResponse:
     return _volume_page(request, project, volume)
 
 
-@project_view("edit")
-@require_POST
+@project_view("edit", methods=SUBMIT)
 def volume_attach(request: HttpRequest, project, volume: str) -> HttpResponse:
     deployments = list(networking_selectors.deployments_with_ports(user=request.user, project=project))
     form = AttachForm(request.POST, deployments=deployments)
@@ -78,8 +75,7 @@ def volume_attach(request: HttpRequest, project, volume: str) -> HttpResponse:
     return _volume_page(request, project, volume, attach_form=form, status=400)
 
 
-@project_view("edit")
-@require_POST
+@project_view("edit", methods=SUBMIT)
 def volume_detach(request: HttpRequest, project, volume: str) -> HttpResponse:
     form = DetachForm(request.POST)
     if not form.is_valid():
@@ -90,8 +86,7 @@ def volume_detach(request: HttpRequest, project, volume: str) -> HttpResponse:
     return redirect_to_action(action)
 
 
-@project_view("edit")
-@require_http_methods(["GET", "POST"])
+@project_view("edit", methods=FORM)
 def volume_delete(request: HttpRequest, project, volume: str) -> HttpResponse:
     current = selectors.volume_get(user=request.user, project=project, name=volume)
     users = [m.deployment for m in current.mounted_by]

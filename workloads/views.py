@@ -4,11 +4,10 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.text import slugify
-from django.views.decorators.http import require_http_methods, require_POST
 
 from actions.refusal import Refused
 from actions.views import inline_action, start_from_form
-from projects.access import project_view
+from projects.access import FORM, SUBMIT, project_view
 from workloads import selectors, services
 from workloads.diff import template_diff
 from workloads.forms import DeployImageForm, RollbackForm, ScaleForm
@@ -112,8 +111,7 @@ def _start(request, start, project, deployment: str, **kwargs) -> HttpResponse:
     return redirect("workloads:deployment", name=project.name, deployment=deployment)
 
 
-@project_view("edit")
-@require_POST
+@project_view("edit", methods=SUBMIT)
 def deployment_scale(request: HttpRequest, project, deployment: str) -> HttpResponse:
     form = ScaleForm(request.POST)
     if not form.is_valid():
@@ -127,8 +125,7 @@ def deployment_scale(request: HttpRequest, project, deployment: str) -> HttpResp
     )
 
 
-@project_view("edit")
-@require_http_methods(["GET", "POST"])
+@project_view("edit", methods=FORM)
 def deployment_rollback(request: HttpRequest, project, deployment: str) -> HttpResponse:
     form = RollbackForm(request.POST or request.GET)
     if not form.is_valid():
@@ -149,26 +146,22 @@ def deployment_rollback(request: HttpRequest, project, deployment: str) -> HttpR
     return render(request, "workloads/rollback.html", context)
 
 
-@project_view("edit")
-@require_POST
+@project_view("edit", methods=SUBMIT)
 def deployment_pause(request: HttpRequest, project, deployment: str) -> HttpResponse:
     return _start(request, services.deployment_pause, project, deployment, paused=True)
 
 
-@project_view("edit")
-@require_POST
+@project_view("edit", methods=SUBMIT)
 def deployment_resume(request: HttpRequest, project, deployment: str) -> HttpResponse:
     return _start(request, services.deployment_pause, project, deployment, paused=False)
 
 
-@project_view("edit")
-@require_POST
+@project_view("edit", methods=SUBMIT)
 def deployment_restart(request: HttpRequest, project, deployment: str) -> HttpResponse:
     return _start(request, services.deployment_restart, project, deployment)
 
 
-@project_view("edit")
-@require_http_methods(["GET", "POST"])
+@project_view("edit", methods=FORM)
 def deployment_create(request: HttpRequest, project) -> HttpResponse:
     form = DeployImageForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -8,8 +8,9 @@ test here fails without anyone having written one for it.
 - anonymous → the login page, for GET and POST;
 - no role in the project → 404 (its existence is not revealed);
 - a role below what the view needs → 403;
-- the role it needs, or a stronger one → served (the page, 405 for a GET on a
-  form's POST URL, or the form's own answer), never 403/404/500.
+- the role it needs, or a stronger one → served (the page, or the form's own
+  answer) for the methods the view declares, and 405 for the others (a POST on a
+  page, a GET on a form's address); never 403/404/500.
 
 The project holds one object of each kind the URLs name (a deployment and its
 pod, a service, a route, a volume, a build config with a build), so "served"
@@ -157,8 +158,9 @@ def make_persons(objects, people):
 @pytest.mark.parametrize("route", ROUTES + OBJECT_ROUTES, ids=lambda r: r.name)
 def test_project_url(route, persons, objects):
     url = route.url(objects)
-    # An object's page is any member's (actions: the project's audit trail).
-    needed = getattr(route.view, "min_role", "admin") if route in ROUTES else "view"
+    # An object's page is any member's (actions: the project's audit trail), and only read.
+    needed = getattr(route.view, "min_role", "view")
+    methods = getattr(route.view, "methods", ("GET", "HEAD"))
     for column in PERSONS:
         person = persons[column]
         web = signed_in(person) if person is not None else Client()
@@ -173,12 +175,14 @@ def test_project_url(route, persons, objects):
                 assert status == 404, where
             elif not role_at_least(column, needed):
                 assert status == 403, where
+            elif method.upper() not in methods:
+                assert status == 405, where  # a page takes no POST; a form's address no GET
             elif method == "get":
-                # The page; a form's POST URL says 405; a page that needs a choice
-                # first (a rollback's revision) sends the person back with a message.
-                assert status in (200, 302, 405) and not location.startswith("/login/"), where
+                # The page, or one that needs a choice first (a rollback's revision)
+                # sending the person back with a message.
+                assert status in (200, 302) and not location.startswith("/login/"), where
             else:
-                assert status not in (403, 404) and not location.startswith("/login/"), where
+                assert status not in (403, 404, 405) and not location.startswith("/login/"), where
 
 
 @pytest.mark.django_db(transaction=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from projects.access import FORM, READ, SUBMIT
 from projects.roles import ROLES
 from tests.helpers import (
     GLOBAL_PAGES,
@@ -52,3 +53,4 @@ def test_every_project_view_checks_access(route):
     """``project_view`` marks the views it guards with the role they need."""
     needed = getattr(route.view, "min_role", None)
     assert needed in ROLES, f"{route.pattern} ({route.name}) has no project_view access check"
+    assert route.view.methods in (READ, SUBMIT, FORM), f"{route.name} answers {route.view.methods}"
