@@ -192,6 +192,14 @@ CELERY_TASK_SOFT_TIME_LIMIT = ACTION_TIME_LIMIT - 30
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": ACTION_TIME_LIMIT * 2}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("BERTH_CELERY_QUEUE", "berth")
+# Builds (and reading a build config's source) take minutes; scaling, rollbacks,
+# members and routes take seconds. They have their own queue and worker pool
+# (the Procfile's "builder"), so quick actions never wait behind builds.
+BERTH_BUILD_QUEUE = f"{CELERY_TASK_DEFAULT_QUEUE}-builds"
+CELERY_TASK_ROUTES = {
+    "actions.build.start": {"queue": BERTH_BUILD_QUEUE},
+    "actions.build.detect": {"queue": BERTH_BUILD_QUEUE},
+}
 
 # The cluster: a kubeconfig (and context), or the in-cluster service account.
 KUBECONFIG = os.environ.get("KUBECONFIG", "")

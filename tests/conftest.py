@@ -47,15 +47,22 @@ def redis_url() -> str:
 
 @pytest.fixture(scope="session")
 def celery_worker(django_db_setup, django_db_blocker, redis_url):
-    """A real Celery worker (in a thread of this process) consuming Berth's queue."""
+    """A real Celery worker (in a thread of this process) consuming both of Berth's queues."""
     from celery.contrib.testing.worker import start_worker
+    from django.conf import settings
 
     from console.celery import app
 
+    queues = [settings.CELERY_TASK_DEFAULT_QUEUE, settings.BERTH_BUILD_QUEUE]  # both pools' work
     with (
         django_db_blocker.unblock(),
         start_worker(
-            app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30
+            app,
+            pool="solo",
+            perform_ping_check=False,
+            loglevel="WARNING",
+            shutdown_timeout=30,
+            queues=queues,
         ) as w,
     ):
         yield w
