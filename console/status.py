@@ -1,4 +1,5 @@
-"""The colour of every status Berth shows, in one place (PatternFly label modifiers)."""
+"""The colour of every status Berth shows, in one place (PatternFly label modifiers).
+A status that is not here (queued, new…) is shown neutral."""
 
 from __future__ import annotations
 
@@ -7,12 +8,10 @@ STATUS_COLOURS = {
     "active": "green",
     "terminating": "orange",
     # actions
-    "queued": "",
     "running": "blue",
     "succeeded": "green",
     "failed": "red",
     # builds
-    "new": "",
     "pending": "blue",
     "complete": "green",
     "cancelled": "orange",

@@ -378,38 +378,16 @@ class Plane:
                 # From now on a pod nobody sent to kwok runs for real.
                 real.set_fake_node_taints(api, NODE_NAMES, tainted=True)
         if probe:
-            self._probe_real_pod(api, real.refs.pause)
+            key, value = placement.REAL_NODE_LABEL
+            self._probe_workload(
+                api,
+                where="the real node",
+                image=real.refs.pause,
+                placement_fields={"nodeSelector": {key: value}},
+                timeout=60,
+            )
         _say(f"real node {real.name} up in {time.monotonic() - began:.1f}s")
         return started
-
-    def _probe_real_pod(self, api: client.ApiClient, image: str) -> None:
-        core = client.CoreV1Api(api)
-        namespace = f"devcluster-probe-{secrets.token_hex(3)}"
-        core.create_namespace({"metadata": {"name": namespace}})
-        try:
-            self._wait(
-                "default ServiceAccount in a new namespace",
-                lambda: core.read_namespaced_service_account("default", namespace) is not None,
-                90,
-            )
-            key, value = placement.REAL_NODE_LABEL
-            pod = {
-                "metadata": {"name": "probe"},
-                "spec": {
-                    "nodeSelector": {key: value},
-                    "containers": [{"name": "probe", "image": image}],
-                    "terminationGracePeriodSeconds": 0,
-                },
-            }
-            self._wait("real probe pod created", lambda: _create_pod(core, namespace, pod), 30)
-            self._wait(
-                "a pod Running on the real node",
-                lambda: core.read_namespaced_pod("probe", namespace).status.phase == "Running",
-                60,
-            )
-        finally:
-            with contextlib.suppress(ApiException):
-                core.delete_namespace(namespace)
 
     def _node_unavailable(self, state: State, reason: str) -> None:
         _say(f"real node: unavailable — {reason}")
@@ -747,9 +725,17 @@ class Plane:
         if probe:
             self._probe_workload(api)
 
-    def _probe_workload(self, api: client.ApiClient) -> None:
+    def _probe_workload(
+        self,
+        api: client.ApiClient,
+        *,
+        where: str = "a fake node",
+        image: str = "registry.invalid/probe:1",
+        placement_fields: dict[str, Any] | None = None,
+        timeout: float = 90,
+    ) -> None:
         """A fresh namespace gets its default ServiceAccount, and a pod in it is scheduled
-        onto a fake node and reaches Running: the whole chain works."""
+        onto ``where`` and reaches Running: the whole chain works."""
         core = client.CoreV1Api(api)
         namespace = f"devcluster-probe-{secrets.token_hex(3)}"
         core.create_namespace({"metadata": {"name": namespace}})
@@ -759,18 +745,20 @@ class Plane:
                 lambda: core.read_namespaced_service_account("default", namespace) is not None,
                 90,
             )
+            fields = placement.fake_pod_spec_fields() if placement_fields is None else placement_fields
             pod = {
                 "metadata": {"name": "probe"},
                 "spec": {
-                    "containers": [{"name": "probe", "image": "registry.invalid/probe:1"}],
-                    **placement.fake_pod_spec_fields(),
+                    "containers": [{"name": "probe", "image": image}],
+                    "terminationGracePeriodSeconds": 0,
+                    **fields,
                 },
             }
             self._wait("probe pod created", lambda: _create_pod(core, namespace, pod), 30)
             self._wait(
-                "probe pod Running on a fake node",
+                f"probe pod Running on {where}",
                 lambda: core.read_namespaced_pod("probe", namespace).status.phase == "Running",
-                90,
+                timeout,
             )
         finally:
             with contextlib.suppress(ApiException):

@@ -9,13 +9,13 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-import shlex
 import signal
 import subprocess
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from devcluster.plane import Plane
 from tools.services import free_port, redis_answers, redis_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,17 +36,6 @@ def devcluster_running(env: dict[str, str]) -> bool:
         [sys.executable, "-m", "devcluster", "status"], cwd=ROOT, env=env, capture_output=True, text=True
     )
     return result.returncode == 0
-
-
-def devcluster_env(env: dict[str, str]) -> dict[str, str]:
-    """`python -m devcluster env`: NAME=value lines (values shell-quoted)."""
-    output = run(sys.executable, "-m", "devcluster", "env", env=env, capture=True)
-    values = {}
-    for line in output.splitlines():
-        name, sep, value = line.partition("=")
-        if sep:
-            values[name] = shlex.split(value)[0] if value else ""
-    return values
 
 
 def berth_settings_for(cluster: dict[str, str]) -> dict[str, str]:
@@ -96,7 +85,7 @@ def main() -> int:
             run(sys.executable, "-m", "devcluster", "up", env=env)
             if not was_running:
                 started.callback(run, sys.executable, "-m", "devcluster", "down", env=env)
-            cluster = devcluster_env(env)
+            cluster = Plane().env()  # what `python -m devcluster env` prints
             env.update(berth_settings_for(cluster))
             say(f"local cluster: KUBECONFIG={env['KUBECONFIG']}")
             if cluster.get("REAL_NODE"):

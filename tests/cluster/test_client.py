@@ -10,9 +10,11 @@ from kube.client import api, call
 from storage import cluster as cluster_storage
 
 
-def test_a_path_the_api_server_normalises_is_never_followed(berth_cluster, namespace, admin_client):
-    """``..`` as a name makes the API server redirect to the namespace itself; following
-    it would read, or delete, the namespace instead of the object asked for."""
+def test_a_name_a_path_would_normalise_never_reaches_the_api_server(berth_cluster, namespace, admin_client):
+    """``..`` as a name turns ``…/persistentvolumeclaims/..`` into the namespace's own
+    path (urllib3 normalises it before sending): the read would get, and the delete
+    delete, the namespace instead of the object asked for. (That no redirect is
+    followed either is tests/unit/kube/test_client.py's.)"""
     identity = system_identity()  # may delete namespaces: the worst case
     with pytest.raises(NotFound):
         cluster_storage.volume_get(identity, namespace=namespace, name="..")

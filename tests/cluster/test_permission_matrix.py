@@ -132,10 +132,10 @@ def persons(objects, people):
     return make_persons(objects, people)
 
 
-def make_persons(objects, people):
-    """The Django account of each column (None: anonymous), and the project's build
-    config, its first build and an action in this test's database (their ids join
-    ``objects``)."""
+def make_persons(objects, people) -> tuple[dict, dict]:
+    """The Django account of each column (None: anonymous), and the URL values: the
+    cluster's objects (shared by the module) plus this test's build config, build and
+    action (in this test's database)."""
     config = BuildConfig.objects.create(
         project=objects["name"],
         name="app",
@@ -149,20 +149,22 @@ def make_persons(objects, people):
     action = Action.objects.create(
         kind="test.any", project=objects["name"], requested_by=people["alice"], requested_by_name="alice"
     )
-    objects.update(pk=action.pk, action_id=action.pk, build_id=build.pk)
+    values = {**objects, "pk": action.pk, "action_id": action.pk, "build_id": build.pk}
     dave = get_user_model().objects.create_user(USERS["none"], password="x")
-    return {"anonymous": None, "none": dave, **{role: people[USERS[role]] for role in ROLES}}
+    accounts = {"anonymous": None, "none": dave, **{role: people[USERS[role]] for role in ROLES}}
+    return accounts, values
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("route", ROUTES + OBJECT_ROUTES, ids=lambda r: r.name)
-def test_project_url(route, persons, objects):
-    url = route.url(objects)
+def test_project_url(route, persons):
+    accounts, values = persons
+    url = route.url(values)
     # An object's page is any member's (actions: the project's audit trail), and only read.
     needed = getattr(route.view, "min_role", "view")
     methods = getattr(route.view, "methods", ("GET", "HEAD"))
     for column in PERSONS:
-        person = persons[column]
+        person = accounts[column]
         web = signed_in(person) if person is not None else Client()
         for method in ("get", "post"):
             response = getattr(web, method)(url)
@@ -191,8 +193,8 @@ def test_project_url(route, persons, objects):
 async def test_project_websocket(pattern, column, objects, people):
     from asgiref.sync import sync_to_async
 
-    accounts = await sync_to_async(make_persons)(objects, people)  # and this test's action and build
-    path = "/" + CONVERTER.sub(lambda m: str(objects[m.group(2)]), pattern.replace("<str:resource>", "pods"))
+    accounts, values = await sync_to_async(make_persons)(objects, people)
+    path = "/" + CONVERTER.sub(lambda m: str(values[m.group(2)]), pattern.replace("<str:resource>", "pods"))
     user = accounts[column]
     cookie = b"" if user is None else await sync_to_async(session_cookie)(user)
     socket = websocket(path, cookie)
