@@ -9,7 +9,7 @@ from pathlib import Path
 
 from kubernetes.client.exceptions import ApiException
 
-from devcluster import build, images, logs
+from devcluster import build, images, logs, packages
 from devcluster.pki import PKIError
 from devcluster.plane import Plane, PlaneError
 
@@ -22,6 +22,7 @@ def _cmd_build(plane: Plane, args: argparse.Namespace) -> int:
     else:
         paths.update(build.ensure_node_binaries())
         paths.update(images.ensure_all())
+        paths["package index"] = packages.ensure()
     for name, path in paths.items():
         print(f"{name}: {path}")
     return 0
@@ -136,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     plane = Plane(args.dir)
     try:
         return int(args.func(plane, args))
-    except (build.BuildError, PlaneError, PKIError, images.ImageError) as exc:
+    except (build.BuildError, PlaneError, PKIError, images.ImageError, packages.PackagesError) as exc:
         print(f"devcluster: {exc}", file=sys.stderr)
         return 1
     except ApiException as exc:

@@ -67,6 +67,10 @@ class RealNode:
     python_image: str
     postgresql_image: str
     redis_image: str
+    builder_image: str
+    package_index: str  # for pods: http://<gateway>:<port>/simple/
+    git_server: str  # for pods: git://<gateway>:<port>/ (read-only)
+    git_root: Path  # its repositories, which the host pushes to by path
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -172,6 +176,10 @@ def real_node(devcluster: Devcluster) -> RealNode:
         python_image=env["PYTHON_IMAGE"],
         postgresql_image=env["POSTGRESQL_IMAGE"],
         redis_image=env["REDIS_IMAGE"],
+        builder_image=env["BUILDER_IMAGE"],
+        package_index=env["PACKAGE_INDEX"],
+        git_server=env["GIT_SERVER"],
+        git_root=Path(env["GIT_ROOT"]),
     )
 
 

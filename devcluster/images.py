@@ -15,6 +15,7 @@ the devcluster registry with skopeo unless the registry already has that tag.
   ``POSTGRESQL_ADMIN_PASSWORD``) as sclorg's image is; data in
   ``/var/lib/pgsql/data``, port 5432, user 26.
 - ``berth/redis``: Debian's redis-server on port 6379, data in ``/data``, user 1001.
+- ``berth/builder``: what a build pod runs: git (clone) and buildah (build, push).
 
 Every image runs ``tini`` as PID 1, so SIGTERM reaches the program and pods stop
 at once instead of after the grace period.
@@ -279,7 +280,27 @@ REDIS = ImageSpec(
     workdir="/data",
     ports=(6379,),
 )
-IMAGES = (PAUSE, PYTHON, POSTGRESQL, REDIS)
+# Build pods: git clones the source, buildah builds and pushes the image (chroot
+# isolation, no daemon), as root in the pod. Its storage lives in the pod's emptyDir.
+BUILDER_STORAGE = """[storage]
+driver = "overlay"
+runroot = "/var/lib/containers/run"
+graphroot = "/var/lib/containers/storage"
+"""
+BUILDER = ImageSpec(
+    "berth/builder",
+    packages=("tini", "ca-certificates", "git", "openssh-client", "buildah", "fuse-overlayfs"),
+    files={"/etc/containers/storage.conf": (BUILDER_STORAGE, 0o644)},
+    entrypoint=("/usr/bin/tini", "--"),
+    cmd=("buildah", "--version"),
+    env=(
+        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        "BUILDAH_ISOLATION=chroot",
+        "LANG=C.UTF-8",
+    ),
+    workdir="/workspace",
+)
+IMAGES = (PAUSE, PYTHON, POSTGRESQL, REDIS, BUILDER)
 
 
 class ImageError(RuntimeError):

@@ -40,7 +40,7 @@ import yaml
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from devcluster import build, images, kube, placement
+from devcluster import build, images, kube, packages, placement
 from devcluster.pki import LOOPBACK_SANS, SERVICE_CIDR, LeafSpec
 from devcluster.procs import LOOPBACK, Component
 
@@ -62,6 +62,11 @@ CNI_BIN = Path("/usr/lib/cni")
 
 REGISTRY = Component("registry", ("registry",), 30)
 NODE_COMPONENTS: tuple[Component, ...] = (
+    # On the gateway address, for pods: the package index and Git server builds read,
+    # and the registry (forwarded to its 127.0.0.1 port).
+    Component("packages", ("packages",), 30),
+    Component("git", ("git",), 30),
+    Component("gateway", (), 30),
     Component("containerd", (), 60),
     Component("kubelet", ("kubelet", "kubelet-healthz"), 60),
     Component("kube-proxy", ("kube-proxy-healthz", "kube-proxy-metrics"), 60),
@@ -245,6 +250,7 @@ class Images:
     python: str
     postgresql: str
     redis: str
+    builder: str
 
 
 class RealNode:
@@ -339,12 +345,14 @@ class RealNode:
 
     # -- images -------------------------------------------------------------------------
 
-    def registry_address(self, state: State) -> str | None:
+    def registry_address(self, state: State, *, on_node: bool = False) -> str | None:
+        """The registry on 127.0.0.1, or (``on_node``) where pods, the kubelet and the
+        host all reach it: the gateway address, forwarded to 127.0.0.1."""
         port = state.ports.get("registry")
-        return f"{LOOPBACK}:{port}" if port else None
+        return f"{GATEWAY if on_node else LOOPBACK}:{port}" if port else None
 
-    def image_refs(self, state: State) -> Images | None:
-        registry = self.registry_address(state)
+    def image_refs(self, state: State, *, on_node: bool = True) -> Images | None:
+        registry = self.registry_address(state, on_node=on_node)
         if registry is None:
             return None
         ref = images.reference
@@ -354,7 +362,13 @@ class RealNode:
             ref(images.PYTHON, registry),
             ref(images.POSTGRESQL, registry),
             ref(images.REDIS, registry),
+            ref(images.BUILDER, registry),
         )
+
+    @property
+    def git_root(self) -> Path:
+        """The Git server's repositories (``<name>.git``); the host pushes to them by path."""
+        return self.plane.dir / "git"
 
     def push_images(self, state: State) -> Images:
         registry = self.registry_address(state)
@@ -606,6 +620,26 @@ disabled_plugins = [
             return [f"--config={cfg / 'kube-proxy.yaml'}", "--v=1"]
         if name == "coredns":
             return ["-conf", str(cfg / "Corefile")]
+        if name == "packages":
+            root = packages.ensure()
+            return ["-m", "http.server", "--bind", GATEWAY, "--directory", str(root), str(p["packages"])]
+        if name == "git":
+            self.git_root.mkdir(parents=True, exist_ok=True)
+            # Read-only (no receive-pack): pods clone; the host pushes by path.
+            return [
+                "daemon",
+                "--reuseaddr",
+                f"--listen={GATEWAY}",
+                f"--port={p['git']}",
+                f"--base-path={self.git_root}",
+                "--export-all",
+                "--informative-errors",
+                "--max-connections=64",
+                str(self.git_root),
+            ]
+        if name == "gateway":
+            registry = p["registry"]
+            return ["-m", "devcluster.forward", f"{GATEWAY}:{registry}={LOOPBACK}:{registry}"]
         if name == "traefik":
             return [
                 f"--entryPoints.web.address={LOOPBACK}:{p['router']}",
@@ -622,6 +656,8 @@ disabled_plugins = [
         raise KeyError(name)
 
     def env(self, name: str) -> dict[str, str]:
+        if name == "gateway":
+            return {"PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
         if name == "traefik":
             # Out of the cluster Traefik reads $KUBECONFIG.
             return {"KUBECONFIG": str(self.kubeconfig("node-traefik"))}
@@ -632,6 +668,10 @@ disabled_plugins = [
             found = shutil.which("docker-registry")
         elif name == "containerd":
             found = shutil.which("containerd")
+        elif name in ("packages", "gateway"):
+            found = sys.executable
+        elif name == "git":
+            found = shutil.which("git")
         else:
             found = str(build.find_binary(name) or "")
         if not found:
@@ -657,6 +697,14 @@ disabled_plugins = [
             return _http_ok(p["coredns-ready"], "/ready")
         if name == "traefik":
             return _http_ok(p["router-ping"], "/ping")
+        if name == "packages":
+            return _http_ok(p["packages"], "/simple/", host=GATEWAY)
+        if name == "git":
+            with socket.socket() as sock:
+                sock.settimeout(2)
+                return sock.connect_ex((GATEWAY, p["git"])) == 0
+        if name == "gateway":
+            return _http_ok(p["registry"], "/v2/", host=GATEWAY)
         raise KeyError(name)
 
     def endpoint(self, name: str, state: State) -> str:
@@ -668,6 +716,9 @@ disabled_plugins = [
             "kube-proxy": f"http://{LOOPBACK}:{p.get('kube-proxy-healthz')}",
             "coredns": f"dns://{GATEWAY}:53",
             "traefik": f"http://{LOOPBACK}:{p.get('router')}",
+            "packages": f"http://{GATEWAY}:{p.get('packages')}/simple/",
+            "git": f"git://{GATEWAY}:{p.get('git')}/",
+            "gateway": f"http://{GATEWAY}:{p.get('registry')}",
         }[name]
 
     # -- host changes -------------------------------------------------------------------
@@ -678,7 +729,7 @@ disabled_plugins = [
         tmp.write_text(json.dumps(host_state(), indent=1))
         tmp.replace(self.snapshot_file)
 
-    def prepare_host(self) -> None:
+    def prepare_host(self, state: State) -> None:
         if not Path(f"/sys/class/net/{BRIDGE}").exists():
             _run("ip", "link", "add", BRIDGE, "type", "bridge")
         addrs = _run("ip", "-o", "addr", "show", "dev", BRIDGE).stdout
@@ -689,22 +740,25 @@ disabled_plugins = [
         for cidr in BLACKHOLES:
             if cidr not in routes:
                 _run("ip", "route", "add", "blackhole", cidr)
-        self._isolate_bridge()
+        self._isolate_bridge(state)
         # A pod reaching a Service whose endpoint is on the same bridge needs its reply
         # to pass iptables (to be un-DNATed); the bridge plugin also turns this on.
         for key in ("net.bridge.bridge-nf-call-iptables", "net.ipv4.ip_forward"):
             _run("sysctl", "-qw", f"{key}=1")
 
-    def _isolate_bridge(self) -> None:
+    def _isolate_bridge(self, state: State) -> None:
         """Pods talk to each other, to Services and to the DNS server on the gateway,
         and answer the host; nothing else. No packet of theirs is forwarded to another
         interface (no egress), none from elsewhere is forwarded to them, and host ports
-        other than DNS are closed to them."""
+        other than DNS, the registry, the package index and the Git server are closed
+        to them."""
+        opened = [state.ports[name] for name in ("registry", "packages", "git")]
         rules = {
             ISOLATE_INPUT: [
                 ["-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-j", "ACCEPT"],
                 ["-d", GATEWAY, "-p", "udp", "--dport", "53", "-j", "ACCEPT"],
                 ["-d", GATEWAY, "-p", "tcp", "--dport", "53", "-j", "ACCEPT"],
+                *(["-d", GATEWAY, "-p", "tcp", "--dport", str(port), "-j", "ACCEPT"] for port in opened),
                 ["-j", "REJECT"],
             ],
             ISOLATE_FORWARD: [
@@ -1008,8 +1062,8 @@ def _apply(create: Any, replace: Any, name: str, body: dict[str, Any]) -> None:
         replace(name, body)
 
 
-def _http_ok(port: int, path: str) -> bool:
-    conn = http.client.HTTPConnection(LOOPBACK, port, timeout=3)
+def _http_ok(port: int, path: str, *, host: str = LOOPBACK) -> bool:
+    conn = http.client.HTTPConnection(host, port, timeout=3)
     try:
         conn.request("GET", path)
         response = conn.getresponse()

@@ -27,7 +27,7 @@ import yaml
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from devcluster import build, images, kube, node, placement, procs
+from devcluster import build, images, kube, node, packages, placement, procs
 from devcluster.pki import IDENTITIES, PKI, SERVICE_CIDR
 from devcluster.procs import LOOPBACK, Component, ProcRecord
 
@@ -265,12 +265,18 @@ class Plane:
         """What `python -m devcluster env` prints: where Berth finds the cluster, the
         registry, the router and the images, and whether pods run for real."""
         state = self.load_state()
-        refs = self.node.image_refs(state)
         reason = self.node.reason()
         running = self.running(state)
         router = state.ports.get("router") if "traefik" in running else None
         if not reason and not all(c.name in running for c in node.NODE_COMPONENTS):
             reason = "not running (python -m devcluster up)"
+        refs = self.node.image_refs(state, on_node=not reason)
+        on_node = {
+            # Where build pods install packages from and clone from, on the bridge.
+            "PACKAGE_INDEX": self.node.endpoint("packages", state),
+            "GIT_SERVER": self.node.endpoint("git", state),
+            "GIT_ROOT": str(self.node.git_root),
+        }
         return {
             "KUBECONFIG": str(self.kubeconfig),
             "REGISTRY": refs.registry if refs else "",
@@ -279,6 +285,8 @@ class Plane:
             "PYTHON_IMAGE": refs.python if refs else "",
             "POSTGRESQL_IMAGE": refs.postgresql if refs else "",
             "REDIS_IMAGE": refs.redis if refs else "",
+            "BUILDER_IMAGE": refs.builder if refs else "",
+            **{key: "" if reason else value for key, value in on_node.items()},
             "REAL_NODE": "" if reason else self.node.name,
             "REAL_NODE_REASON": reason or "",
         }
@@ -325,6 +333,7 @@ class Plane:
             if build_node:
                 build.ensure_node_binaries()
                 images.ensure_all()
+                packages.ensure()
             elif build.node_missing():
                 raise node.NodeUnavailable(
                     f"{', '.join(build.node_missing())} not built: run `python -m devcluster build`"
@@ -351,11 +360,11 @@ class Plane:
         self._node_stop(state)
         self.node.delete_stale_node_objects(self.admin_client())
         real.take_snapshot()
-        real.prepare_host()
-        real.refs = real.push_images(state)
         for component in node.NODE_COMPONENTS:
             self._choose_ports(component, state, fresh=False)
         self._save_state(state)
+        real.prepare_host(state)
+        real.refs = real.push_images(state)
         api = self.admin_client()
         real.write_configs(state, real.refs)
         real.apply_cluster_objects(api)
