@@ -1,5 +1,5 @@
-"""Which builder this cluster gets, chosen once: real build pods, or the simulation
-for clusters whose pods run no containers (kwok)."""
+"""Which builder a build gets: real build pods, or the simulation where the
+project's pods run no containers (kwok's fake nodes)."""
 
 from __future__ import annotations
 
@@ -7,31 +7,44 @@ import functools
 
 from django.conf import settings
 
-from builds.cluster import PodBuilder
+from builds.cluster import PodBuilder, namespace_node_selector, real_node_ready
 from kube.client import api_group_served, api_server
+from kube.errors import ClusterError
+
+KWOK_GROUP = "kwok.x-k8s.io"  # simulation.KWOK_GROUP: not imported on the real path
+KWOK_NODE_SELECTOR = "type=kwok"  # kwok's label for its fake nodes
 
 
-def simulation_enabled() -> bool:
+def _pods_are_fakes(namespace: str) -> bool:
+    """Whether pods of ``namespace`` land on kwok's fake nodes: the namespace sends
+    them there (the PodNodeSelector annotation), or no other node is Ready."""
+    try:
+        return namespace_node_selector(namespace) == KWOK_NODE_SELECTOR or not real_node_ready()
+    except ClusterError:
+        return True
+
+
+@functools.cache
+def _kwok_served(server: str) -> bool:
+    """Decided once per API server (tests point Berth at other clusters)."""
+    return api_group_served(KWOK_GROUP)
+
+
+def simulation_enabled(namespace: str) -> bool:
     """``BERTH_BUILD_SIMULATION`` is ``on``, ``off`` or ``auto`` (the default: simulate
-    when the cluster serves kwok's API, i.e. its pods are fakes)."""
+    when the cluster is kwok's and the namespace's pods would be fakes)."""
     mode = settings.BERTH_BUILD_SIMULATION.lower()
     if mode in ("on", "true", "1"):
         return True
     if mode in ("off", "false", "0"):
         return False
-    return api_group_served("kwok.x-k8s.io")  # simulation.KWOK_GROUP: not imported on the real path
+    return _kwok_served(api_server()) and _pods_are_fakes(namespace)
 
 
-@functools.cache
-def _builder_class(mode: str, server: str) -> type:
-    """Decided once per setting and API server (tests point Berth at other clusters)."""
-    if simulation_enabled():
+def new_builder(namespace: str):
+    """A builder for one build run in ``namespace`` (``PodBuilder`` or ``SimulatedBuilder``)."""
+    if simulation_enabled(namespace):
         from builds.simulation import SimulatedBuilder  # only clusters that need it load it
 
-        return SimulatedBuilder
-    return PodBuilder
-
-
-def new_builder():
-    """A builder for one build run (``PodBuilder`` or ``SimulatedBuilder``)."""
-    return _builder_class(settings.BERTH_BUILD_SIMULATION, api_server())()
+        return SimulatedBuilder()
+    return PodBuilder()

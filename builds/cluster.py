@@ -3,19 +3,24 @@
 Every call is made as the person the build runs for (impersonation), so the
 project's RBAC decides whether they may create Jobs or patch Deployments.
 
-The build pod clones the source in an init container and builds the image with
-kaniko (daemonless, no privileges) from the Dockerfile Berth generated from the
-build plan, mounted from a ConfigMap. :class:`PodBuilder` is this real path;
-clusters whose pods run no containers (kwok) get ``builds.simulation`` instead,
-chosen once in ``builds.backends``.
+The source is only ever read in the project's namespace: a short-lived *source
+pod* clones the ref and hands Berth the commit and the small files detection
+reads (:func:`source_read`); the worker never clones. The build pod clones that
+exact commit in an init container and builds the image with buildah (daemonless,
+chroot isolation) from the Dockerfile Berth generated from the build plan,
+mounted from a ConfigMap, runs the post-commit hook in the new image, and pushes.
+:class:`PodBuilder` is this real path; clusters whose pods run no containers
+(kwok) get ``builds.simulation`` instead, chosen in ``builds.backends``.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import queue
 import re
+import secrets
 import shlex
 import threading
 import time
@@ -25,15 +30,17 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from kubernetes import client as k8s
 
-from kube.client import MANAGED_BY, Identity, api, call
+from builds.source import SourceRead
+from kube.client import MANAGED_BY, Identity, api, call, system_identity
 from kube.errors import ClusterError, Conflict, Invalid, NotFound
 from kube.streams import pod_log_stream
 
 BUILD_LABEL = "berth.io/build"
 BUILD_CONFIG_LABEL = "berth.io/build-config"
 IMAGE_TRIGGERS = "image.openshift.io/triggers"
-GIT_IMAGE = "docker.io/alpine/git:2.47.2"
-KANIKO_IMAGE = "gcr.io/kaniko-project/executor:v1.23.2"
+# A Deployment made before its first image runs no pod; the first image scales it to this.
+REPLICAS_AFTER_BUILD = "berth.io/replicas-after-first-image"
+SOURCE_LABEL = "berth.io/source-of"
 CLONE_CONTAINER = "git-clone"
 BUILD_CONTAINER = "build"
 WORKSPACE = "/workspace"
@@ -53,6 +60,7 @@ class BuildSpec:
     dockerfile: str  # generated (source strategy) or "" to use the repo's own
     dockerfile_path: str
     output_image: str
+    post_commit: str = ""
     # Where the pod may run: a simulated build must land on a node that simulates.
     node_selector: dict[str, str] = field(default_factory=dict)
     tolerations: tuple[dict[str, str], ...] = ()
@@ -62,31 +70,73 @@ def job_name(build_name: str) -> str:
     return f"build-{build_name}"[:63].rstrip("-")
 
 
+def _git_options() -> str:
+    # Production follows no redirect: a public address must not lead to a private one.
+    return "" if not settings.PRODUCTION else "-c http.followRedirects=false "
+
+
 def _clone_script(spec: BuildSpec) -> str:
     # A failed clone, an unreachable host or a missing commit fail the init
     # container; its output is the first part of the build log.
     uri, commit = shlex.quote(spec.git_uri), shlex.quote(spec.commit or "HEAD")
     return (
         "set -eu; "
-        f"git clone --no-checkout {uri} {WORKSPACE}/src && "
-        f"cd {WORKSPACE}/src && git checkout --detach {commit} && "
+        f"git {_git_options()}clone --no-checkout -- {uri} {WORKSPACE}/src && "
+        f"cd {WORKSPACE}/src && git checkout --quiet --detach {commit} && "
         "git log -1 --format='Commit %H: %s'"
     )
 
 
-def kaniko_args(spec: BuildSpec) -> list[str]:
+def build_args() -> list[tuple[str, str]]:
+    """Cluster-wide settings for package installs during builds (``ARG``s, not baked
+    into the image): a package index for clusters that cannot reach PyPI."""
+    values = {
+        "PIP_INDEX_URL": settings.BERTH_BUILD_PIP_INDEX_URL,
+        "PIP_TRUSTED_HOST": settings.BERTH_BUILD_PIP_TRUSTED_HOST,
+    }
+    return [(key, value) for key, value in values.items() if value]
+
+
+def buildah_commands(spec: BuildSpec) -> list[list[str]]:
+    """What the build container runs: build, the post-commit hook in the new image, push."""
     context = f"{WORKSPACE}/src/{spec.context_dir.strip('/')}".rstrip("/")
     dockerfile = (
         "/berth/Dockerfile" if spec.dockerfile else f"{context}/{spec.dockerfile_path or 'Dockerfile'}"
     )
-    return [
-        f"--context=dir://{context}",
-        f"--dockerfile={dockerfile}",
-        f"--destination={spec.output_image}",
-        # The digest lands in the termination message: Berth reads it from the pod status.
-        "--digest-file=/dev/termination-log",
-        "--cache=false",
-    ]
+    tls = [f"--tls-verify={'false' if settings.BERTH_BUILD_REGISTRY_INSECURE else 'true'}"]
+    bud = ["buildah", "bud", "--isolation=chroot", *tls, "-f", dockerfile, "-t", spec.output_image]
+    for key, value in build_args():
+        bud += ["--build-arg", f"{key}={value}"]
+    commands = [[*bud, context]]
+    if spec.post_commit:
+        commands.append(["buildah", "from", "--name=post-commit", *tls, spec.output_image])
+        commands.append(["buildah", "run", "post-commit", "--", "/bin/sh", "-c", spec.post_commit])
+    # The digest lands in the termination message: Berth reads it from the pod status.
+    commands.append(
+        [
+            "buildah",
+            "push",
+            *tls,
+            "--digestfile=/dev/termination-log",
+            spec.output_image,
+            f"docker://{spec.output_image}",
+        ]
+    )
+    return commands
+
+
+def _build_script(spec: BuildSpec) -> str:
+    lines = ["set -eu"]
+    for command in buildah_commands(spec):
+        if command[:2] == ["buildah", "run"]:
+            lines.append('echo "Running the post-commit hook in the new image"')
+            lines.append(
+                shlex.join(command)
+                + ' || { echo "The post-commit hook failed: nothing is pushed." >&2; exit 1; }'
+            )
+        else:
+            lines.append(shlex.join(command))
+    return "\n".join(lines)
 
 
 def _job(spec: BuildSpec) -> tuple[k8s.V1ConfigMap | None, k8s.V1Job]:
@@ -96,8 +146,14 @@ def _job(spec: BuildSpec) -> tuple[k8s.V1ConfigMap | None, k8s.V1Job]:
         MANAGED_BY[0]: MANAGED_BY[1],
     }
     name = job_name(spec.name)
-    volumes = [k8s.V1Volume(name="workspace", empty_dir=k8s.V1EmptyDirVolumeSource())]
-    mounts = [k8s.V1VolumeMount(name="workspace", mount_path=WORKSPACE)]
+    volumes = [
+        k8s.V1Volume(name="workspace", empty_dir=k8s.V1EmptyDirVolumeSource()),
+        k8s.V1Volume(name="containers", empty_dir=k8s.V1EmptyDirVolumeSource()),
+    ]
+    mounts = [
+        k8s.V1VolumeMount(name="workspace", mount_path=WORKSPACE),
+        k8s.V1VolumeMount(name="containers", mount_path="/var/lib/containers"),
+    ]
     config_map = None
     if spec.dockerfile:
         config_map = k8s.V1ConfigMap(
@@ -106,14 +162,17 @@ def _job(spec: BuildSpec) -> tuple[k8s.V1ConfigMap | None, k8s.V1Job]:
         volumes.append(k8s.V1Volume(name="dockerfile", config_map=k8s.V1ConfigMapVolumeSource(name=name)))
         mounts.append(k8s.V1VolumeMount(name="dockerfile", mount_path="/berth", read_only=True))
     resources = k8s.V1ResourceRequirements(
-        requests={"cpu": "100m", "memory": "256Mi"}, limits={"cpu": "1", "memory": "1Gi"}
+        requests={"cpu": "100m", "memory": "256Mi"},
+        limits={"cpu": settings.BERTH_BUILD_CPU_LIMIT, "memory": settings.BERTH_BUILD_MEMORY_LIMIT},
     )
     pod = k8s.V1PodSpec(
         restart_policy="Never",
+        automount_service_account_token=False,  # the tenant's build needs no API access
+        active_deadline_seconds=settings.ACTION_TIME_LIMIT,
         init_containers=[
             k8s.V1Container(
                 name=CLONE_CONTAINER,
-                image=GIT_IMAGE,
+                image=settings.BERTH_BUILDER_IMAGE,
                 command=["sh", "-c", _clone_script(spec)],
                 env=[k8s.V1EnvVar(name="GIT_TERMINAL_PROMPT", value="0")],
                 volume_mounts=mounts[:1],
@@ -123,8 +182,9 @@ def _job(spec: BuildSpec) -> tuple[k8s.V1ConfigMap | None, k8s.V1Job]:
         containers=[
             k8s.V1Container(
                 name=BUILD_CONTAINER,
-                image=KANIKO_IMAGE,
-                args=kaniko_args(spec),
+                image=settings.BERTH_BUILDER_IMAGE,
+                command=["sh", "-c", _build_script(spec)],
+                env=[k8s.V1EnvVar(name="BUILDAH_ISOLATION", value="chroot")],
                 volume_mounts=mounts,
                 resources=resources,
                 termination_message_policy="File",
@@ -177,6 +237,151 @@ def build_job_delete(identity: Identity, *, namespace: str, build_id: int, name:
             call(core.delete_namespaced_pod, pod.metadata.name, namespace, grace_period_seconds=0)
     with contextlib.suppress(NotFound):
         call(core.delete_namespaced_config_map, jobname, namespace)
+
+
+# The source pod -----------------------------------------------------------------
+
+SOURCE_COMMIT = "BERTH-COMMIT "
+SOURCE_ERROR = "BERTH-ERROR "
+SOURCE_BEGIN = "BERTH-SOURCE-BEGIN"
+SOURCE_END = "BERTH-SOURCE-END"
+SOURCE_FILE_LIMIT = "256k"  # detection reads manifests and Python modules, not assets
+
+
+def _source_script(*, git_uri: str, git_ref: str, context_dir: str) -> str:
+    uri = shlex.quote(git_uri)
+    branch = f"--branch {shlex.quote(git_ref)} " if git_ref else ""
+    context = shlex.quote(context_dir.strip("/") or ".")
+    return "\n".join(
+        [
+            "set -eu",
+            f"git {_git_options()}clone --depth 1 --single-branch {branch}-- {uri} {WORKSPACE}/src",
+            f"cd {WORKSPACE}/src",
+            f"printf '{SOURCE_COMMIT}%s\\n' \"$(git log -1 --format='%H %s')\"",
+            f"if [ ! -d {context} ] || [ -L {context} ]; then",
+            f"  echo '{SOURCE_ERROR}The context directory does not exist in the repository.'; exit 3",
+            "fi",
+            f"cd {context}",
+            f"echo {SOURCE_BEGIN}",
+            f"find . -path ./.git -prune -o -type f -size -{SOURCE_FILE_LIMIT} -print0"
+            " | tar --null --no-recursion -T - -czf - | base64 -w 100",
+            f"echo {SOURCE_END}",
+        ]
+    )
+
+
+def _source_pod(name: str, config_name: str, script: str) -> k8s.V1Pod:
+    return k8s.V1Pod(
+        metadata=k8s.V1ObjectMeta(
+            name=name, labels={SOURCE_LABEL: config_name, MANAGED_BY[0]: MANAGED_BY[1]}
+        ),
+        spec=k8s.V1PodSpec(
+            restart_policy="Never",
+            automount_service_account_token=False,
+            active_deadline_seconds=settings.BERTH_SOURCE_READ_TIMEOUT,
+            containers=[
+                k8s.V1Container(
+                    name="source",
+                    image=settings.BERTH_BUILDER_IMAGE,
+                    command=["sh", "-c", script],
+                    env=[k8s.V1EnvVar(name="GIT_TERMINAL_PROMPT", value="0")],
+                    working_dir=WORKSPACE,
+                    volume_mounts=[k8s.V1VolumeMount(name="workspace", mount_path=WORKSPACE)],
+                    resources=k8s.V1ResourceRequirements(
+                        requests={"cpu": "50m", "memory": "64Mi"}, limits={"cpu": "1", "memory": "256Mi"}
+                    ),
+                )
+            ],
+            volumes=[k8s.V1Volume(name="workspace", empty_dir=k8s.V1EmptyDirVolumeSource())],
+        ),
+    )
+
+
+def _waiting_reason(pod: k8s.V1Pod) -> str:
+    for status in pod.status.container_statuses or []:
+        waiting = status.state.waiting if status.state else None
+        if waiting and waiting.reason:
+            return f"{waiting.reason}: {waiting.message or ''}".strip(": ")
+    for condition in pod.status.conditions or []:
+        if condition.status == "False" and condition.message:
+            return condition.message
+    return pod.status.phase or "Pending"
+
+
+def _parse_source_log(text: str, exit_code: int | None) -> SourceRead:
+    output: list[str] = []
+    commit = message = problem = ""
+    encoded: list[str] | None = None
+    ended = False
+    for line in text.splitlines():
+        if encoded is not None and not ended:
+            if line == SOURCE_END:
+                ended = True
+            else:
+                encoded.append(line)
+        elif line.startswith(SOURCE_COMMIT):
+            commit, _, message = line.removeprefix(SOURCE_COMMIT).partition(" ")
+        elif line.startswith(SOURCE_ERROR):
+            problem = line.removeprefix(SOURCE_ERROR)
+        elif line == SOURCE_BEGIN:
+            encoded = []
+        elif line.strip():
+            output.append(line)
+    if exit_code:
+        return SourceRead(output, commit, message, problem=problem or f"git failed (exit {exit_code}).")
+    if encoded is None or not ended:
+        limit = settings.BERTH_SOURCE_READ_BYTES // (1024 * 1024)
+        return SourceRead(
+            output,
+            commit,
+            message,
+            problem=f"The repository's small files are over {limit} MiB: too much to plan the build from.",
+        )
+    try:
+        archive = base64.b64decode("".join(encoded), validate=True)
+    except ValueError:
+        return SourceRead(output, commit, message, problem="The source pod's output was garbled.")
+    return SourceRead(output, commit, message[:500], archive)
+
+
+def source_read(
+    identity: Identity, *, namespace: str, config_name: str, git_uri: str, git_ref: str, context_dir: str
+) -> SourceRead:
+    """Clone ``git_ref`` in a pod of the project's namespace, as the person, and bring
+    back the commit and the context directory's small files. The pod holds nothing of
+    Berth's: no service account token, no credentials but the repository's own."""
+    core = api(identity, "core")
+    name = f"source-{config_name}"[:50].rstrip("-") + "-" + secrets.token_hex(3)
+    script = _source_script(git_uri=git_uri, git_ref=git_ref, context_dir=context_dir)
+    call(core.create_namespaced_pod, namespace, _source_pod(name, config_name, script))
+    try:
+        deadline = time.monotonic() + settings.BERTH_SOURCE_READ_TIMEOUT
+        while True:
+            pod = call(core.read_namespaced_pod, name, namespace)
+            if pod.status.phase in ("Succeeded", "Failed"):
+                break
+            if time.monotonic() > deadline:
+                return SourceRead([], problem=f"The source pod did not finish: {_waiting_reason(pod)}")
+            time.sleep(0.3)
+        exit_code = None
+        for status in pod.status.container_statuses or []:
+            if status.state and status.state.terminated:
+                exit_code = status.state.terminated.exit_code
+        text = call(
+            core.read_namespaced_pod_log,
+            name,
+            namespace,
+            limit_bytes=settings.BERTH_SOURCE_READ_BYTES,
+            _preload_content=False,
+        ).data.decode("utf-8", "replace")
+        if pod.status.phase == "Failed" and exit_code is None:
+            return SourceRead(
+                [], problem=f"The source pod failed: {pod.status.reason or _waiting_reason(pod)}"
+            )
+        return _parse_source_log(text, exit_code)
+    finally:
+        with contextlib.suppress(ClusterError):
+            call(core.delete_namespaced_pod, name, namespace, grace_period_seconds=0)
 
 
 @dataclass(frozen=True)
@@ -242,6 +447,16 @@ class PodBuilder:
         output_repository: str,
     ) -> None:
         return None
+
+    def read_source(self, identity: Identity, *, namespace: str, config, git_ref: str) -> SourceRead:
+        return source_read(
+            identity,
+            namespace=namespace,
+            config_name=config.name,
+            git_uri=config.git_uri,
+            git_ref=git_ref,
+            context_dir=config.context_dir,
+        )
 
     def caught_up(self, received: int) -> bool:
         """Whether a quiet log has nothing more to come (a real kubelet ends the stream)."""
@@ -359,6 +574,30 @@ def build_log_follow(
             time.sleep(0.3)
 
 
+# Where pods run --------------------------------------------------------------------
+
+NODE_SELECTOR_ANNOTATION = "scheduler.alpha.kubernetes.io/node-selector"
+KWOK_TAINT_KEY = "kwok.x-k8s.io/node"
+
+
+def namespace_node_selector(namespace: str) -> str:
+    """The node selector the namespace imposes on its pods (PodNodeSelector), read
+    with Berth's own identity: the placement of a project is not a member's secret."""
+    found = call(api(system_identity(), "core").read_namespace, namespace)
+    return (found.metadata.annotations or {}).get(NODE_SELECTOR_ANNOTATION, "")
+
+
+def real_node_ready() -> bool:
+    """Whether a Ready node that is not one of kwok's fakes exists."""
+    for node in call(api(system_identity(), "core").list_node).items:
+        labels = node.metadata.labels or {}
+        fake = labels.get("type") == "kwok" or any(t.key == KWOK_TAINT_KEY for t in node.spec.taints or [])
+        ready = any(c.type == "Ready" and c.status == "True" for c in node.status.conditions or [])
+        if ready and not fake:
+            return True
+    return False
+
+
 # Triggers: Deployments that follow an image ---------------------------------
 
 _FIELD_PATH = re.compile(
@@ -428,11 +667,89 @@ def deployments_follow_image(identity: Identity, *, namespace: str, stream_tag: 
                     patch_containers.setdefault(key, []).append({"name": container.name, "image": image})
         if patch_containers:
             # A strategic merge patch keyed by container name: the other fields stay.
-            call(
-                apps.patch_namespaced_deployment,
-                deployment.metadata.name,
-                namespace,
-                {"spec": {"template": {"spec": patch_containers}}},
-            )
+            patch: dict = {"spec": {"template": {"spec": patch_containers}}}
+            first = (deployment.metadata.annotations or {}).get(REPLICAS_AFTER_BUILD)
+            if first and first.isdigit() and not deployment.spec.replicas:
+                patch["spec"]["replicas"] = int(first)
+                patch["metadata"] = {"annotations": {REPLICAS_AFTER_BUILD: None}}
+            call(apps.patch_namespaced_deployment, deployment.metadata.name, namespace, patch)
             changed.append(deployment.metadata.name)
     return changed
+
+
+def following_deployment_create(
+    identity: Identity, *, namespace: str, name: str, image: str, stream_tag: str, port: int
+) -> None:
+    """A Deployment that follows ``stream_tag`` (the triggers annotation, as
+    ``oc new-app`` makes it): no pod until the first build's image arrives."""
+    labels = {"app": name, MANAGED_BY[0]: MANAGED_BY[1]}
+    trigger = {
+        "from": {"kind": "ImageStreamTag", "name": stream_tag},
+        "fieldPath": f'spec.template.spec.containers[?(@.name=="{name}")].image',
+    }
+    body = k8s.V1Deployment(
+        metadata=k8s.V1ObjectMeta(
+            name=name,
+            labels=labels,
+            annotations={IMAGE_TRIGGERS: json.dumps([trigger]), REPLICAS_AFTER_BUILD: "1"},
+        ),
+        spec=k8s.V1DeploymentSpec(
+            replicas=0,
+            selector=k8s.V1LabelSelector(match_labels={"app": name}),
+            template=k8s.V1PodTemplateSpec(
+                metadata=k8s.V1ObjectMeta(labels={"app": name}),
+                spec=k8s.V1PodSpec(
+                    containers=[
+                        k8s.V1Container(
+                            name=name, image=image, ports=[k8s.V1ContainerPort(container_port=port)]
+                        )
+                    ]
+                ),
+            ),
+        ),
+    )
+    try:
+        call(api(identity, "apps").create_namespaced_deployment, namespace, body)
+    except Conflict:
+        existing = call(api(identity, "apps").read_namespaced_deployment, name, namespace)
+        if not _followers(existing, stream_tag):
+            raise Conflict(
+                f"A deployment named {name} exists already and does not follow {stream_tag}."
+            ) from None
+
+
+def deployment_exists(identity: Identity, *, namespace: str, name: str) -> bool:
+    try:
+        call(api(identity, "apps").read_namespaced_deployment, name, namespace)
+    except NotFound:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class Follower:
+    """A Deployment following a build config's image, and how far its rollout is."""
+
+    name: str
+    desired: int
+    ready: int
+    updated: int
+    image: str
+
+
+def image_followers(identity: Identity, *, namespace: str, stream_tag: str) -> list[Follower]:
+    found = []
+    for deployment in call(api(identity, "apps").list_namespaced_deployment, namespace).items:
+        if not _followers(deployment, stream_tag):
+            continue
+        status = deployment.status
+        found.append(
+            Follower(
+                name=deployment.metadata.name,
+                desired=deployment.spec.replicas or 0,
+                ready=status.ready_replicas or 0,
+                updated=status.updated_replicas or 0,
+                image=deployment.spec.template.spec.containers[0].image,
+            )
+        )
+    return found

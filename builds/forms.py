@@ -3,6 +3,7 @@ from __future__ import annotations
 import re
 
 from django import forms
+from django.conf import settings
 
 from builds.models import CONFIG_FIELDS, BuildConfig
 from builds.source import git_ref_problem, git_url_problem
@@ -44,7 +45,7 @@ class BuildConfigForm(forms.Form):
         label="Output image",
         max_length=500,
         required=False,
-        help_text="Empty for <registry>/<project>/<name>:latest.",
+        help_text="Empty for <registry>/<project>/<name>:latest: builds push to this project's repositories.",
     )
     env = forms.CharField(
         required=False,
@@ -62,6 +63,7 @@ class BuildConfigForm(forms.Form):
 
     def __init__(self, *args, editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["builder_image"].initial = settings.BERTH_BUILD_DEFAULT_BUILDER_IMAGE
         if editing:
             del self.fields["name"]
 
@@ -121,3 +123,22 @@ class BuildConfigForm(forms.Form):
         initial = {key: getattr(config, key) for key in CONFIG_FIELDS}
         initial["env"] = "\n".join(f"{k}={v}" for k, v in config.env.items())
         return initial
+
+
+class ImportFromGitForm(BuildConfigForm):
+    """OpenShift's "Import from Git": a build config, the Deployment that follows its
+    image, a Service and (optionally) a Route, in one go."""
+
+    port = forms.IntegerField(
+        min_value=1, max_value=65535, initial=8080, help_text="The port the app listens on (s2i apps: 8080)."
+    )
+    expose = forms.BooleanField(label="Create a route to the app", required=False, initial=True)
+
+    KEPT = ("name", "git_uri", "git_ref", "context_dir", "env", "port", "expose")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for key in list(self.fields):
+            if key not in self.KEPT:
+                del self.fields[key]
+        self.order_fields(self.KEPT)

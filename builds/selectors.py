@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from builds import cluster as cluster_builds
 from builds.models import Build, BuildConfig, BuildLogLine, WebhookDelivery
 from console.ansi import ansi_to_html
-from kube import ClusterError
+from kube import ClusterError, identity_for_user
+from networking import selectors as network_selectors
 from projects import selectors as project_selectors
 
 
@@ -86,3 +88,15 @@ def build_log_text(*, build: Build, chunk: int = 5000):
 
 def webhook_deliveries(*, config: BuildConfig) -> QuerySet[WebhookDelivery]:
     return config.deliveries.all()
+
+
+def rollout(*, user, project, config: BuildConfig) -> list[dict]:
+    """The deployments following the config's image, each with its rollout and the
+    URLs of the routes to its service (same name), as the person."""
+    identity = identity_for_user(user)
+    followers = cluster_builds.image_followers(identity, namespace=project.name, stream_tag=config.stream_tag)
+    try:
+        routes = network_selectors.route_list(user=user, project=project)
+    except ClusterError:
+        routes = []
+    return [{"deployment": f, "urls": [r.url for r in routes if r.service == f.name]} for f in followers]

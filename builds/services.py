@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import secrets
 from typing import Any
 
@@ -17,6 +18,7 @@ from actions.events import publish
 from actions.models import Action
 from actions.refusal import Refused
 from actions.services import action_start
+from builds.cluster import deployment_exists
 from builds.detect import DetectionError, Plan
 from builds.models import (
     CONFIG_FIELDS,
@@ -30,6 +32,7 @@ from builds.models import (
 from builds.source import git_ref_problem, git_url_problem
 from console.ansi import ansi_to_html
 from console.status import status_class
+from kube import identity_for_user
 from projects.access import require_role
 
 logger = logging.getLogger(__name__)
@@ -44,8 +47,25 @@ def new_secret() -> str:
     return secrets.token_urlsafe(24)
 
 
-def check_config(data: dict[str, Any]) -> None:
+_REPOSITORY_TAG = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[\w][\w.-]{0,127})?$")
+
+
+def output_image_problem(image: str, *, project: str) -> str | None:
+    """Builds push only into the project's own repositories of the integrated registry."""
+    prefix = f"{settings.BERTH_BUILD_REGISTRY}/{project}/"
+    if not image.startswith(prefix) or not _REPOSITORY_TAG.match(image.removeprefix(prefix)):
+        return (
+            f"A build's output goes to this project's repositories: {prefix}<name>[:tag], or leave it empty."
+        )
+    return None
+
+
+def check_config(data: dict[str, Any], *, project: str) -> None:
     """The checks that need no checkout: raise Refused naming the field."""
+    if data.get("output_image"):
+        problem = output_image_problem(data["output_image"], project=project)
+        if problem:
+            raise Refused(problem, field="output_image")
     problem = git_url_problem(data["git_uri"])
     if problem:
         raise Refused(problem, field="git_uri")
@@ -83,10 +103,11 @@ def _queue_detection(config: BuildConfig, user) -> Action:
 @transaction.atomic
 def build_config_create(*, user, project, name: str, data: dict[str, Any]) -> BuildConfig:
     require_role(project, "edit", "Creating a build config")
-    check_config(data)
+    check_config(data, project=project.name)
     if BuildConfig.objects.filter(project=project.name, name=name).exists():
         raise Refused(f"A build config named {name} exists already in this project.", field="name")
     values = {k: data[k] for k in CONFIG_FIELDS if k in data}
+    values["builder_image"] = values.get("builder_image") or settings.BERTH_BUILD_DEFAULT_BUILDER_IMAGE
     if not values.get("output_image"):
         values["output_image"] = default_output_image(project=project.name, name=name)
     config = BuildConfig.objects.create(
@@ -114,7 +135,7 @@ def _config_changed(*, config: BuildConfig, user, project) -> None:
 @transaction.atomic
 def build_config_update(*, user, project, config: BuildConfig, data: dict[str, Any]) -> BuildConfig:
     require_role(project, "edit", "Changing a build config")
-    check_config(data)
+    check_config(data, project=project.name)
     before = config.to_openshift()["spec"]
     for key in CONFIG_FIELDS:
         if key in data:
@@ -341,3 +362,37 @@ def webhook_delivery_finish(*, delivery: WebhookDelivery, status_code: int, outc
     delivery.outcome = outcome[:300]
     delivery.build = build
     delivery.save(update_fields=["status_code", "outcome", "build"])
+
+
+def import_from_git(*, user, project, name: str, data: dict[str, Any]) -> Action:
+    """The build config now; the Deployment, Service, Route and first build in one
+    action as the person (``app.import``), which lands on the build's page."""
+    require_role(project, "edit", "Importing from Git")
+    if deployment_exists(identity_for_user(user), namespace=project.name, name=name):
+        raise Refused(f"A deployment named {name} exists already in this project.", field="name")
+    config = build_config_create(
+        user=user,
+        project=project,
+        name=name,
+        data={
+            "git_uri": data["git_uri"],
+            "git_ref": data.get("git_ref", ""),
+            "context_dir": data.get("context_dir", ""),
+            "strategy": BuildConfig.Strategy.SOURCE,
+            "env": data.get("env") or {},
+            "trigger_github": True,
+            "trigger_generic": True,
+        },
+    )
+    return action_start(
+        kind="app.import",
+        user=user,
+        project=project.name,
+        target=f"deployment/{name}",
+        parameters={
+            "config_id": config.pk,
+            "port": int(data["port"]),
+            "expose": bool(data.get("expose")),
+            "next": reverse("builds:config", kwargs={"name": project.name, "config": name}),
+        },
+    )

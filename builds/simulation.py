@@ -1,6 +1,7 @@
 """Simulated builds, for clusters whose pods run no containers (kwok's fake nodes).
 
-Nothing is cloned in the pod, built or pushed. Berth gives the build pod a log
+Nothing is cloned in the pod, built or pushed (the worker reads the source for
+the plan, since no source pod can run here). Berth gives the build pod a log
 that says so on every line, served by kwok from a file named by kwok's ``Logs``
 object, and kwok completes the Job. The rest of the path — Job, pod, following
 the log through the API as the person, storing and publishing it — is the real
@@ -10,8 +11,10 @@ the real path never imports it.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
+import shlex
 import threading
 import time
 from collections.abc import Iterable
@@ -20,7 +23,8 @@ from pathlib import Path
 
 from django.conf import settings
 
-from builds.cluster import BUILD_CONTAINER, BuildPod, BuildSpec, kaniko_args
+from builds.cluster import BUILD_CONTAINER, BuildPod, BuildSpec, buildah_commands
+from builds.source import SourceRead, read_in_worker
 from kube.client import api, call, system_identity
 from kube.errors import Conflict
 
@@ -146,8 +150,8 @@ def simulated_lines(
         "by Berth. Nothing is cloned in the pod, built or pushed.",
         f"(simulated) git clone --no-checkout {spec.git_uri} /workspace/src",
         f"(simulated) git checkout --detach {spec.commit}",
-        "(simulated) /kaniko/executor " + " ".join(kaniko_args(spec)),
     ]
+    lines += ["(simulated) " + shlex.join(command) for command in buildah_commands(spec)[:1]]
     steps: list[str] = []
     current = ""
     for raw in (dockerfile or f"# the repository's {spec.dockerfile_path}").splitlines():
@@ -205,6 +209,11 @@ class SimulatedBuilder:
             rate=settings.BERTH_BUILD_SIMULATION_RATE,
             extra_lines=settings.BERTH_BUILD_SIMULATION_EXTRA_LINES,
         )
+
+    def read_source(self, identity, *, namespace: str, config, git_ref: str) -> SourceRead:
+        read = read_in_worker(git_uri=config.git_uri, git_ref=git_ref, context_dir=config.context_dir)
+        note = "\x1b[35m[devcluster]\x1b[0m This cluster runs no containers: Berth's worker read the source."
+        return dataclasses.replace(read, output=[note, *read.output])
 
     def caught_up(self, received: int) -> bool:
         simulation = self._simulation

@@ -1,8 +1,8 @@
 """Celery work for builds: detect, start (run and follow), cancel.
 
-``build.start`` checks the source out in the worker (git's output is the start
-of the log), detects the plan, creates the Job as the person, then follows the
-build pod's log through the API as the person: each batch of lines is stored
+``build.start`` reads the source in a pod of the project (git's output is the
+start of the log), detects the plan, creates the Job as the person, then follows
+the build pod's log through the API as the person: each batch of lines is stored
 with its sequence numbers, *then* published to the group ``build-<id>``.
 """
 
@@ -11,15 +11,21 @@ from __future__ import annotations
 import logging
 import time
 
+from django.conf import settings
+from django.urls import reverse
+
 from actions.models import Action
+from actions.refusal import Refused
+from actions.services import action_update
 from actions.tasks import ActionFailed, action_identity, action_task
 from builds import cluster as cluster_builds
 from builds import services
 from builds.backends import new_builder
 from builds.detect import dockerfile_for
 from builds.models import Build, BuildConfig
-from builds.source import SourceError, checkout_and_detect
+from builds.source import Checkout, SourceError, checkout_from
 from kube import ClusterError
+from networking import cluster as cluster_networking
 
 logger = logging.getLogger(__name__)
 
@@ -28,16 +34,17 @@ FLUSH_SECONDS = 0.05
 CANCEL_CHECK_SECONDS = 0.5
 
 
-def _checkout(config: BuildConfig, git_ref: str, *, emit):
-    """Clone ``git_ref`` of the config's repository and plan the build from it."""
-    return checkout_and_detect(
-        git_uri=config.git_uri,
-        git_ref=git_ref,
-        context_dir=config.context_dir,
-        env=config.env,
-        strategy=config.strategy,
-        dockerfile_path=config.dockerfile_path,
-        emit=emit,
+def _checkout(config: BuildConfig, git_ref: str, *, identity, builder, emit) -> Checkout:
+    """Read ``git_ref`` of the config's repository in the project, as the person, and
+    plan the build from it; git's output goes to ``emit``."""
+    emit(f"Reading {config.git_uri}" + (f" at {git_ref}" if git_ref else " (default branch)"))
+    read = builder.read_source(identity, namespace=config.project, config=config, git_ref=git_ref)
+    for line in read.output:
+        emit(line)
+    if read.commit:
+        emit(f"Commit {read.commit}: {read.message}")
+    return checkout_from(
+        read, env=config.env, strategy=config.strategy, dockerfile_path=config.dockerfile_path
     )
 
 
@@ -48,7 +55,13 @@ def build_detect(action: Action) -> str:
         return "The build config no longer exists."
     output: list[str] = []
     try:
-        checkout = _checkout(config, config.git_ref, emit=output.append)
+        checkout = _checkout(
+            config,
+            config.git_ref,
+            identity=action_identity(action),
+            builder=new_builder(config.project),
+            emit=output.append,
+        )
     except SourceError as exc:
         detail = " ".join(line for line in output[1:] if line.strip())[-400:]
         message = f"{exc} {detail}".strip()
@@ -126,8 +139,11 @@ class BuildRun:
         self.check_cancel(force=True)
         if build.last_seq:
             self.emit("-- the worker restarted this build; continuing --")
+        builder = new_builder(self.namespace)
         try:
-            checkout = _checkout(config, build.git_ref, emit=self.emit)
+            checkout = _checkout(
+                config, build.git_ref, identity=self.identity, builder=builder, emit=self.emit
+            )
         except SourceError as exc:
             services.build_config_plan_set(config=config, plan=None, error=str(exc))
             raise self.fail(str(exc)) from exc
@@ -140,7 +156,11 @@ class BuildRun:
             self.emit(f"Plan: {plan.summary()}")
             if plan.run.kind == "none":
                 raise self.fail("Nothing to run: " + (" ".join(plan.warnings) or "no way to start the app."))
-            dockerfile = dockerfile_for(plan, builder_image=config.builder_image)
+            dockerfile = dockerfile_for(
+                plan,
+                builder_image=config.builder_image,
+                build_args=[name for name, _ in cluster_builds.build_args()],
+            )
             self.emit("Generated Dockerfile:")
             for line in dockerfile.splitlines():
                 self.emit(f"  {line}")
@@ -150,7 +170,6 @@ class BuildRun:
         self.flush()
         self.check_cancel(force=True)
 
-        builder = new_builder()
         spec = cluster_builds.BuildSpec(
             build_id=build.pk,
             name=build.name,
@@ -161,6 +180,7 @@ class BuildRun:
             dockerfile=dockerfile,
             dockerfile_path=config.dockerfile_path,
             output_image=build.output_image,
+            post_commit=config.post_commit,
             **builder.placement,
         )
         services.build_status_set(build=build, status=Build.Status.PENDING)
@@ -295,3 +315,54 @@ def build_cancel(action: Action) -> str:
     elif build.status != Build.Status.CANCELLED:
         return f"{build.name} had finished ({build.status}) before it could be cancelled; its Job is deleted."
     return f"{build.name} is cancelled."
+
+
+@action_task("app.import")
+def app_import(action: Action) -> str:
+    """The Deployment following the config's image, its Service and Route, then the
+    first build; the person lands on the build's page."""
+    config = BuildConfig.objects.filter(pk=action.parameters["config_id"]).first()
+    if config is None:
+        raise ActionFailed("The build config was deleted meanwhile: nothing was created.")
+    identity, namespace, name = action_identity(action), action.project, config.name
+    port = int(action.parameters["port"])
+    action_update(
+        action=action, progress=10, message=f"Creating the deployment {name}, following {config.stream_tag}"
+    )
+    cluster_builds.following_deployment_create(
+        identity,
+        namespace=namespace,
+        name=name,
+        image=config.output_image,
+        stream_tag=config.stream_tag,
+        port=port,
+    )
+    action_update(action=action, progress=40, message=f"Creating the service {name}")
+    service_port = cluster_networking.service_ensure(
+        identity, namespace=namespace, name=name, selector={"app": name}, port=port
+    )
+    url = ""
+    if action.parameters.get("expose"):
+        action_update(action=action, progress=60, message=f"Creating the route {name}")
+        host = cluster_networking.default_host(
+            name=name, project=namespace, domain=settings.BERTH_APPS_DOMAIN
+        )
+        spec = cluster_networking.RouteSpec(
+            name=name, host=host, path="", service=name, port=str(service_port.port)
+        )
+        cluster_networking.route_create(identity, namespace=namespace, spec=spec)
+        url = cluster_networking.route_get(identity, namespace=namespace, name=name).url
+    action_update(action=action, progress=80, message=f"Starting the first build of {name}")
+    try:
+        build = services.build_start(
+            user=action.requested_by, config=config, trigger=Build.Trigger.CONFIG_CHANGE, check_plan=False
+        )
+    except Refused as exc:
+        raise ActionFailed(f"{name} is set up, but its first build could not start: {exc}") from exc
+    action.parameters["next"] = reverse(
+        "builds:build", kwargs={"name": namespace, "config": name, "number": build.number}
+    )
+    action.save(update_fields=["parameters"])
+    return f"{name}: building {build.name}; the deployment follows {config.stream_tag}" + (
+        f" and will answer at {url}." if url else "."
+    )

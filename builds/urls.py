@@ -7,6 +7,7 @@ app_name = "builds"
 urlpatterns = [
     path("projects/<label:name>/builds/", views.config_list, name="list"),
     path("projects/<label:name>/builds/new/", views.config_create, name="create"),
+    path("projects/<label:name>/import/", views.import_from_git, name="import"),
     path("projects/<label:name>/builds/<label:config>/", views.config_detail, name="config"),
     path("projects/<label:name>/builds/<label:config>/edit/", views.config_edit, name="edit"),
     path("projects/<label:name>/builds/<label:config>/export/", views.config_export, name="export"),
@@ -16,6 +17,11 @@ urlpatterns = [
     path("projects/<label:name>/builds/<label:config>/<int:number>/", views.build_detail, name="build"),
     path(
         "projects/<label:name>/builds/<label:config>/<int:number>/cancel/", views.build_cancel, name="cancel"
+    ),
+    path(
+        "projects/<label:name>/builds/<label:config>/<int:number>/rollout/",
+        views.build_rollout,
+        name="rollout",
     ),
     path(
         "projects/<label:name>/builds/<label:config>/<int:number>/log.txt",

@@ -10,7 +10,7 @@ from actions.refusal import Refused
 from actions.views import redirect_to_action, refusal_to_form
 from builds import selectors, services
 from builds.detect import DetectionError, Plan, dockerfile_for
-from builds.forms import BuildConfigForm
+from builds.forms import BuildConfigForm, ImportFromGitForm
 from builds.models import Build, BuildConfig
 from builds.routing import build_log_ws_url
 from projects.access import FORM, SUBMIT, project_view
@@ -55,6 +55,22 @@ def config_create(request: HttpRequest, project) -> HttpResponse:
             messages.success(request, f"Build config {config.name} created; Berth is reading the source.")
             return redirect("builds:config", name=project.name, config=config.name)
     return render(request, "builds/form.html", {"project": project, "form": form, "editing": False})
+
+
+@project_view("edit", methods=FORM)
+def import_from_git(request: HttpRequest, project) -> HttpResponse:
+    form = ImportFromGitForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            action = services.import_from_git(
+                user=request.user, project=project, name=data.pop("name"), data=data
+            )
+        except Refused as exc:
+            refusal_to_form(form, exc)
+        else:
+            return redirect_to_action(action)
+    return render(request, "builds/import.html", {"project": project, "form": form})
 
 
 @project_view("edit", methods=FORM)
@@ -166,6 +182,15 @@ def build_detail(request: HttpRequest, project, config: str, number: int) -> Htt
         "chunk_url": reverse("builds:log-chunk", args=[project.name, obj.name, build.number]),
     }
     return render(request, "builds/build.html", context)
+
+
+@project_view()
+def build_rollout(request: HttpRequest, project, config: str, number: int) -> HttpResponse:
+    """The rollout of the deployments following the image, re-read every few seconds."""
+    obj = _config(project, config)
+    build = _build(obj, number)
+    apps = selectors.rollout(user=request.user, project=project, config=obj)
+    return render(request, "builds/_rollout.html", {"project": project, "build": build, "apps": apps})
 
 
 @project_view("edit", methods=SUBMIT)

@@ -251,3 +251,24 @@ BERTH_BUILD_SIMULATION = os.environ.get("BERTH_BUILD_SIMULATION", "auto")
 BERTH_BUILD_SIMULATION_RATE = float(os.environ.get("BERTH_BUILD_SIMULATION_RATE", "25"))
 BERTH_BUILD_SIMULATION_EXTRA_LINES = int(os.environ.get("BERTH_BUILD_SIMULATION_EXTRA_LINES", "0"))
 BERTH_BUILD_ALLOW_FILE_REPOS = _env_bool("BERTH_BUILD_ALLOW_FILE_REPOS", not PRODUCTION)
+# What build pods and source pods run: git and buildah (the devcluster's berth/builder).
+BERTH_BUILDER_IMAGE = os.environ.get("BERTH_BUILDER_IMAGE", "quay.io/buildah/stable:v1.37")
+# The base image new build configs start from (the source strategy's builder image).
+BERTH_BUILD_DEFAULT_BUILDER_IMAGE = os.environ.get(
+    "BERTH_BUILD_DEFAULT_BUILDER_IMAGE", "registry.access.redhat.com/ubi9/python-311:latest"
+)
+# A registry over plain HTTP (the devcluster's): buildah pulls and pushes without TLS.
+BERTH_BUILD_REGISTRY_INSECURE = _env_bool("BERTH_BUILD_REGISTRY_INSECURE", False)
+# Where builds install Python packages from, cluster-wide (an air-gapped mirror).
+BERTH_BUILD_PIP_INDEX_URL = os.environ.get("BERTH_BUILD_PIP_INDEX_URL", "")
+BERTH_BUILD_PIP_TRUSTED_HOST = os.environ.get("BERTH_BUILD_PIP_TRUSTED_HOST", "")
+BERTH_BUILD_CPU_LIMIT = os.environ.get("BERTH_BUILD_CPU_LIMIT", "1")
+BERTH_BUILD_MEMORY_LIMIT = os.environ.get("BERTH_BUILD_MEMORY_LIMIT", "1536Mi")
+# Source pods: how long a clone may take, and how much of the repository's small files
+# (base64, in the pod's log) Berth reads to plan a build.
+BERTH_SOURCE_READ_TIMEOUT = int(os.environ.get("BERTH_SOURCE_READ_TIMEOUT", "180"))
+BERTH_SOURCE_READ_BYTES = int(os.environ.get("BERTH_SOURCE_READ_BYTES", str(16 * 1024 * 1024)))
+# Repositories on private, loopback or link-local addresses: refused in production
+# unless the host is listed.
+BERTH_BUILD_PRIVATE_SOURCES = _env_bool("BERTH_BUILD_PRIVATE_SOURCES", not PRODUCTION)
+BERTH_BUILD_SOURCE_HOSTS_ALLOWED = [h.lower() for h in _env_list("BERTH_BUILD_SOURCE_HOSTS_ALLOWED", "")]

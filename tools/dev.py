@@ -47,6 +47,15 @@ def berth_settings_for(cluster: dict[str, str]) -> dict[str, str]:
         settings["BERTH_ROUTER_HTTP_PORT"] = str(urlsplit(cluster["ROUTER_URL"]).port or "")
     if cluster.get("REGISTRY"):
         settings["BERTH_BUILD_REGISTRY"] = cluster["REGISTRY"]
+        settings["BERTH_BUILD_REGISTRY_INSECURE"] = "1"  # the devcluster's registry speaks HTTP
+    if cluster.get("BUILDER_IMAGE"):
+        settings["BERTH_BUILDER_IMAGE"] = cluster["BUILDER_IMAGE"]
+    if cluster.get("PYTHON_IMAGE"):
+        settings["BERTH_BUILD_DEFAULT_BUILDER_IMAGE"] = cluster["PYTHON_IMAGE"]
+    if cluster.get("PACKAGE_INDEX"):
+        # Build pods have no way out: they install from the devcluster's package index.
+        settings["BERTH_BUILD_PIP_INDEX_URL"] = cluster["PACKAGE_INDEX"]
+        settings["BERTH_BUILD_PIP_TRUSTED_HOST"] = urlsplit(cluster["PACKAGE_INDEX"]).netloc
     return settings
 
 

@@ -1,0 +1,292 @@
+"""Real builds on the devcluster's real node, through Berth: Import from Git, a build
+that clones, installs from the local package index and pushes with buildah, the
+rollout, the route; a push that rolls out version 2; a rollback to version 1; a
+failing post-commit hook.
+
+The repositories live on the devcluster's Git server (git daemon on the node's
+bridge); pods clone them, the worker never does.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import secrets
+import subprocess
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from django.test import Client
+from kubernetes import client
+from playwright.sync_api import expect
+
+from actions.models import Action
+from builds import services
+from builds.models import Build, BuildConfig, BuildLogLine
+from builds.webhooks import github_signature
+from projects import selectors as project_selectors
+from tests.conftest import running_asgi_server
+from tests.e2e.test_skeleton import log_in
+from tests.helpers import ARTIFACTS, PASSWORD, wait_for
+from tools.dev import berth_settings_for
+from workloads import services as workload_services
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+BUILD_TIMEOUT = 420
+
+
+def django_app(version: str) -> dict[str, str]:
+    return {
+        "requirements.txt": "django==5.2.19\ngunicorn==23.0.0\n",
+        "manage.py": (
+            "import os, sys\n"
+            "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'hello.settings')\n"
+            "from django.core.management import execute_from_command_line\n"
+            "execute_from_command_line(sys.argv)\n"
+        ),
+        "hello/__init__.py": "",
+        "hello/settings.py": (
+            "SECRET_KEY = 'sample-only'\nDEBUG = False\nALLOWED_HOSTS = ['*']\n"
+            "ROOT_URLCONF = 'hello.urls'\nINSTALLED_APPS = []\n"
+            "DATABASES = {'default': {'ENGINE': 'django.db.backends.sqlite3', 'NAME': '/tmp/db.sqlite3'}}\n"
+        ),
+        "hello/urls.py": (
+            "from django.http import HttpResponse\nfrom django.urls import path\n\n"
+            f"urlpatterns = [path('', lambda request: HttpResponse('Hello from {version}'))]\n"
+        ),
+        "hello/wsgi.py": (
+            "import os\nfrom django.core.wsgi import get_wsgi_application\n\n"
+            "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'hello.settings')\n"
+            "application = get_wsgi_application()\n"
+        ),
+    }
+
+
+class ServedRepo:
+    """A repository on the devcluster's Git server, with a working copy that pushes to it."""
+
+    def __init__(self, real_node, work: Path, files: dict[str, str]):
+        name = f"app-{secrets.token_hex(4)}.git"
+        self.bare = real_node.git_root / name
+        self.url = f"{real_node.git_server}{name}"
+        self.work = work
+        subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(self.bare)], check=True)
+        work.mkdir(parents=True)
+        self.git("init", "-q", "-b", "main")
+        self.commit(files, "First version")
+
+    def git(self, *args: str) -> str:
+        return subprocess.run(
+            ["git", "-c", "user.name=Test", "-c", "user.email=t@example.org", *args],
+            cwd=self.work,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+
+    def commit(self, files: dict[str, str], message: str) -> str:
+        for name, text in files.items():
+            (self.work / name).parent.mkdir(parents=True, exist_ok=True)
+            (self.work / name).write_text(text)
+        self.git("add", ".")
+        self.git("commit", "-q", "-m", message)
+        self.git("push", "-q", str(self.bare), "main")
+        return self.git("rev-parse", "HEAD").strip()
+
+    def remove(self) -> None:
+        subprocess.run(["rm", "-rf", str(self.bare)], check=False)
+
+
+@pytest.fixture
+def real_builds(settings, berth_cluster, real_node):
+    """Berth's settings as `make dev` sets them for the local cluster (in this process,
+    where the worker runs too)."""
+    env = berth_settings_for(berth_cluster.plane.env())
+    settings.BERTH_BUILD_REGISTRY = env["BERTH_BUILD_REGISTRY"]
+    settings.BERTH_BUILD_REGISTRY_INSECURE = True
+    settings.BERTH_BUILDER_IMAGE = env["BERTH_BUILDER_IMAGE"]
+    settings.BERTH_BUILD_DEFAULT_BUILDER_IMAGE = env["BERTH_BUILD_DEFAULT_BUILDER_IMAGE"]
+    settings.BERTH_BUILD_PIP_INDEX_URL = env["BERTH_BUILD_PIP_INDEX_URL"]
+    settings.BERTH_BUILD_PIP_TRUSTED_HOST = env["BERTH_BUILD_PIP_TRUSTED_HOST"]
+    settings.BERTH_APPS_DOMAIN = env["BERTH_APPS_DOMAIN"]
+    settings.BERTH_ROUTER_HTTP_PORT = env["BERTH_ROUTER_HTTP_PORT"]
+    return env
+
+
+@pytest.fixture
+def served_repo(real_node, tmp_path):
+    made: list[ServedRepo] = []
+
+    def make(files: dict[str, str]) -> ServedRepo:
+        repo = ServedRepo(real_node, tmp_path / f"work-{len(made)}", files)
+        made.append(repo)
+        return repo
+
+    yield make
+    for repo in made:
+        repo.remove()
+
+
+def through_router(real_node, host: str) -> str:
+    """The app's answer through the devcluster's router, or '' while it has none."""
+    router = urlsplit(real_node.router_url)
+    conn = http.client.HTTPConnection(router.hostname, router.port, timeout=5)
+    try:
+        conn.request("GET", "/", headers={"Host": host})
+        response = conn.getresponse()
+        body = response.read().decode(errors="replace")
+        return body if response.status == 200 else ""
+    except OSError:
+        return ""
+    finally:
+        conn.close()
+
+
+def finished(build: Build) -> Build:
+    return wait_for(
+        lambda: build if (build.refresh_from_db() or build.is_finished) else None,
+        timeout=BUILD_TIMEOUT,
+        interval=0.5,
+        message=f"build {build.name} to finish",
+    )
+
+
+def log_text(build: Build) -> str:
+    return "\n".join(BuildLogLine.objects.filter(build=build).order_by("seq").values_list("text", flat=True))
+
+
+def import_app(user, project: str, url: str, name: str = "web") -> Build:
+    project_obj = project_selectors.project_get(user=user, name=project)
+    action = services.import_from_git(
+        user=user,
+        project=project_obj,
+        name=name,
+        data={"git_uri": url, "git_ref": "main", "context_dir": "", "env": {}, "port": 8080, "expose": True},
+    )
+    action = wait_for(
+        lambda: Action.objects.filter(pk=action.pk, state__in=["Succeeded", "Failed"]).first(),
+        timeout=60,
+        message="the import action",
+    )
+    assert action.state == "Succeeded", action.message
+    return Build.objects.get(config__project=project, config__name=name, number=1)
+
+
+def test_import_build_push_and_rollback_for_real(
+    real_builds, served_repo, celery_worker, people, make_project, admin_client, real_node
+):
+    project = make_project(people["alice"], real=True)
+    repo = served_repo(django_app("version 1"))
+    first = finished(import_app(people["alice"], project, repo.url))
+    text = log_text(first)
+    assert first.status == "Complete", f"{first.message}\n{text}"
+    assert not first.simulated and first.image_digest.startswith("sha256:")
+    assert first.commit == repo.git("rev-parse", "HEAD").strip()
+    # The real build's own output: the clone in the pod, pip from the local index, buildah's push.
+    assert "Plan: will run: " in text and "gunicorn" in text
+    assert "Successfully installed" in text and "Django-5.2.19" in text.replace(
+        "django-5.2.19", "Django-5.2.19"
+    )
+    assert "Writing manifest to image destination" in text
+    assert "This cluster runs no containers" not in text
+
+    apps = client.AppsV1Api(admin_client)
+    host = f"web-{project}.{real_builds['BERTH_APPS_DOMAIN']}"
+    wait_for(lambda: "Hello from version 1" in through_router(real_node, host), timeout=120, interval=1)
+    deployment = apps.read_namespaced_deployment("web", project)
+    assert deployment.spec.replicas == 1
+    assert deployment.spec.template.spec.containers[0].image.endswith("@" + first.image_digest)
+
+    # A push, announced by GitHub's webhook, builds version 2 and rolls it out at the same URL.
+    config = BuildConfig.objects.get(project=project, name="web")
+    repo.commit(django_app("version 2"), "Second version")
+    body = json.dumps({"ref": "refs/heads/main", "repository": {"default_branch": "main"}}).encode()
+    response = Client().post(
+        f"/webhooks/{project}/web/github/",
+        body,
+        "application/json",
+        HTTP_X_HUB_SIGNATURE_256=github_signature(config.github_secret, body),
+        HTTP_X_GITHUB_EVENT="push",
+        HTTP_X_GITHUB_DELIVERY="push-2",
+    )
+    assert response.status_code == 202, response.content
+    second = finished(Build.objects.get(config=config, number=2))
+    assert second.status == "Complete", second.message
+    wait_for(lambda: "Hello from version 2" in through_router(real_node, host), timeout=120, interval=1)
+
+    # Rolling back to the revision that ran version 1 brings it back.
+    revision = int(deployment.metadata.annotations["deployment.kubernetes.io/revision"])
+    project_obj = project_selectors.project_get(user=people["alice"], name=project)
+    workload_services.deployment_rollback(
+        user=people["alice"], project=project_obj, name="web", revision=revision
+    )
+    wait_for(lambda: "Hello from version 1" in through_router(real_node, host), timeout=120, interval=1)
+
+
+def test_a_failing_post_commit_hook_fails_the_build_and_rolls_nothing_out(
+    real_builds, served_repo, celery_worker, people, make_project, admin_client, real_node
+):
+    project = make_project(people["alice"], real=True)
+    repo = served_repo(django_app("version 1"))
+    project_obj = project_selectors.project_get(user=people["alice"], name=project)
+    config = services.build_config_create(
+        user=people["alice"],
+        project=project_obj,
+        name="web",
+        data={
+            "git_uri": repo.url,
+            "git_ref": "main",
+            "strategy": "source",
+            "env": {},
+            "post_commit": "python manage.py check && echo checked && exit 3",
+        },
+    )
+    build = finished(
+        services.build_start(user=people["alice"], config=config, project=project_obj, check_plan=False)
+    )
+    text = log_text(build)
+    assert build.status == "Failed", text
+    assert "checked" in text and "The post-commit hook failed: nothing is pushed." in text
+    assert not config.image_tags.exists()
+    registry = real_builds["BERTH_BUILD_REGISTRY"]
+    conn = http.client.HTTPConnection(*registry.split(":"), timeout=5)
+    conn.request("GET", f"/v2/{project}/web/tags/list")
+    assert conn.getresponse().status == 404  # nothing was pushed
+
+
+@pytest.fixture(scope="module")
+def routed_server(django_db_setup, redis_url, berth_cluster, real_node):
+    settings = berth_settings_for(berth_cluster.plane.env())
+    settings.pop("KUBECONFIG")
+    with running_asgi_server(redis_url, name="asgi-server-builds", **settings) as url:
+        yield url
+
+
+def test_import_from_git_in_the_browser_watch_the_build_and_open_the_app(
+    page, routed_server, real_builds, served_repo, celery_worker, people, make_project, real_node
+):
+    project = make_project(people["alice"], real=True)
+    repo = served_repo(django_app("the browser"))
+    log_in(page, routed_server, "alice", PASSWORD)
+    page.goto(f"{routed_server}/projects/{project}/builds/")
+    page.get_by_test_id("import-from-git").click()
+    page.fill("input[name=git_uri]", repo.url)
+    page.fill("input[name=name]", "shop")
+    page.get_by_test_id("import-submit").click()
+    # The action page, then the build's page with its live log.
+    page.wait_for_url(f"**/projects/{project}/builds/shop/1/", timeout=60_000)
+    expect(page.get_by_test_id("build-log")).to_contain_text(
+        "Successfully installed", timeout=BUILD_TIMEOUT * 1000
+    )
+    expect(page.get_by_test_id("build-status")).to_have_attribute(
+        "data-status", "Complete", timeout=BUILD_TIMEOUT * 1000
+    )
+    link = page.get_by_test_id("app-url")
+    expect(link).to_be_visible(timeout=120_000)
+    expect(page.get_by_test_id("app-ready")).to_contain_text("1 of 1 ready", timeout=120_000)
+    page.screenshot(path=str(ARTIFACTS / "import-from-git-build.png"))
+    link.click()
+    expect(page.locator("body")).to_contain_text("Hello from the browser", timeout=30_000)
+    page.screenshot(path=str(ARTIFACTS / "import-from-git-app.png"))
