@@ -41,6 +41,7 @@ IMAGE_TRIGGERS = "image.openshift.io/triggers"
 # A Deployment made before its first image runs no pod; the first image scales it to this.
 REPLICAS_AFTER_BUILD = "berth.io/replicas-after-first-image"
 SOURCE_LABEL = "berth.io/source-of"
+AUTH_DIR = "/berth/auth"
 CLONE_CONTAINER = "git-clone"
 BUILD_CONTAINER = "build"
 WORKSPACE = "/workspace"
@@ -61,6 +62,8 @@ class BuildSpec:
     dockerfile_path: str
     output_image: str
     post_commit: str = ""
+    # A .dockerconfigjson that may push to output_image's repository (and nothing else).
+    push_config: str = ""
     # Where the pod may run: a simulated build must land on a node that simulates.
     node_selector: dict[str, str] = field(default_factory=dict)
     tolerations: tuple[dict[str, str], ...] = ()
@@ -101,7 +104,9 @@ def buildah_commands(spec: BuildSpec) -> list[list[str]]:
     """What the build container runs: build, the post-commit hook in the new image, push."""
     context = f"{WORKSPACE}/src/{spec.context_dir.strip('/')}".rstrip("/")
     dockerfile = (
-        "/berth/Dockerfile" if spec.dockerfile else f"{context}/{spec.dockerfile_path or 'Dockerfile'}"
+        "/berth/dockerfile/Dockerfile"
+        if spec.dockerfile
+        else f"{context}/{spec.dockerfile_path or 'Dockerfile'}"
     )
     tls = [f"--tls-verify={'false' if settings.BERTH_BUILD_REGISTRY_INSECURE else 'true'}"]
     bud = ["buildah", "bud", "--isolation=chroot", *tls, "-f", dockerfile, "-t", spec.output_image]
@@ -112,11 +117,13 @@ def buildah_commands(spec: BuildSpec) -> list[list[str]]:
         commands.append(["buildah", "from", "--name=post-commit", *tls, spec.output_image])
         commands.append(["buildah", "run", "post-commit", "--", "/bin/sh", "-c", spec.post_commit])
     # The digest lands in the termination message: Berth reads it from the pod status.
+    auth = [f"--authfile={AUTH_DIR}/.dockerconfigjson"] if spec.push_config else []
     commands.append(
         [
             "buildah",
             "push",
             *tls,
+            *auth,
             "--digestfile=/dev/termination-log",
             spec.output_image,
             f"docker://{spec.output_image}",
@@ -160,7 +167,10 @@ def _job(spec: BuildSpec) -> tuple[k8s.V1ConfigMap | None, k8s.V1Job]:
             metadata=k8s.V1ObjectMeta(name=name, labels=labels), data={"Dockerfile": spec.dockerfile}
         )
         volumes.append(k8s.V1Volume(name="dockerfile", config_map=k8s.V1ConfigMapVolumeSource(name=name)))
-        mounts.append(k8s.V1VolumeMount(name="dockerfile", mount_path="/berth", read_only=True))
+        mounts.append(k8s.V1VolumeMount(name="dockerfile", mount_path="/berth/dockerfile", read_only=True))
+    if spec.push_config:
+        volumes.append(k8s.V1Volume(name="push", secret=k8s.V1SecretVolumeSource(secret_name=f"{name}-push")))
+        mounts.append(k8s.V1VolumeMount(name="push", mount_path=AUTH_DIR, read_only=True))
     resources = k8s.V1ResourceRequirements(
         requests={"cpu": "100m", "memory": "256Mi"},
         limits={"cpu": settings.BERTH_BUILD_CPU_LIMIT, "memory": settings.BERTH_BUILD_MEMORY_LIMIT},
@@ -213,11 +223,25 @@ def build_job_create(identity: Identity, *, namespace: str, spec: BuildSpec) -> 
         with contextlib.suppress(Conflict):
             call(api(identity, "core").create_namespaced_config_map, namespace, config_map)
     try:
-        call(api(identity, "batch").create_namespaced_job, namespace, job)
+        created = call(api(identity, "batch").create_namespaced_job, namespace, job)
     except Conflict:
-        existing = call(api(identity, "batch").read_namespaced_job, job.metadata.name, namespace)
-        if (existing.metadata.labels or {}).get(BUILD_LABEL) != str(spec.build_id):
+        created = call(api(identity, "batch").read_namespaced_job, job.metadata.name, namespace)
+        if (created.metadata.labels or {}).get(BUILD_LABEL) != str(spec.build_id):
             raise Conflict(f"A Job named {job.metadata.name} exists already in {namespace}.") from None
+    if spec.push_config:
+        # Owned by the Job: it goes when the Job goes (the pod waits for it meanwhile).
+        owner = k8s.V1OwnerReference(
+            api_version="batch/v1", kind="Job", name=created.metadata.name, uid=created.metadata.uid
+        )
+        secret = k8s.V1Secret(
+            metadata=k8s.V1ObjectMeta(
+                name=f"{job.metadata.name}-push", labels=job.metadata.labels, owner_references=[owner]
+            ),
+            type="kubernetes.io/dockerconfigjson",
+            string_data={".dockerconfigjson": spec.push_config},
+        )
+        with contextlib.suppress(Conflict):
+            call(api(identity, "core").create_namespaced_secret, namespace, secret)
     return job.metadata.name
 
 
@@ -753,3 +777,20 @@ def image_followers(identity: Identity, *, namespace: str, stream_tag: str) -> l
             )
         )
     return found
+
+
+def pull_secret_ensure(identity: Identity, *, namespace: str, name: str, docker_config: str) -> None:
+    """The project's pull secret for its own repositories, given to the pods of the
+    namespace's default service account (the kubelet pulls with it), as the person."""
+    core = api(identity, "core")
+    secret = k8s.V1Secret(
+        metadata=k8s.V1ObjectMeta(name=name, labels={MANAGED_BY[0]: MANAGED_BY[1]}),
+        type="kubernetes.io/dockerconfigjson",
+        string_data={".dockerconfigjson": docker_config},
+    )
+    with contextlib.suppress(Conflict):
+        call(core.create_namespaced_secret, namespace, secret)
+    account = call(core.read_namespaced_service_account, "default", namespace)
+    if name not in {ref.name for ref in account.image_pull_secrets or []}:
+        refs = [{"name": ref.name} for ref in account.image_pull_secrets or []] + [{"name": name}]
+        call(core.patch_namespaced_service_account, "default", namespace, {"imagePullSecrets": refs})

@@ -24,6 +24,7 @@ from builds.backends import new_builder
 from builds.detect import dockerfile_for
 from builds.models import Build, BuildConfig
 from builds.source import Checkout, SourceError, checkout_from
+from images import registry
 from kube import ClusterError
 from networking import cluster as cluster_networking
 
@@ -181,6 +182,7 @@ class BuildRun:
             dockerfile_path=config.dockerfile_path,
             output_image=build.output_image,
             post_commit=config.post_commit,
+            push_config=self._registry_credentials(builder),
             **builder.placement,
         )
         services.build_status_set(build=build, status=Build.Status.PENDING)
@@ -208,6 +210,24 @@ class BuildRun:
             builder.end()
         self.flush()
         return self._finish(builder)
+
+    def _registry_credentials(self, builder) -> str:
+        """With Berth as the registry's token service: the build pod's push credential
+        (its one repository), and the project's pull secret for its pods."""
+        if builder.simulated or not registry.enabled():
+            return ""
+        cluster_builds.pull_secret_ensure(
+            self.identity,
+            namespace=self.namespace,
+            name=registry.PULL_SECRET,
+            docker_config=registry.docker_config(
+                username=registry.PULL_USER, password=registry.pull_credential(project=self.namespace)
+            ),
+        )
+        repository = self.config.output_repository.removeprefix(f"{settings.BERTH_BUILD_REGISTRY}/")
+        return registry.docker_config(
+            username=registry.BUILD_USER, password=registry.build_credential(repository=repository)
+        )
 
     def _follow(self, pod: str, container: str, builder) -> None:
         follow = cluster_builds.build_log_follow(

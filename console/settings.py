@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "networking",
     "storage",
     "builds",
+    "images",
 ]
 
 MIDDLEWARE = [
@@ -272,3 +273,12 @@ BERTH_SOURCE_READ_BYTES = int(os.environ.get("BERTH_SOURCE_READ_BYTES", str(16 *
 # unless the host is listed.
 BERTH_BUILD_PRIVATE_SOURCES = _env_bool("BERTH_BUILD_PRIVATE_SOURCES", not PRODUCTION)
 BERTH_BUILD_SOURCE_HOSTS_ALLOWED = [h.lower() for h in _env_list("BERTH_BUILD_SOURCE_HOSTS_ALLOWED", "")]
+# The integrated registry's token service (Berth): the key that signs tokens (its
+# certificate is in the registry's rootcertbundle), and the names both sides agree on.
+BERTH_REGISTRY_TOKEN_KEY = os.environ.get("BERTH_REGISTRY_TOKEN_KEY", "")
+BERTH_REGISTRY_TOKEN_ISSUER = os.environ.get("BERTH_REGISTRY_TOKEN_ISSUER", "berth")
+BERTH_REGISTRY_SERVICE = os.environ.get("BERTH_REGISTRY_SERVICE", "berth-registry")
+# How long a build pod's push credential lasts (a build longer than this cannot push).
+BERTH_REGISTRY_BUILD_CREDENTIAL_SECONDS = int(
+    os.environ.get("BERTH_REGISTRY_BUILD_CREDENTIAL_SECONDS", "7200")
+)

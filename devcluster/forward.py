@@ -1,5 +1,8 @@
 """python -m devcluster.forward LISTEN=TARGET... — plain TCP forwarding.
 
+A TARGET of ``@FILE`` is read from FILE (``host:port``) at each connection: the
+registry's token service is whichever Berth runs now (``make dev``, a test's server).
+
 The registry listens on 127.0.0.1 for the host (skopeo, Berth's worker); pods on the
 node's bridge reach it at the gateway address, where this forwards to it, so one
 image name (``<gateway>:<port>/<repository>``) works for the kubelet, for build pods
@@ -31,9 +34,21 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
             writer.close()
 
 
-def _handler(target: tuple[str, int]):
+def _target(spec: str) -> tuple[str, int] | None:
+    if not spec.startswith("@"):
+        return _address(spec)
+    try:
+        return _address(open(spec[1:]).read().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _handler(spec: str):
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        target = _target(spec)
         try:
+            if target is None:
+                raise OSError("no upstream")
             up_reader, up_writer = await asyncio.open_connection(*target)
         except OSError:
             writer.close()
@@ -48,7 +63,7 @@ async def main(pairs: list[str]) -> None:
     for pair in pairs:
         listen, _, target = pair.partition("=")
         host, port = _address(listen)
-        servers.append(await asyncio.start_server(_handler(_address(target)), host, port, reuse_address=True))
+        servers.append(await asyncio.start_server(_handler(target), host, port, reuse_address=True))
         print(f"forwarding {listen} to {target}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

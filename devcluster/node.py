@@ -61,12 +61,17 @@ INGRESS_CLASS = "berth"
 CNI_BIN = Path("/usr/lib/cni")
 
 REGISTRY = Component("registry", ("registry",), 30)
+# The integrated registry's token auth (distribution's token spec): who signs, for whom.
+REGISTRY_ISSUER = "berth-registry-token-issuer"
+REGISTRY_SERVICE = "berth-registry"
 NODE_COMPONENTS: tuple[Component, ...] = (
     # On the gateway address, for pods: the package index and Git server builds read,
     # and the registry (forwarded to its 127.0.0.1 port).
     Component("packages", ("packages",), 30),
     Component("git", ("git",), 30),
-    Component("gateway", (), 30),
+    # Projects' images: a second registry whose token service is Berth (see below).
+    Component("image-registry", ("image-registry",), 30),
+    Component("gateway", ("registry-realm",), 30),
     Component("containerd", (), 60),
     Component("kubelet", ("kubelet", "kubelet-healthz"), 60),
     Component("kube-proxy", ("kube-proxy-healthz", "kube-proxy-metrics"), 60),
@@ -381,6 +386,46 @@ class RealNode:
         assert refs
         return refs
 
+    # -- the integrated registry ------------------------------------------------------
+
+    @property
+    def token_upstream_file(self) -> Path:
+        """Where whoever runs Berth writes its ``host:port``: the registry's token realm
+        on the gateway forwards there."""
+        return self.plane.dir / "registry-token-upstream"
+
+    def token_pair(self):
+        """The key Berth signs registry tokens with; the registry trusts its certificate."""
+        return self.plane.pki.ensure_leaf(LeafSpec("registry-token", REGISTRY_ISSUER, client=True))
+
+    def image_registry_address(self, state: State) -> str | None:
+        port = state.ports.get("image-registry")
+        return f"{GATEWAY}:{port}" if port else None
+
+    def write_image_registry_config(self, state: State) -> Path:
+        """Distribution's token auth: every pull and push needs a token from the realm,
+        Berth's ``/registry/token``, signed with the key of :meth:`token_pair`."""
+        directory = self.plane.dir / "image-registry"
+        directory.mkdir(parents=True, exist_ok=True)
+        config = {
+            "version": 0.1,
+            "log": {"level": "info", "formatter": "text"},
+            "storage": {"filesystem": {"rootdirectory": str(directory)}, "delete": {"enabled": True}},
+            "http": {"addr": f"{LOOPBACK}:{state.ports['image-registry']}"},
+            "auth": {
+                "token": {
+                    "realm": f"http://{GATEWAY}:{state.ports['registry-realm']}/registry/token",
+                    "service": REGISTRY_SERVICE,
+                    "issuer": REGISTRY_ISSUER,
+                    "rootcertbundle": str(self.token_pair().cert),
+                }
+            },
+        }
+        path = self.config_dir / "image-registry.yaml"
+        self.config_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump(config, sort_keys=False))
+        return path
+
     # -- configuration ------------------------------------------------------------------
 
     def write_registry_config(self, state: State) -> Path:
@@ -428,13 +473,14 @@ class RealNode:
             (self.run_dir / sub).mkdir(parents=True, exist_ok=True)
         cfg = self.config_dir
         (cfg / "cni").mkdir(parents=True, exist_ok=True)
-        certs_d = cfg / "certs.d" / refs.registry
-        certs_d.mkdir(parents=True, exist_ok=True)
-        _write_if_changed(
-            certs_d / "hosts.toml",
-            f'server = "http://{refs.registry}"\n\n'
-            f'[host."http://{refs.registry}"]\n  capabilities = ["pull", "resolve"]\n',
-        )
+        for registry in (refs.registry, self.image_registry_address(state)):
+            certs_d = cfg / "certs.d" / str(registry)
+            certs_d.mkdir(parents=True, exist_ok=True)
+            _write_if_changed(
+                certs_d / "hosts.toml",
+                f'server = "http://{registry}"\n\n'
+                f'[host."http://{registry}"]\n  capabilities = ["pull", "resolve"]\n',
+            )
         cri = 'plugins."io.containerd.grpc.v1.cri"'
         _write_if_changed(
             cfg / "containerd.toml",
@@ -637,9 +683,12 @@ disabled_plugins = [
                 "--max-connections=64",
                 str(self.git_root),
             ]
+        if name == "image-registry":
+            return ["serve", str(self.write_image_registry_config(state))]
         if name == "gateway":
-            registry = p["registry"]
-            return ["-m", "devcluster.forward", f"{GATEWAY}:{registry}={LOOPBACK}:{registry}"]
+            forwards = [f"{GATEWAY}:{p[key]}={LOOPBACK}:{p[key]}" for key in ("registry", "image-registry")]
+            forwards.append(f"{GATEWAY}:{p['registry-realm']}=@{self.token_upstream_file}")
+            return ["-m", "devcluster.forward", *forwards]
         if name == "traefik":
             return [
                 f"--entryPoints.web.address={LOOPBACK}:{p['router']}",
@@ -664,7 +713,7 @@ disabled_plugins = [
         return {}
 
     def binary(self, name: str) -> Path:
-        if name == "registry":
+        if name in ("registry", "image-registry"):
             found = shutil.which("docker-registry")
         elif name == "containerd":
             found = shutil.which("containerd")
@@ -703,6 +752,8 @@ disabled_plugins = [
             with socket.socket() as sock:
                 sock.settimeout(2)
                 return sock.connect_ex((GATEWAY, p["git"])) == 0
+        if name == "image-registry":
+            return _http_ok(p["image-registry"], "/v2/", ok=(401,))  # it wants a token: it runs
         if name == "gateway":
             return _http_ok(p["registry"], "/v2/", host=GATEWAY)
         raise KeyError(name)
@@ -718,7 +769,8 @@ disabled_plugins = [
             "traefik": f"http://{LOOPBACK}:{p.get('router')}",
             "packages": f"http://{GATEWAY}:{p.get('packages')}/simple/",
             "git": f"git://{GATEWAY}:{p.get('git')}/",
-            "gateway": f"http://{GATEWAY}:{p.get('registry')}",
+            "image-registry": f"http://{GATEWAY}:{p.get('image-registry')}",
+            "gateway": f"http://{GATEWAY}:{p.get('registry-realm')}/registry/token",
         }[name]
 
     # -- host changes -------------------------------------------------------------------
@@ -752,7 +804,9 @@ disabled_plugins = [
         interface (no egress), none from elsewhere is forwarded to them, and host ports
         other than DNS, the registry, the package index and the Git server are closed
         to them."""
-        opened = [state.ports[name] for name in ("registry", "packages", "git")]
+        opened = [
+            state.ports[name] for name in ("registry", "image-registry", "registry-realm", "packages", "git")
+        ]
         rules = {
             ISOLATE_INPUT: [
                 ["-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-j", "ACCEPT"],
@@ -1062,13 +1116,13 @@ def _apply(create: Any, replace: Any, name: str, body: dict[str, Any]) -> None:
         replace(name, body)
 
 
-def _http_ok(port: int, path: str, *, host: str = LOOPBACK) -> bool:
+def _http_ok(port: int, path: str, *, host: str = LOOPBACK, ok: tuple[int, ...] = ()) -> bool:
     conn = http.client.HTTPConnection(host, port, timeout=3)
     try:
         conn.request("GET", path)
         response = conn.getresponse()
         response.read()
-        return response.status == 200
+        return response.status == 200 or response.status in ok
     except (OSError, http.client.HTTPException):
         return False
     finally:

@@ -271,12 +271,32 @@ class Plane:
         if not reason and not all(c.name in running for c in node.NODE_COMPONENTS):
             reason = "not running (python -m devcluster up)"
         refs = self.node.image_refs(state, on_node=not reason)
-        on_node = {
-            # Where build pods install packages from and clone from, on the bridge.
-            "PACKAGE_INDEX": self.node.endpoint("packages", state),
-            "GIT_SERVER": self.node.endpoint("git", state),
-            "GIT_ROOT": str(self.node.git_root),
-        }
+        keys = (
+            "PACKAGE_INDEX",
+            "GIT_SERVER",
+            "GIT_ROOT",
+            "IMAGE_REGISTRY",
+            "REGISTRY_TOKEN_KEY",
+            "REGISTRY_TOKEN_ISSUER",
+            "REGISTRY_TOKEN_SERVICE",
+            "REGISTRY_TOKEN_UPSTREAM",
+        )
+        on_node = (
+            dict.fromkeys(keys, "")
+            if reason
+            else {
+                # Where build pods install packages from and clone from, on the bridge.
+                "PACKAGE_INDEX": self.node.endpoint("packages", state),
+                "GIT_SERVER": self.node.endpoint("git", state),
+                "GIT_ROOT": str(self.node.git_root),
+                # Projects' images, and what Berth needs to be its token service.
+                "IMAGE_REGISTRY": self.node.image_registry_address(state) or "",
+                "REGISTRY_TOKEN_KEY": str(self.node.token_pair().key),
+                "REGISTRY_TOKEN_ISSUER": node.REGISTRY_ISSUER,
+                "REGISTRY_TOKEN_SERVICE": node.REGISTRY_SERVICE,
+                "REGISTRY_TOKEN_UPSTREAM": str(self.node.token_upstream_file),
+            }
+        )
         return {
             "KUBECONFIG": str(self.kubeconfig),
             "REGISTRY": refs.registry if refs else "",
@@ -286,7 +306,7 @@ class Plane:
             "POSTGRESQL_IMAGE": refs.postgresql if refs else "",
             "REDIS_IMAGE": refs.redis if refs else "",
             "BUILDER_IMAGE": refs.builder if refs else "",
-            **{key: "" if reason else value for key, value in on_node.items()},
+            **on_node,
             "REAL_NODE": "" if reason else self.node.name,
             "REAL_NODE_REASON": reason or "",
         }

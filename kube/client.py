@@ -256,12 +256,24 @@ def cluster_health() -> dict:
     return {"version": info.git_version}
 
 
-def can_i(identity: Identity, *, verb: str, resource: str, namespace: str = "", group: str = "") -> bool:
+def can_i(
+    identity: Identity,
+    *,
+    verb: str,
+    resource: str,
+    namespace: str = "",
+    group: str = "",
+    subresource: str = "",
+) -> bool:
     """Ask the cluster, as the person, whether they may do something."""
     review = k8s.V1SelfSubjectAccessReview(
         spec=k8s.V1SelfSubjectAccessReviewSpec(
             resource_attributes=k8s.V1ResourceAttributes(
-                verb=verb, resource=resource, namespace=namespace or None, group=group or None
+                verb=verb,
+                resource=resource,
+                subresource=subresource or None,
+                namespace=namespace or None,
+                group=group or None,
             )
         )
     )

@@ -48,6 +48,12 @@ def berth_settings_for(cluster: dict[str, str]) -> dict[str, str]:
     if cluster.get("REGISTRY"):
         settings["BERTH_BUILD_REGISTRY"] = cluster["REGISTRY"]
         settings["BERTH_BUILD_REGISTRY_INSECURE"] = "1"  # the devcluster's registry speaks HTTP
+    if cluster.get("IMAGE_REGISTRY"):
+        # Projects' images go to the integrated registry, whose token service is Berth.
+        settings["BERTH_BUILD_REGISTRY"] = cluster["IMAGE_REGISTRY"]
+        settings["BERTH_REGISTRY_TOKEN_KEY"] = cluster["REGISTRY_TOKEN_KEY"]
+        settings["BERTH_REGISTRY_TOKEN_ISSUER"] = cluster["REGISTRY_TOKEN_ISSUER"]
+        settings["BERTH_REGISTRY_SERVICE"] = cluster["REGISTRY_TOKEN_SERVICE"]
     if cluster.get("BUILDER_IMAGE"):
         settings["BERTH_BUILDER_IMAGE"] = cluster["BUILDER_IMAGE"]
     if cluster.get("PYTHON_IMAGE"):
@@ -97,6 +103,14 @@ def main() -> int:
             cluster = Plane().env()  # what `python -m devcluster env` prints
             env.update(berth_settings_for(cluster))
             say(f"local cluster: KUBECONFIG={env['KUBECONFIG']}")
+            if cluster.get("REGISTRY_TOKEN_UPSTREAM"):
+                # The registry asks this Berth for its tokens.
+                Path(cluster["REGISTRY_TOKEN_UPSTREAM"]).write_text(f"127.0.0.1:{port}\n")
+            if cluster.get("GIT_SERVER"):
+                say(
+                    f"Git server for builds: {cluster['GIT_SERVER']}<name>.git serves the bare "
+                    f"repositories in {cluster['GIT_ROOT']} (push to them by path)"
+                )
             if cluster.get("REAL_NODE"):
                 say(
                     f"real node {cluster['REAL_NODE']}: apps run for real; routes answer at "

@@ -99,19 +99,39 @@ class ServedRepo:
         subprocess.run(["rm", "-rf", str(self.bare)], check=False)
 
 
+@pytest.fixture(scope="module")
+def routed_server(django_db_setup, redis_url, berth_cluster, real_node):
+    """Berth as `make dev` runs it on the local cluster, and the registry's token
+    service: the realm on the node's gateway forwards to this server meanwhile."""
+    from django.conf import settings as django_settings
+
+    cluster = berth_cluster.plane.env()
+    env = berth_settings_for(cluster)
+    env.pop("KUBECONFIG")
+    upstream = Path(cluster["REGISTRY_TOKEN_UPSTREAM"])
+    before = upstream.read_text() if upstream.exists() else None
+    with running_asgi_server(
+        redis_url, name="asgi-server-builds", SECRET_KEY=django_settings.SECRET_KEY, **env
+    ) as url:
+        upstream.write_text(urlsplit(url).netloc + "\n")
+        try:
+            yield url
+        finally:
+            if before is None:
+                upstream.unlink(missing_ok=True)
+            else:
+                upstream.write_text(before)
+
+
 @pytest.fixture
-def real_builds(settings, berth_cluster, real_node):
+def real_builds(settings, routed_server, berth_cluster, real_node):
     """Berth's settings as `make dev` sets them for the local cluster (in this process,
     where the worker runs too)."""
     env = berth_settings_for(berth_cluster.plane.env())
-    settings.BERTH_BUILD_REGISTRY = env["BERTH_BUILD_REGISTRY"]
+    for key, value in env.items():
+        if key.startswith("BERTH_"):
+            setattr(settings, key, value)
     settings.BERTH_BUILD_REGISTRY_INSECURE = True
-    settings.BERTH_BUILDER_IMAGE = env["BERTH_BUILDER_IMAGE"]
-    settings.BERTH_BUILD_DEFAULT_BUILDER_IMAGE = env["BERTH_BUILD_DEFAULT_BUILDER_IMAGE"]
-    settings.BERTH_BUILD_PIP_INDEX_URL = env["BERTH_BUILD_PIP_INDEX_URL"]
-    settings.BERTH_BUILD_PIP_TRUSTED_HOST = env["BERTH_BUILD_PIP_TRUSTED_HOST"]
-    settings.BERTH_APPS_DOMAIN = env["BERTH_APPS_DOMAIN"]
-    settings.BERTH_ROUTER_HTTP_PORT = env["BERTH_ROUTER_HTTP_PORT"]
     return env
 
 
@@ -250,18 +270,8 @@ def test_a_failing_post_commit_hook_fails_the_build_and_rolls_nothing_out(
     assert build.status == "Failed", text
     assert "checked" in text and "The post-commit hook failed: nothing is pushed." in text
     assert not config.image_tags.exists()
-    registry = real_builds["BERTH_BUILD_REGISTRY"]
-    conn = http.client.HTTPConnection(*registry.split(":"), timeout=5)
-    conn.request("GET", f"/v2/{project}/web/tags/list")
-    assert conn.getresponse().status == 404  # nothing was pushed
-
-
-@pytest.fixture(scope="module")
-def routed_server(django_db_setup, redis_url, berth_cluster, real_node):
-    settings = berth_settings_for(berth_cluster.plane.env())
-    settings.pop("KUBECONFIG")
-    with running_asgi_server(redis_url, name="asgi-server-builds", **settings) as url:
-        yield url
+    token = registry_token(routed_server, f"repository:{project}/web:pull", ("alice", PASSWORD))
+    assert registry_get(real_builds, f"/v2/{project}/web/tags/list", token)[0] == 404  # nothing pushed
 
 
 def test_import_from_git_in_the_browser_watch_the_build_and_open_the_app(
@@ -290,3 +300,79 @@ def test_import_from_git_in_the_browser_watch_the_build_and_open_the_app(
     link.click()
     expect(page.locator("body")).to_contain_text("Hello from the browser", timeout=30_000)
     page.screenshot(path=str(ARTIFACTS / "import-from-git-app.png"))
+
+
+def registry_token(server: str, scope: str, credentials: tuple[str, str] | None) -> str:
+    """A token from Berth's token service, as a registry client gets it."""
+    import base64
+
+    parts = urlsplit(server)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    headers = {}
+    if credentials:
+        headers["Authorization"] = "Basic " + base64.b64encode(":".join(credentials).encode()).decode()
+    conn.request("GET", f"/registry/token?service=berth-registry&scope={scope}", headers=headers)
+    response = conn.getresponse()
+    body = json.loads(response.read() or b"{}")
+    assert response.status == 200, body
+    return body["token"]
+
+
+def registry_get(env: dict, path: str, token: str, method: str = "GET") -> tuple[int, bytes]:
+    host, port = env["BERTH_BUILD_REGISTRY"].split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    conn.request(method, path, headers={"Authorization": f"Bearer {token}"})
+    response = conn.getresponse()
+    return response.status, response.read()
+
+
+def test_the_registry_lets_each_caller_into_its_own_repositories_only(
+    real_builds, routed_server, people, make_project, admin_client, tmp_path
+):
+    from devcluster import images
+    from images import registry
+
+    mine = make_project(people["alice"], real=True)
+    theirs = make_project(people["carol"], real=True)
+    skopeo = ["skopeo", "copy", "--quiet", "--dest-tls-verify=false", "--dest-creds", f"alice:{PASSWORD}"]
+    layout = f"oci:{images.layout_dir(images.PAUSE)}:{images.PAUSE.key}"
+    target = real_builds["BERTH_BUILD_REGISTRY"]
+    # A person: pushes where the cluster lets them (alice edits `mine`), not elsewhere.
+    ok = subprocess.run(
+        [*skopeo, layout, f"docker://{target}/{mine}/pause:1"], capture_output=True, text=True
+    )
+    assert ok.returncode == 0, ok.stderr
+    refused = subprocess.run(
+        [*skopeo, layout, f"docker://{target}/{theirs}/pause:1"], capture_output=True, text=True
+    )
+    assert refused.returncode != 0 and ("401" in refused.stderr or "denied" in refused.stderr), refused.stderr
+    wrong = subprocess.run(
+        [*skopeo[:-1], "alice:wrong", layout, f"docker://{target}/{mine}/pause:2"],
+        capture_output=True,
+        text=True,
+    )
+    assert wrong.returncode != 0
+    # What a token allows is what the registry enforces.
+    token = registry_token(routed_server, f"repository:{theirs}/pause:pull,push", ("alice", PASSWORD))
+    assert registry_get(real_builds, f"/v2/{theirs}/pause/blobs/uploads/", token, "POST")[0] == 401
+    token = registry_token(routed_server, f"repository:{mine}/pause:pull", ("alice", PASSWORD))
+    assert registry_get(real_builds, f"/v2/{mine}/pause/tags/list", token) == (
+        200,
+        b'{"name":"%s/pause","tags":["1"]}\n' % mine.encode(),
+    )
+    anonymous = registry_token(routed_server, f"repository:{mine}/pause:pull", None)
+    assert registry_get(real_builds, f"/v2/{mine}/pause/tags/list", anonymous)[0] == 401
+    # A build pod's credential: its one repository.
+    build = ("berth-build", registry.build_credential(repository=f"{mine}/web"))
+    token = registry_token(routed_server, f"repository:{mine}/web:pull,push", build)
+    assert registry_get(real_builds, f"/v2/{mine}/web/blobs/uploads/", token, "POST")[0] == 202
+    for other in (f"{theirs}/web", f"{mine}/pause"):
+        token = registry_token(routed_server, f"repository:{other}:pull,push", build)
+        assert registry_get(real_builds, f"/v2/{other}/blobs/uploads/", token, "POST")[0] == 401, other
+    # A project's pull secret: pulls of that project's repositories only.
+    pull = ("berth-pull", registry.pull_credential(project=mine))
+    token = registry_token(routed_server, f"repository:{mine}/pause:pull,push", pull)
+    assert registry_get(real_builds, f"/v2/{mine}/pause/tags/list", token)[0] == 200
+    assert registry_get(real_builds, f"/v2/{mine}/pause/blobs/uploads/", token, "POST")[0] == 401
+    token = registry_token(routed_server, f"repository:{theirs}/pause:pull", pull)
+    assert registry_get(real_builds, f"/v2/{theirs}/pause/tags/list", token)[0] == 401
