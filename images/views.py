@@ -3,12 +3,18 @@ from __future__ import annotations
 import base64
 import binascii
 
+from django.contrib import messages
 from django.contrib.auth import authenticate
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from images import registry
+from actions.refusal import Refused
+from actions.views import redirect_to_action
+from images import distribution, registry, selectors, services
 from kube import identity_for_user
+from projects.access import SUBMIT, project_view
+from projects.roles import role_at_least
 
 
 def _basic(request: HttpRequest) -> tuple[str, str] | None:
@@ -50,3 +56,52 @@ def registry_token(request: HttpRequest) -> JsonResponse:
             grants = [(scope, registry.person_grants(identity, scope)) for scope in scopes]
         access = [scope.as_claim(actions) for scope, actions in grants if actions]
     return JsonResponse(registry.issue_token(subject=subject, access=access))
+
+
+@project_view()
+def image_list(request: HttpRequest, project) -> HttpResponse:
+    streams, problem = [], ""
+    if not registry.enabled():
+        problem = (
+            "This cluster's registry does not use Berth as its token service: Berth cannot list its images."
+        )
+    else:
+        try:
+            streams = selectors.image_streams(user=request.user, project=project)
+        except distribution.RegistryError as exc:
+            problem = str(exc)
+    context = {
+        "project": project,
+        "streams": streams,
+        "problem": problem,
+        "can_edit": role_at_least(project.my_role, "edit"),
+    }
+    return render(request, "images/list.html", context)
+
+
+@project_view("edit", methods=SUBMIT)
+def image_tag(request: HttpRequest, project, image: str) -> HttpResponse:
+    try:
+        action = services.image_tag(
+            user=request.user,
+            project=project,
+            image=image,
+            source=request.POST.get("source", "").strip(),
+            tag=request.POST.get("tag", "").strip(),
+        )
+    except Refused as exc:
+        messages.error(request, str(exc))
+        return redirect("images:list", name=project.name)
+    return redirect_to_action(action)
+
+
+@project_view("edit", methods=SUBMIT)
+def image_untag(request: HttpRequest, project, image: str) -> HttpResponse:
+    try:
+        action = services.image_untag(
+            user=request.user, project=project, image=image, tag=request.POST.get("tag", "").strip()
+        )
+    except Refused as exc:
+        messages.error(request, str(exc))
+        return redirect("images:list", name=project.name)
+    return redirect_to_action(action)

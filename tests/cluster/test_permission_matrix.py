@@ -123,6 +123,7 @@ def objects(berth_cluster, admin_client, tmp_path_factory):
         "volume": "data",
         "config": "app",
         "number": 1,
+        "image": "web",
     }
     core.delete_namespace(name)
 

@@ -177,6 +177,23 @@ def log_text(build: Build) -> str:
     return "\n".join(BuildLogLine.objects.filter(build=build).order_by("seq").values_list("text", flat=True))
 
 
+def run_action(action: Action) -> Action:
+    return wait_for(
+        lambda: Action.objects.filter(pk=action.pk, state__in=["Succeeded", "Failed"]).first(),
+        timeout=60,
+        message=f"the action {action.kind}",
+    )
+
+
+def ready_pod(admin_client, namespace: str, app: str):
+    pods = client.CoreV1Api(admin_client).list_namespaced_pod(namespace, label_selector=f"app={app}").items
+    for pod in pods:
+        statuses = pod.status.container_statuses or []
+        if pod.status.phase == "Running" and statuses and all(s.ready for s in statuses):
+            return pod
+    return None
+
+
 def import_app(user, project: str, url: str, name: str = "web") -> Build:
     project_obj = project_selectors.project_get(user=user, name=project)
     action = services.import_from_git(
@@ -243,6 +260,45 @@ def test_import_build_push_and_rollback_for_real(
         user=people["alice"], project=project_obj, name="web", revision=revision
     )
     wait_for(lambda: "Hello from version 1" in through_router(real_node, host), timeout=120, interval=1)
+
+    # Promoting web:latest (version 2) to web:prod rolls out the deployment that follows
+    # web:prod; deleting the tag keeps web:latest.
+    from builds import cluster as cluster_builds
+    from images import selectors as image_selectors
+    from images import services as image_services
+    from kube import identity_for_user
+
+    cluster_builds.following_deployment_create(
+        identity_for_user(people["alice"]),
+        namespace=project,
+        name="prod",
+        image=config.output_image,
+        stream_tag="web:prod",
+        port=8080,
+    )
+    done = run_action(
+        image_services.image_tag(
+            user=people["alice"], project=project_obj, image="web", source="latest", tag="prod"
+        )
+    )
+    assert done.state == "Succeeded" and "rolling out prod" in done.message, done.message
+    prod = wait_for(lambda: ready_pod(admin_client, project, "prod"), timeout=120, message="prod running")
+    assert prod.spec.containers[0].image.endswith("@" + second.image_digest)
+    [stream] = image_selectors.image_streams(user=people["alice"], project=project_obj)
+    rows = {row.tag: row for row in stream.tags}
+    assert (
+        set(rows) == {"latest", "prod"}
+        and rows["prod"].digest == rows["latest"].digest == second.image_digest
+    )
+    assert rows["latest"].build.build == second
+    done = run_action(
+        image_services.image_untag(user=people["alice"], project=project_obj, image="web", tag="prod")
+    )
+    assert done.state == "Succeeded" and "latest still name" in done.message, done.message
+    [stream] = image_selectors.image_streams(user=people["alice"], project=project_obj)
+    assert [row.tag for row in stream.tags] == ["latest"]
+    # bob has no role in the project: the images are not his to tag.
+    assert image_selectors.image_streams(user=people["bob"], project=project_obj) == []
 
 
 def test_a_failing_post_commit_hook_fails_the_build_and_rolls_nothing_out(

@@ -36,6 +36,7 @@ def test_every_url_is_a_project_page_an_object_page_a_webhook_or_global():
         "networking",
         "storage",
         "builds",
+        "images",
     }
     assert [r.name for r in object_routes()] == ["actions:detail"]
 
