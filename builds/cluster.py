@@ -26,6 +26,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from django.conf import settings
 from kubernetes import client as k8s
@@ -458,6 +459,7 @@ class PodBuilder:
 
     simulated = False
     containers = (CLONE_CONTAINER, BUILD_CONTAINER)
+    timestamps = True  # the kubelet's: where a worker taking over follows on from
     placement: dict = {}  # no node_selector or tolerations: the cluster places the pod
 
     def begin(
@@ -533,7 +535,17 @@ class LogFollow:
 
     _END = object()
 
-    def __init__(self, identity: Identity, *, namespace: str, pod: str, container: str, idle: float = 0.5):
+    def __init__(
+        self,
+        identity: Identity,
+        *,
+        namespace: str,
+        pod: str,
+        container: str,
+        idle: float = 0.5,
+        timestamps: bool = False,
+        since_seconds: int | None = None,
+    ):
         self.idle = idle
         self._lines: queue.Queue = queue.Queue()
         self._stream = pod_log_stream(
@@ -541,6 +553,8 @@ class LogFollow:
             namespace=namespace,
             pod=pod,
             container=container,
+            timestamps=timestamps,
+            since_seconds=since_seconds,
             read_timeout=settings.ACTION_TIME_LIMIT,
         )
         self._thread = threading.Thread(target=self._read, name=f"build-log-{namespace}/{pod}", daemon=True)
@@ -570,7 +584,15 @@ class LogFollow:
 
 
 def build_log_follow(
-    identity: Identity, *, namespace: str, pod: str, container: str, idle: float = 0.5, wait: float = 600.0
+    identity: Identity,
+    *,
+    namespace: str,
+    pod: str,
+    container: str,
+    idle: float = 0.5,
+    wait: float = 600.0,
+    timestamps: bool = False,
+    since_seconds: int | None = None,
 ) -> LogFollow | None:
     """Open the follow as soon as the cluster serves the container's log.
 
@@ -582,7 +604,15 @@ def build_log_follow(
     deadline = time.monotonic() + wait
     while True:
         try:
-            return LogFollow(identity, namespace=namespace, pod=pod, container=container, idle=idle)
+            return LogFollow(
+                identity,
+                namespace=namespace,
+                pod=pod,
+                container=container,
+                idle=idle,
+                timestamps=timestamps,
+                since_seconds=since_seconds,
+            )
         except ClusterError:
             current = call(api(identity, "core").read_namespaced_pod, pod, namespace)  # gone: NotFound
             statuses = (current.status.init_container_statuses or []) + (
@@ -794,3 +824,10 @@ def pull_secret_ensure(identity: Identity, *, namespace: str, name: str, docker_
     if name not in {ref.name for ref in account.image_pull_secrets or []}:
         refs = [{"name": ref.name} for ref in account.image_pull_secrets or []] + [{"name": name}]
         call(core.patch_namespaced_service_account, "default", namespace, {"imagePullSecrets": refs})
+
+
+def log_stamp(text: str) -> int:
+    """A kubelet log timestamp (RFC 3339, up to nanoseconds) as nanoseconds since 1970."""
+    seconds, _, fraction = text.rstrip("Z").partition(".")
+    moment = datetime.strptime(seconds, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
+    return int(moment.timestamp()) * 1_000_000_000 + int((fraction or "0")[:9].ljust(9, "0"))

@@ -178,6 +178,15 @@ class Build(models.Model):
     message = models.TextField(blank=True)
     pod_name = models.CharField(max_length=253, blank=True)
     last_seq = models.PositiveIntegerField(default=0)
+    # Where the stored log ends in the build pod's own log: the container, the kubelet's
+    # timestamp of the last stored line, and how many stored lines carry that timestamp.
+    # A worker that takes over a build follows on from there (nothing lost, nothing twice).
+    log_container = models.CharField(max_length=63, blank=True)
+    log_timestamp = models.CharField(max_length=40, blank=True)
+    log_timestamp_lines = models.PositiveIntegerField(default=0)
+    # Written by the worker following the build every few seconds: a stale one means
+    # that worker is gone and another takes over (builds.watchdog).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     cancel_requested = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -262,8 +262,11 @@ def build_cancel(*, user, project, build: Build) -> Action:
 # Log and status: stored first, then published (the websocket refers to stored lines).
 
 
-def build_log_append(*, build: Build, lines: list[str]) -> int:
-    """Store ``lines`` after the build's last sequence number, then tell the viewers."""
+def build_log_append(*, build: Build, lines: list[str], position: tuple[str, str, int] | None = None) -> int:
+    """Store ``lines`` after the build's last sequence number, then tell the viewers.
+
+    ``position`` — (container, timestamp, lines at that timestamp) in the pod's log after
+    these lines — is stored in the same transaction, so it always matches the lines."""
     if not lines:
         return build.last_seq
     first = build.last_seq + 1
@@ -271,11 +274,22 @@ def build_log_append(*, build: Build, lines: list[str]) -> int:
     with transaction.atomic():
         BuildLogLine.objects.bulk_create(rows)
         build.last_seq = first + len(rows) - 1
-        Build.objects.filter(pk=build.pk).update(last_seq=build.last_seq)
+        fields: dict[str, Any] = {"last_seq": build.last_seq, "heartbeat_at": timezone.now()}
+        if position is not None:
+            fields.update(
+                zip(("log_container", "log_timestamp", "log_timestamp_lines"), position, strict=True)
+            )
+        Build.objects.filter(pk=build.pk).update(**fields)
+        for key, value in fields.items():
+            setattr(build, key, value)
     # Encoded once here, not once per viewer: every consumer sends the same text.
     payload = json.dumps({"lines": [[row.seq, ansi_to_html(row.text)] for row in rows]})
     _publish(build, {"type": "build.lines", "first": first, "last": build.last_seq, "payload": payload})
     return build.last_seq
+
+
+def build_heartbeat(*, build: Build) -> None:
+    Build.objects.filter(pk=build.pk).update(heartbeat_at=timezone.now())
 
 
 def build_status_set(*, build: Build, status: str, message: str | None = None, **fields: Any) -> None:

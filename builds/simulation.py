@@ -179,6 +179,7 @@ class SimulatedBuilder:
 
     simulated = True
     containers = (BUILD_CONTAINER,)
+    timestamps = False
     # Only a fake node serves the simulated log; beside a real node, the build pod must not run there.
     placement = KWOK_PLACEMENT
 

@@ -9,13 +9,18 @@ with its sequence numbers, *then* published to the group ``build-<id>``.
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from datetime import timedelta
 
+from celery.signals import worker_ready
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 
 from actions.models import Action
 from actions.refusal import Refused
+from actions.registry import task_for_kind
 from actions.services import action_update
 from actions.tasks import ActionFailed, action_identity, action_task
 from builds import cluster as cluster_builds
@@ -33,6 +38,7 @@ logger = logging.getLogger(__name__)
 FLUSH_LINES = 500
 FLUSH_SECONDS = 0.05
 CANCEL_CHECK_SECONDS = 0.5
+HEARTBEAT_SECONDS = 5
 
 
 def _checkout(config: BuildConfig, git_ref: str, *, identity, builder, emit) -> Checkout:
@@ -90,6 +96,9 @@ class BuildRun:
         self.pending: list[str] = []
         self.last_flush = time.monotonic()
         self.last_cancel_check = 0.0
+        self.last_heartbeat = 0.0
+        # Where the stored log ends in the pod's log (see Build.log_timestamp).
+        self.position: tuple[str, str, int] | None = None
 
     # Log -------------------------------------------------------------
     def emit(self, line: str) -> None:
@@ -98,11 +107,25 @@ class BuildRun:
         if len(self.pending) >= FLUSH_LINES or now - self.last_flush >= FLUSH_SECONDS:
             self.flush()
 
+    def emit_pod_line(self, container: str, stamp: str, line: str) -> None:
+        """A line of the build pod's log, with the kubelet's timestamp: the position moves."""
+        same = self.position is not None and self.position[:2] == (container, stamp)
+        self.position = (container, stamp, self.position[2] + 1 if same else 1)
+        self.emit(line)
+
     def flush(self) -> None:
         self.last_flush = time.monotonic()
         if self.pending:
             lines, self.pending = self.pending, []
-            services.build_log_append(build=self.build, lines=lines)
+            services.build_log_append(build=self.build, lines=lines, position=self.position)
+            self.last_heartbeat = time.monotonic()
+        elif time.monotonic() - self.last_heartbeat > HEARTBEAT_SECONDS:
+            self.heartbeat()
+
+    def heartbeat(self) -> None:
+        """This worker still follows the build (builds.watchdog takes over stale ones)."""
+        self.last_heartbeat = time.monotonic()
+        services.build_heartbeat(build=self.build)
 
     def check_cancel(self, force: bool = False) -> None:
         now = time.monotonic()
@@ -138,9 +161,12 @@ class BuildRun:
     def _run(self) -> str:
         config, build = self.config, self.build
         self.check_cancel(force=True)
+        self.heartbeat()
+        builder = new_builder(self.namespace)
+        if build.pod_name and build.status == Build.Status.RUNNING and builder.timestamps:
+            return self._resume(builder)
         if build.last_seq:
             self.emit("-- the worker restarted this build; continuing --")
-        builder = new_builder(self.namespace)
         try:
             checkout = _checkout(
                 config, build.git_ref, identity=self.identity, builder=builder, emit=self.emit
@@ -229,9 +255,43 @@ class BuildRun:
             username=registry.BUILD_USER, password=registry.build_credential(repository=repository)
         )
 
-    def _follow(self, pod: str, container: str, builder) -> None:
+    def _resume(self, builder) -> str:
+        """Another worker followed this build and is gone: follow on from the last
+        stored line of the pod's log, then finish as usual."""
+        build = self.build
+        if build.log_container:
+            self.position = (build.log_container, build.log_timestamp, build.log_timestamp_lines)
+        self.emit("-- Berth's worker changed; following the build on from its last stored line --")
+        self.flush()
+        stored = build.log_container
+        after = builder.containers.index(stored) if stored in builder.containers else 0
+        try:
+            for index, container in enumerate(builder.containers):
+                if index < after:
+                    continue
+                since = (build.log_timestamp, build.log_timestamp_lines) if index == after else None
+                self._follow(build.pod_name, container, builder, since=since)
+        finally:
+            builder.end()
+        self.flush()
+        return self._finish(builder)
+
+    def _follow(self, pod: str, container: str, builder, since: tuple[str, int] | None = None) -> None:
+        """Store the container's log as it comes. ``since`` (a timestamp, and how many
+        lines of that timestamp are stored already) skips what an earlier worker stored."""
+        since_seconds = skip_before = None
+        skip_at = 0
+        if since and since[0]:
+            skip_before = cluster_builds.log_stamp(since[0])
+            skip_at = since[1]
+            since_seconds = max(1, int(time.time() - skip_before / 1e9) + 2)
         follow = cluster_builds.build_log_follow(
-            self.identity, namespace=self.namespace, pod=pod, container=container
+            self.identity,
+            namespace=self.namespace,
+            pod=pod,
+            container=container,
+            timestamps=builder.timestamps,
+            since_seconds=since_seconds,
         )
         if follow is None:
             return  # the container never ran: the pod's status says why (see _finish)
@@ -240,6 +300,18 @@ class BuildRun:
         try:
             for item in follow:
                 self.check_cancel()
+                if item is not cluster_builds.IDLE and builder.timestamps:
+                    stamp, _, line = item.partition(" ")
+                    moment = cluster_builds.log_stamp(stamp)
+                    if skip_before is not None and (
+                        moment < skip_before or (moment == skip_before and skip_at > 0)
+                    ):
+                        skip_at -= moment == skip_before
+                        continue
+                    idle_since = None
+                    received += 1
+                    self.emit_pod_line(container, stamp, line)
+                    continue
                 if item is cluster_builds.IDLE:
                     self.flush()
                     if builder.simulated:
@@ -386,3 +458,42 @@ def app_import(action: Action) -> str:
     return f"{name}: building {build.name}; the deployment follows {config.stream_tag}" + (
         f" and will answer at {url}." if url else "."
     )
+
+
+# A worker that dies mid-build (killed, its machine gone) leaves the build Running with a
+# stale heartbeat; the message would come back only after the broker's visibility timeout
+# (hours). Every build worker looks for such builds and takes them over.
+
+
+def orphaned_builds_requeue() -> list[int]:
+    cutoff = timezone.now() - timedelta(seconds=settings.BERTH_BUILD_ORPHAN_SECONDS)
+    requeued = []
+    for build in Build.objects.filter(
+        status__in=[Build.Status.PENDING, Build.Status.RUNNING],
+        heartbeat_at__lt=cutoff,
+        action__state=Action.State.RUNNING,
+    ):
+        # Claimed by whoever moves the heartbeat first: one worker takes a build over.
+        if Build.objects.filter(pk=build.pk, heartbeat_at=build.heartbeat_at).update(
+            heartbeat_at=timezone.now()
+        ):
+            logger.warning("build %s lost its worker; taking it over", build.pk)
+            task_for_kind("build.start").apply_async((build.action_id,))
+            requeued.append(build.pk)
+    return requeued
+
+
+def _watch_orphans(interval: float) -> None:
+    while True:
+        try:
+            orphaned_builds_requeue()
+        except Exception:  # the watchdog must outlive a database hiccup
+            logger.exception("looking for orphaned builds failed")
+        time.sleep(interval)
+
+
+@worker_ready.connect
+def _start_watchdog(sender=None, **kwargs) -> None:
+    queues = {q.name for q in getattr(getattr(sender, "task_consumer", None), "queues", [])}
+    if settings.BERTH_BUILD_QUEUE in queues:
+        threading.Thread(target=_watch_orphans, args=(15.0,), name="build-watchdog", daemon=True).start()

@@ -63,6 +63,7 @@ def pod_log_stream(
     container: str | None = None,
     tail_lines: int | None = None,
     timestamps: bool = False,
+    since_seconds: int | None = None,
     read_timeout: float = 3600,
 ) -> LineStream:
     """Follow a container's log as ``identity`` (the API refuses without ``pods/log``)."""
@@ -74,6 +75,7 @@ def pod_log_stream(
         follow=True,
         tail_lines=tail_lines,
         timestamps=timestamps,
+        since_seconds=since_seconds,
         _preload_content=False,
         _request_timeout=(5, read_timeout),
     )

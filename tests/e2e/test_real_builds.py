@@ -9,10 +9,14 @@ bridge); pods clone them, the worker never does.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
+import os
 import secrets
+import signal
 import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -28,7 +32,7 @@ from builds.webhooks import github_signature
 from projects import selectors as project_selectors
 from tests.conftest import running_asgi_server
 from tests.e2e.test_skeleton import log_in
-from tests.helpers import ARTIFACTS, PASSWORD, wait_for
+from tests.helpers import ARTIFACTS, PASSWORD, ROOT, wait_for
 from tools.dev import berth_settings_for
 from workloads import services as workload_services
 
@@ -179,7 +183,7 @@ def log_text(build: Build) -> str:
 
 def run_action(action: Action) -> Action:
     return wait_for(
-        lambda: Action.objects.filter(pk=action.pk, state__in=["Succeeded", "Failed"]).first(),
+        lambda: Action.objects.filter(pk=action.pk, state__in=["succeeded", "failed"]).first(),
         timeout=60,
         message=f"the action {action.kind}",
     )
@@ -203,11 +207,11 @@ def import_app(user, project: str, url: str, name: str = "web") -> Build:
         data={"git_uri": url, "git_ref": "main", "context_dir": "", "env": {}, "port": 8080, "expose": True},
     )
     action = wait_for(
-        lambda: Action.objects.filter(pk=action.pk, state__in=["Succeeded", "Failed"]).first(),
+        lambda: Action.objects.filter(pk=action.pk, state__in=["succeeded", "failed"]).first(),
         timeout=60,
         message="the import action",
     )
-    assert action.state == "Succeeded", action.message
+    assert action.state == "succeeded", action.message
     return Build.objects.get(config__project=project, config__name=name, number=1)
 
 
@@ -281,7 +285,7 @@ def test_import_build_push_and_rollback_for_real(
             user=people["alice"], project=project_obj, image="web", source="latest", tag="prod"
         )
     )
-    assert done.state == "Succeeded" and "rolling out prod" in done.message, done.message
+    assert done.state == "succeeded" and "rolling out prod" in done.message, done.message
     prod = wait_for(lambda: ready_pod(admin_client, project, "prod"), timeout=120, message="prod running")
     assert prod.spec.containers[0].image.endswith("@" + second.image_digest)
     [stream] = image_selectors.image_streams(user=people["alice"], project=project_obj)
@@ -294,7 +298,7 @@ def test_import_build_push_and_rollback_for_real(
     done = run_action(
         image_services.image_untag(user=people["alice"], project=project_obj, image="web", tag="prod")
     )
-    assert done.state == "Succeeded" and "latest still name" in done.message, done.message
+    assert done.state == "succeeded" and "latest still name" in done.message, done.message
     [stream] = image_selectors.image_streams(user=people["alice"], project=project_obj)
     assert [row.tag for row in stream.tags] == ["latest"]
     # bob has no role in the project: the images are not his to tag.
@@ -432,3 +436,100 @@ def test_the_registry_lets_each_caller_into_its_own_repositories_only(
     assert registry_get(real_builds, f"/v2/{mine}/pause/blobs/uploads/", token, "POST")[0] == 401
     token = registry_token(routed_server, f"repository:{theirs}/pause:pull", pull)
     assert registry_get(real_builds, f"/v2/{theirs}/pause/tags/list", token)[0] == 401
+
+
+@contextlib.contextmanager
+def build_worker(env: dict[str, str], name: str):
+    """A worker process of the builds pool (the one `make dev` runs), which a test may kill."""
+    log = open(ARTIFACTS / f"{name}.log", "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "console",
+            "worker",
+            "-P",
+            "solo",
+            "-Q",
+            "killtest-builds",
+            "--loglevel=WARNING",
+            "-n",
+            f"{name}@%h",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(timeout=30)
+        log.close()
+
+
+def test_a_worker_killed_mid_build_is_taken_over_without_losing_or_repeating_a_line(
+    real_builds, routed_server, served_repo, people, make_project, admin_client, monkeypatch, redis_url
+):
+    from django.conf import settings
+
+    from actions.registry import task_for_kind
+
+    project = make_project(people["alice"], real=True)
+    repo = served_repo(django_app("version 1"))
+    project_obj = project_selectors.project_get(user=people["alice"], name=project)
+    config = services.build_config_create(
+        user=people["alice"],
+        project=project_obj,
+        name="web",
+        data={"git_uri": repo.url, "git_ref": "main", "strategy": "source", "env": {}},
+    )
+    env = {
+        **os.environ,
+        **{k: v for k, v in real_builds.items() if k.startswith("BERTH_")},
+        "BERTH_MODE": "test",
+        "DJANGO_SETTINGS_MODULE": "console.settings_test",
+        "DATABASE_URL": f"sqlite:///{settings.DATABASES['default']['NAME']}",
+        "REDIS_URL": redis_url,
+        "KUBECONFIG": settings.KUBECONFIG,
+        "SECRET_KEY": settings.SECRET_KEY,
+        "BERTH_CELERY_QUEUE": "killtest",
+        "BERTH_BUILD_ORPHAN_SECONDS": "10",
+    }
+    task = task_for_kind("build.start")
+    monkeypatch.setattr(task, "delay", lambda pk: task.apply_async((pk,), queue="killtest-builds"))
+    with build_worker(env, "build-worker-1") as first:
+        build = services.build_start(
+            user=people["alice"], config=config, project=project_obj, check_plan=False
+        )
+        wait_for(
+            lambda: build.refresh_from_db() or (build.log_container == "build" and build.log_timestamp_lines),
+            timeout=BUILD_TIMEOUT,
+            interval=0.2,
+            message="the build container's first lines stored",
+        )
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+    stored_before = build.last_seq
+    with build_worker(env, "build-worker-2"):
+        build = finished(build)
+    assert build.status == "Complete", build.message
+    assert build.last_seq > stored_before
+    lines = list(BuildLogLine.objects.filter(build=build).order_by("seq").values_list("text", flat=True))
+    assert [n for n, _ in enumerate(lines, 1)] == list(
+        BuildLogLine.objects.filter(build=build).order_by("seq").values_list("seq", flat=True)
+    )
+    start = next(i for i, line in enumerate(lines) if line.startswith("Created Job "))
+    end = next(i for i, line in enumerate(lines) if line.startswith("Image "))
+    takeover = "-- Berth's worker changed; following the build on from its last stored line --"
+    assert lines.count(takeover) == 1
+    from_pod = [line for line in lines[start + 1 : end] if line != takeover]
+    core = client.CoreV1Api(admin_client)
+    actual = []
+    for container in ("git-clone", "build"):
+        actual += core.read_namespaced_pod_log(build.pod_name, project, container=container).splitlines()
+    assert from_pod == actual  # every line of the pod's log, once, in order
