@@ -110,7 +110,8 @@ def buildah_commands(spec: BuildSpec) -> list[list[str]]:
         else f"{context}/{spec.dockerfile_path or 'Dockerfile'}"
     )
     tls = [f"--tls-verify={'false' if settings.BERTH_BUILD_REGISTRY_INSECURE else 'true'}"]
-    bud = ["buildah", "bud", "--isolation=chroot", *tls, "-f", dockerfile, "-t", spec.output_image]
+    auth = [f"--authfile={AUTH_DIR}/.dockerconfigjson"] if spec.push_config else []
+    bud = ["buildah", "bud", "--isolation=chroot", *tls, *auth, "-f", dockerfile, "-t", spec.output_image]
     for key, value in build_args():
         bud += ["--build-arg", f"{key}={value}"]
     commands = [[*bud, context]]
@@ -118,7 +119,6 @@ def buildah_commands(spec: BuildSpec) -> list[list[str]]:
         commands.append(["buildah", "from", "--name=post-commit", *tls, spec.output_image])
         commands.append(["buildah", "run", "post-commit", "--", "/bin/sh", "-c", spec.post_commit])
     # The digest lands in the termination message: Berth reads it from the pod status.
-    auth = [f"--authfile={AUTH_DIR}/.dockerconfigjson"] if spec.push_config else []
     commands.append(
         [
             "buildah",

@@ -57,7 +57,8 @@ class BuildConfigForm(forms.Form):
     trigger_generic = forms.BooleanField(label="Generic webhook", required=False, initial=True)
     trigger_config_change = forms.BooleanField(label="Build when this config changes", required=False)
     trigger_image_change = forms.BooleanField(
-        label="Image change (recorded for OpenShift export)", required=False
+        label="Rebuild when the builder image changes (an image of this project, built or tagged here)",
+        required=False,
     )
     post_commit = forms.CharField(label="Post-commit script", max_length=1000, required=False)
 

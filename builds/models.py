@@ -158,6 +158,7 @@ class Build(models.Model):
         GITHUB = "github", "GitHub webhook"
         GENERIC = "generic", "Generic webhook"
         CONFIG_CHANGE = "config-change", "Config change"
+        IMAGE_CHANGE = "image-change", "Builder image changed"
 
     config = models.ForeignKey(BuildConfig, on_delete=models.CASCADE, related_name="builds")
     number = models.PositiveIntegerField()

@@ -410,3 +410,24 @@ def import_from_git(*, user, project, name: str, data: dict[str, Any]) -> Action
             "next": reverse("builds:config", kwargs={"name": project.name, "config": name}),
         },
     )
+
+
+def builder_image_changed(*, project: str, image: str, changed_by: BuildConfig | None = None) -> list[Build]:
+    """``image`` (``<registry>/<project>/<name>:<tag>``) has new content: the project's
+    configs that build on it with an image-change trigger start a build, as whoever last
+    saved each config (the cluster still decides)."""
+    started = []
+    configs = BuildConfig.objects.filter(project=project, trigger_image_change=True, builder_image=image)
+    for config in configs.exclude(pk=getattr(changed_by, "pk", None)).select_related("updated_by"):
+        try:
+            started.append(
+                build_start(
+                    user=config.updated_by,
+                    config=config,
+                    trigger=Build.Trigger.IMAGE_CHANGE,
+                    check_plan=False,
+                )
+            )
+        except Refused as exc:
+            logger.warning("image change of %s could not start %s: %s", image, config.name, exc)
+    return started

@@ -371,6 +371,10 @@ class BuildRun:
         tag.save(update_fields=["rolled_out_to"])
         for name in changed:
             self.emit(f"Rolling out the new image to deployment/{name}.")
+        for started in services.builder_image_changed(
+            project=self.namespace, image=self.config.output_image, changed_by=self.config
+        ):
+            self.emit(f"{started.config.name} builds on this image: starting {started.name}.")
         self.flush()
         self.check_cancel(force=True)
         services.build_status_set(

@@ -6,8 +6,9 @@ Who gets which scope on ``<project>/<name>``:
 - a **person** (``docker login`` with their Berth account): what the cluster says,
   as them, about ``imagestreams/layers`` in the project's namespace — ``get`` for a
   pull, ``update`` for a push (the same check OpenShift's registry makes);
-- a **build pod**: the one repository its build pushes to, with a credential Berth
-  signed for that build, valid for a while (``build_credential``);
+- a **build pod**: pushes to the one repository its build makes, and pulls of its
+  project's images, with a credential Berth signed for that build, valid for a while
+  (``build_credential``);
 - a project's **pods** (the kubelet pulling): pulls of that project's repositories,
   with the project's pull secret (``pull_credential``).
 
@@ -70,7 +71,8 @@ def parse_scopes(values: list[str]) -> list[Scope]:
 
 
 def build_credential(*, repository: str) -> str:
-    """What a build pod presents: push and pull on its one repository, for a while."""
+    """What a build pod presents, for a while: push to its one repository, and pulls of
+    its project's images (a builder image of the project)."""
     return signing.dumps({"repository": repository}, salt=_SALT + "build")
 
 
@@ -86,7 +88,12 @@ def robot_grants(username: str, password: str, scope: Scope) -> list[str]:
             value = signing.loads(
                 password, salt=_SALT + "build", max_age=settings.BERTH_REGISTRY_BUILD_CREDENTIAL_SECONDS
             )
-            return list(scope.actions) if value.get("repository") == scope.repository else []
+            repository = str(value.get("repository", ""))
+            if repository == scope.repository:
+                return list(scope.actions)
+            # Its project's other images: to build on (FROM), never to overwrite.
+            same_project = repository.split("/", 1)[0] == scope.project
+            return ["pull"] if same_project and "pull" in scope.actions else []
         if username == PULL_USER:
             value = signing.loads(password, salt=_SALT + "pull")
             return ["pull"] if value.get("project") == scope.project and "pull" in scope.actions else []

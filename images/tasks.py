@@ -8,6 +8,7 @@ from actions.models import Action
 from actions.services import action_update
 from actions.tasks import ActionFailed, action_identity, action_task
 from builds import cluster as cluster_builds
+from builds import services
 from images import distribution, registry
 
 
@@ -38,7 +39,12 @@ def image_tag(action: Action) -> str:
     changed = cluster_builds.deployments_follow_image(
         action_identity(action), namespace=action.project, stream_tag=stream_tag, image=image
     )
+    rebuilt = services.builder_image_changed(
+        project=action.project, image=f"{settings.BERTH_BUILD_REGISTRY}/{repository}:{params['tag']}"
+    )
     rolled = f"; rolling out {', '.join(changed)}" if changed else "; no deployment follows it"
+    if rebuilt:
+        rolled += f"; rebuilding {', '.join(build.name for build in rebuilt)} (they build on it)"
     return f"{stream_tag} now points at {params['image']}:{params['source']} ({source.digest[:19]}){rolled}."
 
 

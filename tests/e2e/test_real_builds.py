@@ -426,9 +426,13 @@ def test_the_registry_lets_each_caller_into_its_own_repositories_only(
     build = ("berth-build", registry.build_credential(repository=f"{mine}/web"))
     token = registry_token(routed_server, f"repository:{mine}/web:pull,push", build)
     assert registry_get(real_builds, f"/v2/{mine}/web/blobs/uploads/", token, "POST")[0] == 202
-    for other in (f"{theirs}/web", f"{mine}/pause"):
+    for other in (f"{theirs}/web", f"{theirs}/pause", f"{mine}/pause"):
         token = registry_token(routed_server, f"repository:{other}:pull,push", build)
         assert registry_get(real_builds, f"/v2/{other}/blobs/uploads/", token, "POST")[0] == 401, other
+    token = registry_token(routed_server, f"repository:{mine}/pause:pull", build)
+    assert (
+        registry_get(real_builds, f"/v2/{mine}/pause/tags/list", token)[0] == 200
+    )  # builds on its project's images
     # A project's pull secret: pulls of that project's repositories only.
     pull = ("berth-pull", registry.pull_credential(project=mine))
     token = registry_token(routed_server, f"repository:{mine}/pause:pull,push", pull)

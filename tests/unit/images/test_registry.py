@@ -46,6 +46,9 @@ def test_a_build_credential_covers_its_one_repository_and_expires(settings):
     push = registry.Scope("shop/web", ("pull", "push"))
     assert registry.robot_grants("berth-build", credential, push) == ["pull", "push"]
     assert registry.robot_grants("berth-build", credential, registry.Scope("shop/api", ("push",))) == []
+    assert registry.robot_grants(
+        "berth-build", credential, registry.Scope("shop/base", ("pull", "push"))
+    ) == ["pull"]
     assert registry.robot_grants("berth-build", credential, registry.Scope("other/web", ("push",))) == []
     assert registry.robot_grants("berth-pull", credential, push) == []  # not a pull credential
     assert registry.robot_grants("berth-build", credential + "x", push) == []
