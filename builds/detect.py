@@ -76,7 +76,11 @@ APP_SRC = "/opt/app-root/src"
 APP_UID = 1001
 
 INSTALL_TOOLS = ("pip", "pipenv", "micropipenv")
-RUN_KINDS = ("gunicorn-config", "script", "file", "gunicorn", "django-runserver", "none")
+RUN_KINDS = ("gunicorn-config", "script", "file", "gunicorn", "django-runserver", "s2i-run", "none")
+# The repository's own s2i scripts (.s2i/bin/<name>) replace the builder image's; they
+# may call the image's own ($STI_SCRIPTS_PATH/<name>), as s2i allows.
+S2I_SCRIPTS = ("assemble", "run")
+S2I_SCRIPTS_DIR = "/tmp/scripts"  # noqa: S108 - inside the image, where s2i puts them
 
 # Variables the scripts test with `-z`/`! -z`: any non-empty value means "on".
 FLAG_VARIABLES = (
@@ -132,9 +136,10 @@ class Plan:
     run: Run
     env: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    scripts: list[str] = field(default_factory=list)  # the repository's .s2i/bin overrides
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "install": asdict(self.install),
             "collectstatic": self.collectstatic,
             "migrate": self.migrate,
@@ -142,6 +147,9 @@ class Plan:
             "env": dict(self.env),
             "warnings": list(self.warnings),
         }
+        if self.scripts:
+            data["scripts"] = list(self.scripts)
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Plan:
@@ -155,6 +163,7 @@ class Plan:
                 run=Run(kind=run["kind"], target=run["target"], cwd=run["cwd"], port=int(run["port"])),
                 env={str(k): str(v) for k, v in data.get("env", {}).items()},
                 warnings=[str(w) for w in data.get("warnings", [])],
+                scripts=[str(s) for s in data.get("scripts", []) if s in S2I_SCRIPTS],
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise DetectionError(f"Not a build plan: {exc!r}") from exc
@@ -171,9 +180,12 @@ class Plan:
             "file": f"python {run.target}",
             "gunicorn": f"gunicorn {run.target}",
             "django-runserver": "Django runserver (development server)",
+            "s2i-run": "the repository's .s2i/bin/run",
             "none": "nothing (no way to start the app was found)",
         }
         text = "will run: " + phrases[run.kind]
+        if "assemble" in self.scripts:
+            text += " (built by the repository's .s2i/bin/assemble)"
         if run.kind != "none" and run.cwd != ".":
             text += f" in {run.cwd}/"
         if self.migrate:
@@ -803,7 +815,11 @@ def plan_for(source: str | Path, *, env: Mapping[str, str] | None = None) -> Pla
             "runserver are used"
         )
 
-    run = _resolve_run(tree, merged, app_home, cwd, port, installed, warnings, origin)
+    scripts = [name for name in S2I_SCRIPTS if tree.is_file(root / ".s2i" / "bin" / name)]
+    if "run" in scripts:
+        run = Run(kind="s2i-run", target=".s2i/bin/run", cwd=".", port=port)
+    else:
+        run = _resolve_run(tree, merged, app_home, cwd, port, installed, warnings, origin)
     migrate = (
         run.kind in ("gunicorn", "django-runserver")
         and has_django
@@ -829,6 +845,7 @@ def plan_for(source: str | Path, *, env: Mapping[str, str] | None = None) -> Pla
         run=run,
         env=dict(sorted(merged.items())),
         warnings=warnings + tree.warnings,
+        scripts=scripts,
     )
 
 
@@ -1152,7 +1169,17 @@ def dockerfile_for(
     ]
     if plan.env:
         lines.append(_env_instruction(plan.env))
-    lines += [f"WORKDIR {APP_SRC}", f"COPY --chown={APP_UID}:0 . {APP_SRC}/"]
+    lines.append(f"WORKDIR {APP_SRC}")
+    if plan.scripts:
+        lines.append(f"COPY --chown={APP_UID}:0 .s2i/bin/ {S2I_SCRIPTS_DIR}/")
+    if "assemble" in plan.scripts:
+        # As s2i does: the source in /tmp/src, the repository's assemble does the rest
+        # (and may call the image's own, $STI_SCRIPTS_PATH/assemble).
+        lines += [f"COPY --chown={APP_UID}:0 . /tmp/src/", f"RUN {S2I_SCRIPTS_DIR}/assemble"]
+        lines.append(f"EXPOSE {plan.run.port}")
+        lines.append("CMD " + json.dumps(_command(plan)))
+        return "\n".join(lines) + "\n"
+    lines.append(f"COPY --chown={APP_UID}:0 . {APP_SRC}/")
 
     if plan.env.get("UPGRADE_PIP_TO_LATEST"):
         lines.append("RUN pip install -U pip setuptools wheel")
@@ -1213,6 +1240,8 @@ def _command(plan: Plan) -> list[str]:
     elif run.kind == "script":
         target = run.target or ""
         argv = [target if target.startswith("/") else f"./{target}"]
+    elif run.kind == "s2i-run":
+        argv = [f"{S2I_SCRIPTS_DIR}/run"]
     elif run.kind == "file":
         argv = ["python", run.target or ""]
     elif run.kind == "gunicorn":
