@@ -43,6 +43,25 @@ IMAGE_TRIGGERS = "image.openshift.io/triggers"
 REPLICAS_AFTER_BUILD = "berth.io/replicas-after-first-image"
 SOURCE_LABEL = "berth.io/source-of"
 AUTH_DIR = "/berth/auth"
+SOURCE_SECRET_DIR = "/berth/source"  # noqa: S105 - a mount path
+SOURCE_SECRET_TYPES = ("kubernetes.io/basic-auth", "kubernetes.io/ssh-auth")
+# Git's credentials from the config's source secret, when it has one: a token through
+# GIT_ASKPASS (https), a key through GIT_SSH_COMMAND (ssh). Nothing lands in the URL.
+_CREDENTIALS = f"""
+if [ -f {SOURCE_SECRET_DIR}/password ]; then
+  printf '#!/bin/sh\\ncase "$1" in Username*) cat %s/username ;; *) cat %s/password ;; esac\\n' \\
+    {SOURCE_SECRET_DIR} {SOURCE_SECRET_DIR} > /tmp/askpass
+  chmod 700 /tmp/askpass; export GIT_ASKPASS=/tmp/askpass
+fi
+if [ -f {SOURCE_SECRET_DIR}/ssh-privatekey ]; then
+  install -m 600 {SOURCE_SECRET_DIR}/ssh-privatekey /tmp/ssh-key
+  hosts="-o StrictHostKeyChecking=accept-new -o UserKnownHostsFile=/tmp/known_hosts"
+  if [ -f {SOURCE_SECRET_DIR}/known_hosts ]; then
+    hosts="-o StrictHostKeyChecking=yes -o UserKnownHostsFile={SOURCE_SECRET_DIR}/known_hosts"
+  fi
+  export GIT_SSH_COMMAND="ssh -i /tmp/ssh-key -o IdentitiesOnly=yes -o BatchMode=yes $hosts"
+fi
+""".strip()
 CLONE_CONTAINER = "git-clone"
 BUILD_CONTAINER = "build"
 WORKSPACE = "/workspace"
@@ -63,6 +82,7 @@ class BuildSpec:
     dockerfile_path: str
     output_image: str
     post_commit: str = ""
+    source_secret: str = ""
     # A .dockerconfigjson that may push to output_image's repository (and nothing else).
     push_config: str = ""
     # Where the pod may run: a simulated build must land on a node that simulates.
@@ -84,7 +104,8 @@ def _clone_script(spec: BuildSpec) -> str:
     # container; its output is the first part of the build log.
     uri, commit = shlex.quote(spec.git_uri), shlex.quote(spec.commit or "HEAD")
     return (
-        "set -eu; "
+        "set -eu\n"
+        f"{_CREDENTIALS}\n"
         f"git {_git_options()}clone --no-checkout -- {uri} {WORKSPACE}/src && "
         f"cd {WORKSPACE}/src && git checkout --quiet --detach {commit} && "
         "git log -1 --format='Commit %H: %s'"
@@ -169,6 +190,8 @@ def _job(spec: BuildSpec) -> tuple[k8s.V1ConfigMap | None, k8s.V1Job]:
         )
         volumes.append(k8s.V1Volume(name="dockerfile", config_map=k8s.V1ConfigMapVolumeSource(name=name)))
         mounts.append(k8s.V1VolumeMount(name="dockerfile", mount_path="/berth/dockerfile", read_only=True))
+    secret_volumes, secret_mounts = _source_secret_volume(spec.source_secret)
+    volumes += secret_volumes
     if spec.push_config:
         volumes.append(k8s.V1Volume(name="push", secret=k8s.V1SecretVolumeSource(secret_name=f"{name}-push")))
         mounts.append(k8s.V1VolumeMount(name="push", mount_path=AUTH_DIR, read_only=True))
@@ -186,7 +209,7 @@ def _job(spec: BuildSpec) -> tuple[k8s.V1ConfigMap | None, k8s.V1Job]:
                 image=settings.BERTH_BUILDER_IMAGE,
                 command=["sh", "-c", _clone_script(spec)],
                 env=[k8s.V1EnvVar(name="GIT_TERMINAL_PROMPT", value="0")],
-                volume_mounts=mounts[:1],
+                volume_mounts=[mounts[0], *secret_mounts],  # the source secret: the clone's only
                 resources=resources,
             )
         ],
@@ -280,6 +303,7 @@ def _source_script(*, git_uri: str, git_ref: str, context_dir: str) -> str:
     return "\n".join(
         [
             "set -eu",
+            _CREDENTIALS,
             f"git {_git_options()}clone --depth 1 --single-branch {branch}-- {uri} {WORKSPACE}/src",
             f"cd {WORKSPACE}/src",
             f"printf '{SOURCE_COMMIT}%s\\n' \"$(git log -1 --format='%H %s')\"",
@@ -295,7 +319,35 @@ def _source_script(*, git_uri: str, git_ref: str, context_dir: str) -> str:
     )
 
 
-def _source_pod(name: str, config_name: str, script: str) -> k8s.V1Pod:
+def _source_secret_volume(secret: str) -> tuple[list[k8s.V1Volume], list[k8s.V1VolumeMount]]:
+    if not secret:
+        return [], []
+    return (
+        [
+            k8s.V1Volume(
+                name="source-secret", secret=k8s.V1SecretVolumeSource(secret_name=secret, default_mode=0o400)
+            )
+        ],
+        [k8s.V1VolumeMount(name="source-secret", mount_path=SOURCE_SECRET_DIR, read_only=True)],
+    )
+
+
+def source_secret_problem(identity: Identity, *, namespace: str, name: str) -> str | None:
+    """Why ``name`` cannot be a source secret of the project, read as the person."""
+    try:
+        secret = call(api(identity, "core").read_namespaced_secret, name, namespace)
+    except NotFound:
+        return f"There is no Secret named {name} in this project."
+    if secret.type not in SOURCE_SECRET_TYPES:
+        return (
+            f"{name} is a {secret.type} Secret; a source secret is kubernetes.io/basic-auth "
+            "or kubernetes.io/ssh-auth."
+        )
+    return None
+
+
+def _source_pod(name: str, config_name: str, script: str, secret: str = "") -> k8s.V1Pod:
+    secret_volumes, secret_mounts = _source_secret_volume(secret)
     return k8s.V1Pod(
         metadata=k8s.V1ObjectMeta(
             name=name, labels={SOURCE_LABEL: config_name, MANAGED_BY[0]: MANAGED_BY[1]}
@@ -311,13 +363,13 @@ def _source_pod(name: str, config_name: str, script: str) -> k8s.V1Pod:
                     command=["sh", "-c", script],
                     env=[k8s.V1EnvVar(name="GIT_TERMINAL_PROMPT", value="0")],
                     working_dir=WORKSPACE,
-                    volume_mounts=[k8s.V1VolumeMount(name="workspace", mount_path=WORKSPACE)],
+                    volume_mounts=[k8s.V1VolumeMount(name="workspace", mount_path=WORKSPACE), *secret_mounts],
                     resources=k8s.V1ResourceRequirements(
                         requests={"cpu": "50m", "memory": "64Mi"}, limits={"cpu": "1", "memory": "256Mi"}
                     ),
                 )
             ],
-            volumes=[k8s.V1Volume(name="workspace", empty_dir=k8s.V1EmptyDirVolumeSource())],
+            volumes=[k8s.V1Volume(name="workspace", empty_dir=k8s.V1EmptyDirVolumeSource()), *secret_volumes],
         ),
     )
 
@@ -370,7 +422,14 @@ def _parse_source_log(text: str, exit_code: int | None) -> SourceRead:
 
 
 def source_read(
-    identity: Identity, *, namespace: str, config_name: str, git_uri: str, git_ref: str, context_dir: str
+    identity: Identity,
+    *,
+    namespace: str,
+    config_name: str,
+    git_uri: str,
+    git_ref: str,
+    context_dir: str,
+    source_secret: str = "",
 ) -> SourceRead:
     """Clone ``git_ref`` in a pod of the project's namespace, as the person, and bring
     back the commit and the context directory's small files. The pod holds nothing of
@@ -378,7 +437,7 @@ def source_read(
     core = api(identity, "core")
     name = f"source-{config_name}"[:50].rstrip("-") + "-" + secrets.token_hex(3)
     script = _source_script(git_uri=git_uri, git_ref=git_ref, context_dir=context_dir)
-    call(core.create_namespaced_pod, namespace, _source_pod(name, config_name, script))
+    call(core.create_namespaced_pod, namespace, _source_pod(name, config_name, script, source_secret))
     try:
         deadline = time.monotonic() + settings.BERTH_SOURCE_READ_TIMEOUT
         while True:
@@ -482,6 +541,7 @@ class PodBuilder:
             git_uri=config.git_uri,
             git_ref=git_ref,
             context_dir=config.context_dir,
+            source_secret=config.source_secret,
         )
 
     def caught_up(self, received: int) -> bool:

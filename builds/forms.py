@@ -7,7 +7,7 @@ from django.conf import settings
 
 from builds.models import CONFIG_FIELDS, BuildConfig
 from builds.source import git_ref_problem, git_url_problem
-from console.validators import IMAGE, parse_env_lines, validate_dns_label
+from console.validators import IMAGE, parse_env_lines, validate_dns_label, validate_dns_subdomain
 
 
 class BuildConfigForm(forms.Form):
@@ -30,6 +30,13 @@ class BuildConfigForm(forms.Form):
         max_length=255,
         required=False,
         help_text="The app's directory inside the repository.",
+    )
+    source_secret = forms.CharField(
+        label="Source secret",
+        max_length=253,
+        required=False,
+        help_text="For a private repository: a Secret of this project, of type kubernetes.io/basic-auth "
+        "(user name and token, for https://) or kubernetes.io/ssh-auth (a key, for SSH).",
     )
     strategy = forms.ChoiceField(choices=BuildConfig.Strategy.choices, initial=BuildConfig.Strategy.SOURCE)
     builder_image = forms.CharField(
@@ -78,6 +85,12 @@ class BuildConfigForm(forms.Form):
         problem = git_url_problem(value)
         if problem:
             raise forms.ValidationError(problem)
+        return value
+
+    def clean_source_secret(self) -> str:
+        value = self.cleaned_data["source_secret"].strip()
+        if value:
+            validate_dns_subdomain(value)
         return value
 
     def clean_git_ref(self) -> str:
@@ -135,7 +148,7 @@ class ImportFromGitForm(BuildConfigForm):
     )
     expose = forms.BooleanField(label="Create a route to the app", required=False, initial=True)
 
-    KEPT = ("name", "git_uri", "git_ref", "context_dir", "env", "port", "expose")
+    KEPT = ("name", "git_uri", "git_ref", "context_dir", "source_secret", "env", "port", "expose")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

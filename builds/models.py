@@ -17,6 +17,7 @@ CONFIG_FIELDS = (
     "git_uri",
     "git_ref",
     "context_dir",
+    "source_secret",
     "strategy",
     "builder_image",
     "dockerfile_path",
@@ -40,6 +41,10 @@ class BuildConfig(models.Model):
     git_uri = models.CharField("Git repository", max_length=500)
     git_ref = models.CharField("Git ref", max_length=255, blank=True)
     context_dir = models.CharField("Context directory", max_length=255, blank=True)
+    # A Secret of the project for a private repository: kubernetes.io/basic-auth
+    # (HTTPS user name and token) or kubernetes.io/ssh-auth (SSH key). Only this
+    # config's source and build pods mount it.
+    source_secret = models.CharField("Source secret", max_length=253, blank=True)
     strategy = models.CharField(max_length=16, choices=Strategy.choices, default=Strategy.SOURCE)
     builder_image = models.CharField(max_length=500, default=DEFAULT_BUILDER_IMAGE)
     dockerfile_path = models.CharField(max_length=255, default="Dockerfile", blank=True)

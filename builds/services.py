@@ -18,7 +18,7 @@ from actions.events import publish
 from actions.models import Action
 from actions.refusal import Refused
 from actions.services import action_start
-from builds.cluster import deployment_exists
+from builds.cluster import deployment_exists, source_secret_problem
 from builds.detect import DetectionError, Plan
 from builds.models import (
     CONFIG_FIELDS,
@@ -81,6 +81,15 @@ def check_config(data: dict[str, Any], *, project: str) -> None:
         )
 
 
+def _check_source_secret(user, project, data: dict[str, Any]) -> None:
+    if data.get("source_secret"):
+        problem = source_secret_problem(
+            identity_for_user(user), namespace=project.name, name=data["source_secret"]
+        )
+        if problem:
+            raise Refused(problem, field="source_secret")
+
+
 def _record_revision(config: BuildConfig, user) -> None:
     BuildConfigRevision.objects.create(
         config=config, spec=config.to_openshift()["spec"], changed_by_name=user.get_username()
@@ -104,6 +113,7 @@ def _queue_detection(config: BuildConfig, user) -> Action:
 def build_config_create(*, user, project, name: str, data: dict[str, Any]) -> BuildConfig:
     require_role(project, "edit", "Creating a build config")
     check_config(data, project=project.name)
+    _check_source_secret(user, project, data)
     if BuildConfig.objects.filter(project=project.name, name=name).exists():
         raise Refused(f"A build config named {name} exists already in this project.", field="name")
     values = {k: data[k] for k in CONFIG_FIELDS if k in data}
@@ -136,6 +146,7 @@ def _config_changed(*, config: BuildConfig, user, project) -> None:
 def build_config_update(*, user, project, config: BuildConfig, data: dict[str, Any]) -> BuildConfig:
     require_role(project, "edit", "Changing a build config")
     check_config(data, project=project.name)
+    _check_source_secret(user, project, data)
     before = config.to_openshift()["spec"]
     for key in CONFIG_FIELDS:
         if key in data:

@@ -208,6 +208,7 @@ class BuildRun:
             dockerfile_path=config.dockerfile_path,
             output_image=build.output_image,
             post_commit=config.post_commit,
+            source_secret=config.source_secret,
             push_config=self._registry_credentials(builder),
             **builder.placement,
         )

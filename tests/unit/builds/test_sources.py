@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
+import subprocess
 import tarfile
 
 import pytest
@@ -152,3 +153,39 @@ def test_the_build_runs_the_post_commit_hook_before_pushing(settings):
     assert "PIP_INDEX_URL=http://10.201.0.1:3141/simple/" in commands[0]
     assert [c[1] for c in commands] == ["bud", "from", "run", "push"]
     assert commands[2][-1] == "exit 3" and "--tls-verify=false" in commands[3]
+
+
+def test_the_source_secret_is_mounted_for_git_only(settings, tmp_path):
+    from builds.cluster import _CREDENTIALS, _job, _source_pod
+
+    settings.BERTH_BUILDER_IMAGE = "builder:1"
+    spec = BuildSpec(
+        build_id=1, name="web-1", config_name="web", git_uri="https://git.example/a.git", commit="c",
+        context_dir="", dockerfile="FROM x", dockerfile_path="", output_image="r:5000/p/web:latest",
+        source_secret="repo-token", push_config='{"auths": {}}',
+    )  # fmt: skip
+    _, job = _job(spec)
+    pod = job.spec.template.spec
+    secrets = {v.name: v.secret.secret_name for v in pod.volumes if v.secret}
+    assert secrets == {"source-secret": "repo-token", "push": "build-web-1-push"}
+    [clone], [build] = pod.init_containers, pod.containers
+    assert "source-secret" in {m.name for m in clone.volume_mounts} and "push" not in {
+        m.name for m in clone.volume_mounts
+    }
+    assert "source-secret" not in {m.name for m in build.volume_mounts}
+    assert pod.automount_service_account_token is False
+    source = _source_pod("source-web-x", "web", "true", "repo-token")
+    assert [v.secret.secret_name for v in source.spec.volumes if v.secret] == ["repo-token"]
+    # The token reaches git through GIT_ASKPASS, never through the URL.
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "username").write_text("bob")
+    (secret / "password").write_text("t0ken")
+    script = _CREDENTIALS.replace("/berth/source", str(secret)).replace(
+        "/tmp/askpass", str(tmp_path / "askpass")
+    )
+    out = subprocess.run(
+        ["sh", "-c", script + '\n"$GIT_ASKPASS" "Username for x"; echo; "$GIT_ASKPASS" "Password for x"'],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert out.split() == ["bob", "t0ken"]
