@@ -340,7 +340,7 @@ def source_secret_problem(identity: Identity, *, namespace: str, name: str) -> s
         return f"There is no Secret named {name} in this project."
     if secret.type not in SOURCE_SECRET_TYPES:
         return (
-            f"{name} is a {secret.type} Secret; a source secret is kubernetes.io/basic-auth "
+            f"{name} is a Secret of type {secret.type}; a source secret is kubernetes.io/basic-auth "
             "or kubernetes.io/ssh-auth."
         )
     return None

@@ -122,7 +122,7 @@ def test_a_build_runs_as_a_job_and_completes_with_its_log_stored(
     lines = stored(build)
     assert [seq for seq, _ in lines] == list(range(1, len(lines) + 1)) == list(range(1, build.last_seq + 1))
     text = "\n".join(t for _, t in lines)
-    assert f"Cloning {url} at main" in text
+    assert f"Reading {url} at main" in text and "Berth's worker read the source" in text
     assert "Plan: will run: gunicorn wsgi" in text
     assert "This cluster runs no containers" in text and "(simulated) STEP 1/" in text
     jobs = client.BatchV1Api(admin_client).list_namespaced_job(
@@ -131,7 +131,7 @@ def test_a_build_runs_as_a_job_and_completes_with_its_log_stored(
     [job] = jobs.items
     pod_spec = job.spec.template.spec
     assert "git clone --no-checkout" in pod_spec.init_containers[0].command[-1]
-    assert "--destination=" + config.output_image in pod_spec.containers[0].args
+    assert f"docker://{config.output_image}" in pod_spec.containers[0].command[-1]
     assert config.image_tags.get().image == f"{config.output_repository}@{build.image_digest}"
     # The second build of the config is web-2.
     assert start(people["alice"], config).name == "web-2"
@@ -504,3 +504,22 @@ def test_a_webhook_build_runs_as_the_last_editor_and_the_cluster_decides(
     build = finished(Build.objects.get(config=config))
     assert build.status == "Failed" and build.requested_by_name == "carol"
     assert 'forbidden: User "carol" cannot create' in build.message
+
+
+def test_a_source_secret_must_be_a_git_credential_of_the_project(people, project, admin_client, tmp_path):
+    core = client.CoreV1Api(admin_client)
+    core.create_namespaced_secret(
+        project,
+        {
+            "metadata": {"name": "token"},
+            "type": "kubernetes.io/basic-auth",
+            "stringData": {"username": "u", "password": "p"},
+        },
+    )
+    core.create_namespaced_secret(project, {"metadata": {"name": "opaque"}, "stringData": {"x": "y"}})
+    url = git_repo(tmp_path / "repo", FLASK_APP)
+    for name, message in (("opaque", "is a Secret of type Opaque"), ("missing", "There is no Secret named missing")):
+        with pytest.raises(Refused, match=message) as refused:
+            make_config(people["alice"], project, url, name=f"with-{name}", source_secret=name)
+        assert refused.value.field == "source_secret"
+    assert make_config(people["alice"], project, url, source_secret="token").source_secret == "token"
