@@ -27,6 +27,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 from django.conf import settings
 from kubernetes import client as k8s
@@ -43,6 +44,7 @@ IMAGE_TRIGGERS = "image.openshift.io/triggers"
 REPLICAS_AFTER_BUILD = "berth.io/replicas-after-first-image"
 SOURCE_LABEL = "berth.io/source-of"
 AUTH_DIR = "/berth/auth"
+BUILD_CA_IN_IMAGE = "/etc/berth/build-ca.crt"  # where RUN steps see the cluster's CA bundle
 SOURCE_SECRET_DIR = "/berth/source"  # noqa: S105 - a mount path
 SOURCE_SECRET_TYPES = ("kubernetes.io/basic-auth", "kubernetes.io/ssh-auth")
 # Git's credentials from the config's source secret, when it has one: a token through
@@ -118,8 +120,15 @@ def build_args() -> list[tuple[str, str]]:
     values = {
         "PIP_INDEX_URL": settings.BERTH_BUILD_PIP_INDEX_URL,
         "PIP_TRUSTED_HOST": settings.BERTH_BUILD_PIP_TRUSTED_HOST,
+        # A proxy that intercepts TLS, or a private index: its CA, mounted for RUN steps.
+        "PIP_CERT": BUILD_CA_IN_IMAGE if settings.BERTH_BUILD_CA_BUNDLE else "",
     }
     return [(key, value) for key, value in values.items() if value]
+
+
+def _ca_bundle() -> str:
+    path = settings.BERTH_BUILD_CA_BUNDLE
+    return Path(path).read_text() if path else ""
 
 
 def buildah_commands(spec: BuildSpec) -> list[list[str]]:
@@ -135,6 +144,8 @@ def buildah_commands(spec: BuildSpec) -> list[list[str]]:
     bud = ["buildah", "bud", "--isolation=chroot", *tls, *auth, "-f", dockerfile, "-t", spec.output_image]
     for key, value in build_args():
         bud += ["--build-arg", f"{key}={value}"]
+    if settings.BERTH_BUILD_CA_BUNDLE:
+        bud += ["--volume", f"/berth/dockerfile/ca.crt:{BUILD_CA_IN_IMAGE}:ro"]
     commands = [[*bud, context]]
     if spec.post_commit:
         commands.append(["buildah", "from", "--name=post-commit", *tls, spec.output_image])
@@ -184,9 +195,10 @@ def _job(spec: BuildSpec) -> tuple[k8s.V1ConfigMap | None, k8s.V1Job]:
         k8s.V1VolumeMount(name="containers", mount_path="/var/lib/containers"),
     ]
     config_map = None
-    if spec.dockerfile:
+    files = {"Dockerfile": spec.dockerfile, "ca.crt": _ca_bundle()}
+    if any(files.values()):
         config_map = k8s.V1ConfigMap(
-            metadata=k8s.V1ObjectMeta(name=name, labels=labels), data={"Dockerfile": spec.dockerfile}
+            metadata=k8s.V1ObjectMeta(name=name, labels=labels), data={k: v for k, v in files.items() if v}
         )
         volumes.append(k8s.V1Volume(name="dockerfile", config_map=k8s.V1ConfigMapVolumeSource(name=name)))
         mounts.append(k8s.V1VolumeMount(name="dockerfile", mount_path="/berth/dockerfile", read_only=True))

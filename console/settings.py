@@ -263,6 +263,8 @@ BERTH_BUILD_REGISTRY_INSECURE = _env_bool("BERTH_BUILD_REGISTRY_INSECURE", False
 # Where builds install Python packages from, cluster-wide (an air-gapped mirror).
 BERTH_BUILD_PIP_INDEX_URL = os.environ.get("BERTH_BUILD_PIP_INDEX_URL", "")
 BERTH_BUILD_PIP_TRUSTED_HOST = os.environ.get("BERTH_BUILD_PIP_TRUSTED_HOST", "")
+# A PEM file of CA certificates pip trusts during builds (PIP_CERT), e.g. a TLS-intercepting proxy's.
+BERTH_BUILD_CA_BUNDLE = os.environ.get("BERTH_BUILD_CA_BUNDLE", "")
 # A build whose worker has not written for this long lost that worker: another takes over.
 BERTH_BUILD_ORPHAN_SECONDS = int(os.environ.get("BERTH_BUILD_ORPHAN_SECONDS", "300"))
 BERTH_BUILD_CPU_LIMIT = os.environ.get("BERTH_BUILD_CPU_LIMIT", "1")

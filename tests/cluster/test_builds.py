@@ -518,7 +518,8 @@ def test_a_source_secret_must_be_a_git_credential_of_the_project(people, project
     )
     core.create_namespaced_secret(project, {"metadata": {"name": "opaque"}, "stringData": {"x": "y"}})
     url = git_repo(tmp_path / "repo", FLASK_APP)
-    for name, message in (("opaque", "is a Secret of type Opaque"), ("missing", "There is no Secret named missing")):
+    refusals = (("opaque", "is a Secret of type Opaque"), ("missing", "There is no Secret named missing"))
+    for name, message in refusals:
         with pytest.raises(Refused, match=message) as refused:
             make_config(people["alice"], project, url, name=f"with-{name}", source_secret=name)
         assert refused.value.field == "source_secret"

@@ -189,3 +189,20 @@ def test_the_source_secret_is_mounted_for_git_only(settings, tmp_path):
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     assert out.split() == ["bob", "t0ken"]
+
+
+def test_a_cluster_ca_bundle_reaches_pip_in_the_build(settings, tmp_path):
+    from builds.cluster import _job
+
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+    settings.BERTH_BUILD_CA_BUNDLE = str(bundle)
+    spec = BuildSpec(
+        build_id=1, name="web-1", config_name="web", git_uri="x", commit="c", context_dir="",
+        dockerfile="FROM x", dockerfile_path="", output_image="r:5000/p/web:latest",
+    )  # fmt: skip
+    config_map, _ = _job(spec)
+    assert config_map.data == {"Dockerfile": "FROM x", "ca.crt": bundle.read_text()}
+    bud = buildah_commands(spec)[0]
+    assert "PIP_CERT=/etc/berth/build-ca.crt" in bud
+    assert "/berth/dockerfile/ca.crt:/etc/berth/build-ca.crt:ro" in bud
