@@ -828,6 +828,10 @@ def plan_for(source: str | Path, *, env: Mapping[str, str] | None = None) -> Pla
     )
     if run.kind == "none":
         warnings.append(_nothing_runnable(tree, app_home, cwd, has_gunicorn))
+    if run.kind == "file" and run.target:
+        warning = _file_never_serves(tree, app_home / run.target, run.target)
+        if warning:
+            warnings.append(warning)
 
     if is_set("PIN_PIPENV_VERSION"):
         if tool != "pipenv":
@@ -1127,6 +1131,41 @@ def _django_wsgi_module(tree: _Tree, app_home: Path) -> str | None:
 
 def _place(cwd: str) -> str:
     return "the source root" if cwd == "." else f"{cwd}/ (APP_HOME)"
+
+
+_SERVING_CALLS = {"run", "serve", "serve_forever", "run_app", "run_simple", "run_forever", "execvp", "execv"}
+
+
+def _file_never_serves(tree: _Tree, path: Path, name: str) -> str | None:
+    """An app module that s2i would run with ``python``, which defines an app but starts
+    nothing (no ``__main__`` block, no ``run()``/``serve()`` call): it would exit at once."""
+    text = tree.read(path)
+    if text is None:
+        return None
+    try:
+        module = ast.parse(text)
+    except SyntaxError:
+        return None
+    defines_app = any(
+        isinstance(node, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id in ("app", "application") for t in node.targets)
+        for node in module.body
+    )
+    for node in ast.walk(module):
+        if isinstance(node, ast.If) and "__main__" in ast.unparse(node.test):
+            return None
+        if isinstance(node, ast.Call):
+            func = node.func
+            called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if called in _SERVING_CALLS:
+                return None
+    if not defines_app:
+        return None
+    return (
+        f"{name} defines an app but never starts a server: s2i runs 'python {name}', which would exit "
+        "at once. Start the server in it (e.g. app.run(host='0.0.0.0', port=8080)), or add gunicorn to "
+        f"requirements.txt and set APP_MODULE={Path(name).stem}:app."
+    )
 
 
 def _nothing_runnable(tree: _Tree, app_home: Path, cwd: str, has_gunicorn: bool) -> str:

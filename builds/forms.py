@@ -144,7 +144,10 @@ class ImportFromGitForm(BuildConfigForm):
     image, a Service and (optionally) a Route, in one go."""
 
     port = forms.IntegerField(
-        min_value=1, max_value=65535, initial=8080, help_text="The port the app listens on (s2i apps: 8080)."
+        min_value=1,
+        max_value=65535,
+        required=False,
+        help_text="Empty: the port Berth detects (8080 for s2i apps, or the app's PORT).",
     )
     expose = forms.BooleanField(label="Create a route to the app", required=False, initial=True)
 

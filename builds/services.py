@@ -416,7 +416,7 @@ def import_from_git(*, user, project, name: str, data: dict[str, Any]) -> Action
         target=f"deployment/{name}",
         parameters={
             "config_id": config.pk,
-            "port": int(data["port"]),
+            "port": int(data["port"]) if data.get("port") else None,
             "expose": bool(data.get("expose")),
             "next": reverse("builds:config", kwargs={"name": project.name, "config": name}),
         },

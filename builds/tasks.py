@@ -422,9 +422,29 @@ def app_import(action: Action) -> str:
     if config is None:
         raise ActionFailed("The build config was deleted meanwhile: nothing was created.")
     identity, namespace, name = action_identity(action), action.project, config.name
-    port = int(action.parameters["port"])
+    # The plan first, from the source read in the project: nothing is created for an
+    # app that would not start, and the person sees the plan's warnings before the build.
+    action_update(action=action, progress=5, message=f"Reading {config.git_uri} in a pod of {namespace}")
+    output: list[str] = []
+    try:
+        checkout = _checkout(
+            config, config.git_ref, identity=identity, builder=new_builder(namespace), emit=output.append
+        )
+    except SourceError as exc:
+        services.build_config_plan_set(config=config, plan=None, error=str(exc))
+        detail = " ".join(output[-3:])[-400:]
+        raise ActionFailed(f"{exc} {detail}".strip() + " Nothing else was created.") from exc
+    plan = checkout.plan
+    services.build_config_plan_set(config=config, plan=plan, commit=checkout.commit)
+    warnings = " ".join(f"Warning: {w}" for w in (plan.warnings if plan else []))
+    if plan is not None and plan.run.kind == "none":
+        raise ActionFailed(f"Nothing would run: {warnings} Nothing else was created.")
+    port = int(action.parameters.get("port") or (plan.run.port if plan else 8080))
     action_update(
-        action=action, progress=10, message=f"Creating the deployment {name}, following {config.stream_tag}"
+        action=action,
+        progress=20,
+        message=f"{plan.summary() if plan else 'the Dockerfile'}; creating the deployment {name} "
+        f"(port {port}), following {config.stream_tag}",
     )
     cluster_builds.following_deployment_create(
         identity,
@@ -460,8 +480,11 @@ def app_import(action: Action) -> str:
         "builds:build", kwargs={"name": namespace, "config": name, "number": build.number}
     )
     action.save(update_fields=["parameters"])
-    return f"{name}: building {build.name}; the deployment follows {config.stream_tag}" + (
-        f" and will answer at {url}." if url else "."
+    return (
+        f"{name}: building {build.name} ({plan.summary() if plan else 'from its Dockerfile'}); "
+        f"the deployment follows {config.stream_tag}"
+        + (f" and will answer at {url}." if url else ".")
+        + (f" {warnings}" if warnings else "")
     )
 
 

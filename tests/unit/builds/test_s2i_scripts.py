@@ -34,3 +34,25 @@ def test_an_assemble_script_builds_from_tmp_src(tmp_path):
     assert "COPY --chown=1001:0 . /tmp/src/\nRUN /tmp/scripts/assemble\n" in dockerfile
     assert "pip install" not in dockerfile
     assert 'CMD ["gunicorn", "wsgi"' in dockerfile
+
+
+def test_an_app_py_that_never_starts_a_server_is_warned_about(tmp_path):
+    plan = plan_for(
+        _tree(
+            tmp_path,
+            {"requirements.txt": "flask\n", "app.py": "from flask import Flask\napp = Flask(__name__)\n"},
+        )
+    )
+    assert plan.run.kind == "file"
+    assert any(
+        "defines an app but never starts a server" in w and "APP_MODULE=app:app" in w for w in plan.warnings
+    )
+
+
+def test_an_app_py_that_serves_is_not(tmp_path):
+    for body in (
+        "from flask import Flask\napp = Flask(__name__)\nif __name__ == '__main__':\n    app.run(port=8080)\n",
+        "from wsgiref.simple_server import make_server\napplication = None\nmake_server('', 8080, application).serve_forever()\n",
+    ):
+        plan = plan_for(_tree(tmp_path, {"app.py": body}))
+        assert not any("never starts a server" in w for w in plan.warnings), body
