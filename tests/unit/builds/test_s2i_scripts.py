@@ -51,8 +51,10 @@ def test_an_app_py_that_never_starts_a_server_is_warned_about(tmp_path):
 
 def test_an_app_py_that_serves_is_not(tmp_path):
     for body in (
-        "from flask import Flask\napp = Flask(__name__)\nif __name__ == '__main__':\n    app.run(port=8080)\n",
-        "from wsgiref.simple_server import make_server\napplication = None\nmake_server('', 8080, application).serve_forever()\n",
+        "from flask import Flask\napp = Flask(__name__)\n"
+        "if __name__ == '__main__':\n    app.run(port=8080)\n",
+        "from wsgiref.simple_server import make_server\napplication = None\n"
+        "make_server('', 8080, application).serve_forever()\n",
     ):
         plan = plan_for(_tree(tmp_path, {"app.py": body}))
         assert not any("never starts a server" in w for w in plan.warnings), body
