@@ -280,6 +280,7 @@ class Plane:
             "REGISTRY_TOKEN_ISSUER",
             "REGISTRY_TOKEN_SERVICE",
             "REGISTRY_TOKEN_UPSTREAM",
+            "REGISTRY_TOKEN_REALM",
         )
         on_node = (
             dict.fromkeys(keys, "")
@@ -295,6 +296,8 @@ class Plane:
                 "REGISTRY_TOKEN_ISSUER": node.REGISTRY_ISSUER,
                 "REGISTRY_TOKEN_SERVICE": node.REGISTRY_SERVICE,
                 "REGISTRY_TOKEN_UPSTREAM": str(self.node.token_upstream_file),
+                # Where registry clients (build pods, the kubelet) ask Berth for tokens.
+                "REGISTRY_TOKEN_REALM": self.node.endpoint("gateway", state),
             }
         )
         return {

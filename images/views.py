@@ -7,7 +7,8 @@ from django.contrib import messages
 from django.contrib.auth import authenticate
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
 
 from actions.refusal import Refused
 from actions.views import redirect_to_action
@@ -29,15 +30,23 @@ def _basic(request: HttpRequest) -> tuple[str, str] | None:
     return username, password
 
 
-@require_GET
+@csrf_exempt  # a registry client's call, with its own credentials: no session, no cookie
+@require_http_methods(["GET", "POST"])
 def registry_token(request: HttpRequest) -> JsonResponse:
-    """The registry's token realm: what may this caller pull or push? (``?scope=``)"""
+    """The registry's token realm: what may this caller pull or push? Docker's ``GET``
+    (Basic auth, ``?scope=``), and the OAuth2 password grant containerd ``POST``s."""
     if not registry.enabled():
         return JsonResponse(
             {"errors": [{"code": "UNSUPPORTED", "message": "No token service here."}]}, status=404
         )
-    scopes = registry.parse_scopes(request.GET.getlist("scope"))
-    credentials = _basic(request)
+    if request.method == "POST":
+        if request.POST.get("grant_type") != "password":
+            return JsonResponse({"error": "unsupported_grant_type"}, status=400)
+        scopes = registry.parse_scopes([request.POST.get("scope", "")])
+        credentials = (request.POST.get("username", ""), request.POST.get("password", ""))
+    else:
+        scopes = registry.parse_scopes(request.GET.getlist("scope"))
+        credentials = _basic(request)
     subject, access = "anonymous", []
     if credentials is not None:
         username, password = credentials

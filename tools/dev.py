@@ -54,6 +54,9 @@ def berth_settings_for(cluster: dict[str, str]) -> dict[str, str]:
         settings["BERTH_REGISTRY_TOKEN_KEY"] = cluster["REGISTRY_TOKEN_KEY"]
         settings["BERTH_REGISTRY_TOKEN_ISSUER"] = cluster["REGISTRY_TOKEN_ISSUER"]
         settings["BERTH_REGISTRY_SERVICE"] = cluster["REGISTRY_TOKEN_SERVICE"]
+        # Registry clients reach Berth's token service by the realm's address.
+        hosts = os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
+        settings["ALLOWED_HOSTS"] = ",".join([*hosts, urlsplit(cluster["REGISTRY_TOKEN_REALM"]).hostname])
     if cluster.get("BUILDER_IMAGE"):
         settings["BERTH_BUILDER_IMAGE"] = cluster["BUILDER_IMAGE"]
     if cluster.get("PYTHON_IMAGE"):

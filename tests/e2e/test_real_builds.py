@@ -43,6 +43,8 @@ BUILD_TIMEOUT = 420
 
 def django_app(version: str) -> dict[str, str]:
     return {
+        # Without it (no wsgi.py at the root) s2i would use Django's runserver.
+        ".s2i/environment": "APP_MODULE=hello.wsgi\n",
         "requirements.txt": "django==5.2.19\ngunicorn==23.0.0\n",
         "manage.py": (
             "import os, sys\n"
@@ -306,7 +308,7 @@ def test_import_build_push_and_rollback_for_real(
 
 
 def test_a_failing_post_commit_hook_fails_the_build_and_rolls_nothing_out(
-    real_builds, served_repo, celery_worker, people, make_project, admin_client, real_node
+    real_builds, routed_server, served_repo, celery_worker, people, make_project, admin_client, real_node
 ):
     project = make_project(people["alice"], real=True)
     repo = served_repo(django_app("version 1"))

@@ -102,7 +102,14 @@ def test_the_endpoint_grants_robots_their_scope_and_refuses_wrong_passwords(toke
     access = jwt.decode(build.json()["token"], options={"verify_signature": False})["access"]
     assert access == [{"type": "repository", "name": "shop/web", "actions": ["pull", "push"]}]
     assert client.get(url, HTTP_AUTHORIZATION=_basic("nobody", "wrong")).status_code == 401
-    assert client.post(url).status_code == 405
+    # containerd's OAuth2 password grant (a POST form) gets the same answer.
+    form = {"grant_type": "password", "service": "berth-registry", "scope": "repository:shop/web:pull"}
+    form |= {"username": "berth-pull", "password": registry.pull_credential(project="shop")}
+    pulled = client.post("/registry/token", form)
+    access = jwt.decode(pulled.json()["access_token"], options={"verify_signature": False})["access"]
+    assert access == [{"type": "repository", "name": "shop/web", "actions": ["pull"]}]
+    assert client.post("/registry/token", {"grant_type": "refresh_token"}).status_code == 400
+    assert client.put(url).status_code == 405
 
 
 @pytest.mark.django_db
