@@ -56,14 +56,21 @@ def _scope(repository: str, *actions: str) -> list[dict]:
 
 
 def repositories(*, project: str) -> list[str]:
-    """The project's repositories (``<project>/<name>``)."""
-    status, _, body = _request(
-        "GET", "/v2/_catalog?n=10000", access=[{"type": "registry", "name": "catalog", "actions": ["*"]}]
-    )
-    if status != 200:
-        raise RegistryError(f"The registry answered {status} listing repositories.")
-    names = json.loads(body).get("repositories") or []
-    return sorted(name for name in names if name.startswith(f"{project}/") and name.count("/") == 1)
+    """The project's repositories (``<project>/<name>``): the catalog is sorted, so the
+    listing starts just before the project's prefix and stops after it."""
+    found: list[str] = []
+    last = f"{project}/"
+    access = [{"type": "registry", "name": "catalog", "actions": ["*"]}]
+    while True:
+        status, _, body = _request("GET", f"/v2/_catalog?n=100&last={quote(last)}", access=access)
+        if status != 200:
+            raise RegistryError(f"The registry answered {status} listing repositories.")
+        names = json.loads(body).get("repositories") or []
+        mine = [name for name in names if name.startswith(f"{project}/")]
+        found += [name for name in mine if name.count("/") == 1]
+        if len(mine) < len(names) or len(names) < 100:
+            return found
+        last = names[-1]
 
 
 def tags(repository: str) -> list[str]:
