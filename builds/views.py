@@ -69,7 +69,7 @@ def import_from_git(request: HttpRequest, project) -> HttpResponse:
         except Refused as exc:
             refusal_to_form(form, exc)
         else:
-            return redirect_to_action(action)
+            return redirect_to_action(action, follow=True)
     return render(request, "builds/import.html", {"project": project, "form": form})
 
 

@@ -101,7 +101,7 @@ def image_tag(request: HttpRequest, project, image: str) -> HttpResponse:
     except Refused as exc:
         messages.error(request, str(exc))
         return redirect("images:list", name=project.name)
-    return redirect_to_action(action)
+    return redirect_to_action(action, follow=True)
 
 
 @project_view("edit", methods=SUBMIT)
@@ -113,4 +113,4 @@ def image_untag(request: HttpRequest, project, image: str) -> HttpResponse:
     except Refused as exc:
         messages.error(request, str(exc))
         return redirect("images:list", name=project.name)
-    return redirect_to_action(action)
+    return redirect_to_action(action, follow=True)
