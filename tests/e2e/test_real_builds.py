@@ -537,5 +537,8 @@ def test_a_worker_killed_mid_build_is_taken_over_without_losing_or_repeating_a_l
     core = client.CoreV1Api(admin_client)
     actual = []
     for container in ("git-clone", "build"):
-        actual += core.read_namespaced_pod_log(build.pod_name, project, container=container).splitlines()
+        raw = core.read_namespaced_pod_log(
+            build.pod_name, project, container=container, _preload_content=False
+        )
+        actual += raw.data.decode().splitlines()
     assert from_pod == actual  # every line of the pod's log, once, in order
