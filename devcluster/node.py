@@ -31,6 +31,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,6 +60,7 @@ ISOLATE_FORWARD = "BERTH-DEVCLUSTER-FORWARD"
 APPS_DOMAIN = "apps.localhost"
 INGRESS_CLASS = "berth"
 CNI_BIN = Path("/usr/lib/cni")
+SAMPLES = Path(__file__).with_name("samples")
 
 REGISTRY = Component("registry", ("registry",), 30)
 # The integrated registry's token auth (distribution's token spec): who signs, for whom.
@@ -375,6 +377,22 @@ class RealNode:
         """The Git server's repositories (``<name>.git``); the host pushes to them by path."""
         return self.plane.dir / "git"
 
+    def seed_samples(self) -> None:
+        """Each app in ``devcluster/samples/`` as a repository of the Git server (once),
+        so a new `make dev` has something to import from Git."""
+        for sample in sorted(SAMPLES.iterdir()):
+            bare = self.git_root / f"{sample.name}.git"
+            if bare.exists() or not sample.is_dir():
+                continue
+            with tempfile.TemporaryDirectory(prefix="sample-") as tmp:
+                work = Path(tmp) / "work"
+                shutil.copytree(sample, work)
+                git = ["git", "-c", "user.name=Berth", "-c", "user.email=devcluster@berth.local"]
+                _run(*git, "init", "-q", "-b", "main", str(work))
+                _run(*git, "-C", str(work), "add", ".")
+                _run(*git, "-C", str(work), "commit", "-q", "-m", f"The {sample.name} sample")
+                _run("git", "clone", "-q", "--bare", str(work), str(bare))
+
     def push_images(self, state: State) -> Images:
         registry = self.registry_address(state)
         assert registry
@@ -671,6 +689,7 @@ disabled_plugins = [
             return ["-m", "http.server", "--bind", GATEWAY, "--directory", str(root), str(p["packages"])]
         if name == "git":
             self.git_root.mkdir(parents=True, exist_ok=True)
+            self.seed_samples()
             # Read-only (no receive-pack): pods clone; the host pushes by path.
             return [
                 "daemon",

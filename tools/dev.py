@@ -112,7 +112,8 @@ def main() -> int:
             if cluster.get("GIT_SERVER"):
                 say(
                     f"Git server for builds: {cluster['GIT_SERVER']}<name>.git serves the bare "
-                    f"repositories in {cluster['GIT_ROOT']} (push to them by path)"
+                    f"repositories in {cluster['GIT_ROOT']} (push to them by path); try Import from "
+                    f"Git with {cluster['GIT_SERVER']}django-hello.git"
                 )
             if cluster.get("REAL_NODE"):
                 say(

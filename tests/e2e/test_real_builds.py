@@ -337,14 +337,14 @@ def test_a_failing_post_commit_hook_fails_the_build_and_rolls_nothing_out(
 
 
 def test_import_from_git_in_the_browser_watch_the_build_and_open_the_app(
-    page, routed_server, real_builds, served_repo, celery_worker, people, make_project, real_node
+    page, routed_server, real_builds, celery_worker, people, make_project, real_node
 ):
     project = make_project(people["alice"], real=True)
-    repo = served_repo(django_app("the browser"))
     log_in(page, routed_server, "alice", PASSWORD)
     page.goto(f"{routed_server}/projects/{project}/builds/")
     page.get_by_test_id("import-from-git").click()
-    page.fill("input[name=git_uri]", repo.url)
+    # The sample the devcluster's Git server offers to a new `make dev`.
+    page.fill("input[name=git_uri]", f"{real_node.git_server}django-hello.git")
     page.fill("input[name=name]", "shop")
     page.get_by_test_id("import-submit").click()
     # The action page, then the build's page with its live log.
@@ -360,7 +360,7 @@ def test_import_from_git_in_the_browser_watch_the_build_and_open_the_app(
     expect(page.get_by_test_id("app-ready")).to_contain_text("1 of 1 ready", timeout=120_000)
     page.screenshot(path=str(ARTIFACTS / "import-from-git-build.png"))
     link.click()
-    expect(page.locator("body")).to_contain_text("Hello from the browser", timeout=30_000)
+    expect(page.locator("body")).to_contain_text("Hello from Berth's sample app", timeout=30_000)
     page.screenshot(path=str(ARTIFACTS / "import-from-git-app.png"))
 
 
