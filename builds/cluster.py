@@ -827,7 +827,16 @@ def following_deployment_create(
                 spec=k8s.V1PodSpec(
                     containers=[
                         k8s.V1Container(
-                            name=name, image=image, ports=[k8s.V1ContainerPort(container_port=port)]
+                            name=name,
+                            image=image,
+                            ports=[k8s.V1ContainerPort(container_port=port)],
+                            # Ready once it listens (after migrations, say): the route only
+                            # sends traffic to a pod that answers, and a rollout waits for it.
+                            readiness_probe=k8s.V1Probe(
+                                tcp_socket=k8s.V1TCPSocketAction(port=port),
+                                period_seconds=2,
+                                failure_threshold=3,
+                            ),
                         )
                     ]
                 ),

@@ -60,7 +60,7 @@ def test_start_a_build_and_watch_it_live(
     build = Build.objects.get(config__project=project, number=1)
     stored = BuildLogLine.objects.filter(build=build).count()
     expect(lines).to_have_count(stored)
-    expect(page.locator("#L1 .berth-log-text")).to_contain_text("Cloning")
+    expect(page.locator("#L1 .berth-log-text")).to_contain_text("Reading file://")
     expect(page.locator("#build-log .ansi-fg-cyan").first).to_be_visible()
     assert page.get_by_test_id("cancel-build").count() == 0
     expect(page.locator("#build-finished")).to_contain_text("finished")

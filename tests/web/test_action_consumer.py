@@ -70,24 +70,28 @@ async def test_owner_gets_current_state_then_updates(people, redis_url):
 
 async def test_anonymous_is_refused(people, redis_url):
     action = await sync_to_async(_make_action)("alice")
-    connected, code = await _communicator(f"/ws/actions/{action.pk}/", None).connect()
+    communicator = _communicator(f"/ws/actions/{action.pk}/", None)
+    connected, code = await communicator.connect()
     assert not connected and code == 4401
+    await communicator.wait(timeout=5)  # the refused consumer is done: nothing left to cancel
 
 
 async def test_someone_elses_action_is_refused(people, redis_url):
     action = await sync_to_async(_make_action)("alice")
     cookie = await sync_to_async(_session_cookie)("bob")
-    connected, code = await _communicator(f"/ws/actions/{action.pk}/", cookie).connect()
+    communicator = _communicator(f"/ws/actions/{action.pk}/", cookie)
+    connected, code = await communicator.connect()
     assert not connected and code == 4404
+    await communicator.wait(timeout=5)
 
 
 async def test_foreign_origin_is_refused(people, redis_url):
     action = await sync_to_async(_make_action)("alice")
     cookie = await sync_to_async(_session_cookie)("alice")
-    connected, _ = await _communicator(
-        f"/ws/actions/{action.pk}/", cookie, origin=b"https://evil.example"
-    ).connect()
+    communicator = _communicator(f"/ws/actions/{action.pk}/", cookie, origin=b"https://evil.example")
+    connected, _ = await communicator.connect()
     assert not connected
+    await communicator.wait(timeout=5)
 
 
 async def test_a_quiet_socket_stays_connected_past_the_layers_read_timeout(people, redis_url):
