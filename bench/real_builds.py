@@ -208,7 +208,11 @@ def run(cluster: dict, port: int) -> None:
                 rows.append(measure("push → webhook → build → rollout", viewers, started, build, outs))
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # websockets still open: it would wait for them
+            server.kill()
+            server.wait()
         log.close()
         if before is None:
             upstream.unlink(missing_ok=True)
