@@ -30,7 +30,6 @@ import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from urllib.parse import urlsplit
 
 os.environ.setdefault("BERTH_MODE", "development")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings")
@@ -38,20 +37,6 @@ os.environ["BERTH_DATA_DIR"] = "/tmp/berth-bench-real"
 ROOT = Path(__file__).resolve().parent.parent
 
 from bench.build_logs import watch_all  # noqa: E402
-
-
-def answer(router: str, host: str) -> str:
-    parts = urlsplit(router)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
-    try:
-        conn.request("GET", "/", headers={"Host": host})
-        response = conn.getresponse()
-        body = response.read().decode(errors="replace")
-        return body if response.status == 200 else ""
-    except OSError:
-        return ""
-    finally:
-        conn.close()
 
 
 def wait_until(predicate, timeout: float, interval: float = 0.25):
@@ -98,7 +83,7 @@ def run(cluster: dict, port: int) -> None:
     from kube.bootstrap import rbac_apply
     from projects import cluster as cluster_projects
     from projects import selectors as project_selectors
-    from tests.e2e.test_real_builds import django_app
+    from tests.e2e.test_real_builds import django_app, through_router
 
     settings.ALLOWED_HOSTS = ["testserver", "127.0.0.1"]
     call_command("migrate", verbosity=0)
@@ -173,7 +158,7 @@ def run(cluster: dict, port: int) -> None:
             outs = viewers_pool.submit(
                 watch_all, f"ws://127.0.0.1:{port}/ws/builds/{build.pk}/?after=0", cookie, origin, 1
             ).result(timeout=900)
-            wait_until(lambda: "version 0" in answer(cluster["ROUTER_URL"], host), 300)
+            wait_until(lambda: "version 0" in through_router(cluster["ROUTER_URL"], host), 300)
             rows.append(measure("first build (Import from Git)", 1, started, build, outs))
             config = BuildConfig.objects.get(project=project, name="web")
             for number, viewers in enumerate((1, 10), start=1):
@@ -204,7 +189,9 @@ def run(cluster: dict, port: int) -> None:
                 outs = viewers_pool.submit(
                     watch_all, f"ws://127.0.0.1:{port}/ws/builds/{build.pk}/?after=0", cookie, origin, viewers
                 ).result(timeout=900)
-                wait_until(lambda v=number: f"version {v}" in answer(cluster["ROUTER_URL"], host), 300)
+                wait_until(
+                    lambda v=number: f"version {v}" in through_router(cluster["ROUTER_URL"], host), 300
+                )
                 rows.append(measure("push → webhook → build → rollout", viewers, started, build, outs))
     finally:
         server.terminate()

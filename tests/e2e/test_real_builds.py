@@ -31,6 +31,7 @@ from builds.models import Build, BuildConfig, BuildLogLine
 from builds.webhooks import github_signature
 from projects import selectors as project_selectors
 from tests.conftest import running_asgi_server
+from tests.e2e.test_real_apps import ready_pod
 from tests.e2e.test_skeleton import log_in
 from tests.helpers import ARTIFACTS, PASSWORD, ROOT, wait_for
 from tools.dev import berth_settings_for
@@ -155,9 +156,9 @@ def served_repo(real_node, tmp_path):
         repo.remove()
 
 
-def through_router(real_node, host: str) -> str:
+def through_router(router_url: str, host: str) -> str:
     """The app's answer through the devcluster's router, or '' while it has none."""
-    router = urlsplit(real_node.router_url)
+    router = urlsplit(router_url)
     conn = http.client.HTTPConnection(router.hostname, router.port, timeout=5)
     try:
         conn.request("GET", "/", headers={"Host": host})
@@ -191,13 +192,15 @@ def run_action(action: Action) -> Action:
     )
 
 
-def ready_pod(admin_client, namespace: str, app: str):
-    pods = client.CoreV1Api(admin_client).list_namespaced_pod(namespace, label_selector=f"app={app}").items
-    for pod in pods:
-        statuses = pod.status.container_statuses or []
-        if pod.status.phase == "Running" and statuses and all(s.ready for s in statuses):
-            return pod
-    return None
+def source_config(user, project: str, url: str, **data) -> BuildConfig:
+    """A build config of the app at ``url`` (a served repository), made as ``user``."""
+    project_obj = project_selectors.project_get(user=user, name=project)
+    return services.build_config_create(
+        user=user,
+        project=project_obj,
+        name="web",
+        data={"git_uri": url, "git_ref": "main", "strategy": "source", "env": {}, **data},
+    )
 
 
 def import_app(user, project: str, url: str, name: str = "web") -> Build:
@@ -237,7 +240,9 @@ def test_import_build_push_and_rollback_for_real(
 
     apps = client.AppsV1Api(admin_client)
     host = f"web-{project}.{real_builds['BERTH_APPS_DOMAIN']}"
-    wait_for(lambda: "Hello from version 1" in through_router(real_node, host), timeout=120, interval=1)
+    wait_for(
+        lambda: "Hello from version 1" in through_router(real_node.router_url, host), timeout=120, interval=1
+    )
     deployment = apps.read_namespaced_deployment("web", project)
     assert deployment.spec.replicas == 1
     assert deployment.spec.template.spec.containers[0].image.endswith("@" + first.image_digest)
@@ -257,7 +262,9 @@ def test_import_build_push_and_rollback_for_real(
     assert response.status_code == 202, response.content
     second = finished(Build.objects.get(config=config, number=2))
     assert second.status == "Complete", second.message
-    wait_for(lambda: "Hello from version 2" in through_router(real_node, host), timeout=120, interval=1)
+    wait_for(
+        lambda: "Hello from version 2" in through_router(real_node.router_url, host), timeout=120, interval=1
+    )
 
     # Rolling back to the revision that ran version 1 brings it back.
     revision = int(deployment.metadata.annotations["deployment.kubernetes.io/revision"])
@@ -265,7 +272,9 @@ def test_import_build_push_and_rollback_for_real(
     workload_services.deployment_rollback(
         user=people["alice"], project=project_obj, name="web", revision=revision
     )
-    wait_for(lambda: "Hello from version 1" in through_router(real_node, host), timeout=120, interval=1)
+    wait_for(
+        lambda: "Hello from version 1" in through_router(real_node.router_url, host), timeout=120, interval=1
+    )
 
     # Promoting web:latest (version 2) to web:prod rolls out the deployment that follows
     # web:prod; deleting the tag keeps web:latest.
@@ -313,17 +322,19 @@ def test_a_failing_post_commit_hook_fails_the_build_and_rolls_nothing_out(
     project = make_project(people["alice"], real=True)
     repo = served_repo(django_app("version 1"))
     project_obj = project_selectors.project_get(user=people["alice"], name=project)
-    config = services.build_config_create(
-        user=people["alice"],
-        project=project_obj,
+    config = source_config(
+        people["alice"], project, repo.url, post_commit="python manage.py check && echo checked && exit 3"
+    )
+    from builds import cluster as cluster_builds
+    from kube import identity_for_user
+
+    cluster_builds.following_deployment_create(
+        identity_for_user(people["alice"]),
+        namespace=project,
         name="web",
-        data={
-            "git_uri": repo.url,
-            "git_ref": "main",
-            "strategy": "source",
-            "env": {},
-            "post_commit": "python manage.py check && echo checked && exit 3",
-        },
+        image=config.output_image,
+        stream_tag=config.stream_tag,
+        port=8080,
     )
     build = finished(
         services.build_start(user=people["alice"], config=config, project=project_obj, check_plan=False)
@@ -332,6 +343,9 @@ def test_a_failing_post_commit_hook_fails_the_build_and_rolls_nothing_out(
     assert build.status == "Failed", text
     assert "checked" in text and "The post-commit hook failed: nothing is pushed." in text
     assert not config.image_tags.exists()
+    deployment = client.AppsV1Api(admin_client).read_namespaced_deployment("web", project)
+    assert deployment.spec.replicas == 0  # still waiting for a first image: nothing rolled out
+    assert deployment.spec.template.spec.containers[0].image == config.output_image
     token = registry_token(routed_server, f"repository:{project}/web:pull", ("alice", PASSWORD))
     assert registry_get(real_builds, f"/v2/{project}/web/tags/list", token)[0] == 404  # nothing pushed
 
@@ -488,12 +502,7 @@ def test_a_worker_killed_mid_build_is_taken_over_without_losing_or_repeating_a_l
     project = make_project(people["alice"], real=True)
     repo = served_repo(django_app("version 1"))
     project_obj = project_selectors.project_get(user=people["alice"], name=project)
-    config = services.build_config_create(
-        user=people["alice"],
-        project=project_obj,
-        name="web",
-        data={"git_uri": repo.url, "git_ref": "main", "strategy": "source", "env": {}},
-    )
+    config = source_config(people["alice"], project, repo.url)
     env = {
         **os.environ,
         **{k: v for k, v in real_builds.items() if k.startswith("BERTH_")},
