@@ -485,7 +485,7 @@ class BuildPod:
     name: str
     phase: str
     exit_code: int | None
-    message: str  # the build container's termination message (kaniko's digest file)
+    message: str  # the build container's termination message (buildah's digest file)
     reason: str
 
 

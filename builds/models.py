@@ -191,7 +191,7 @@ class Build(models.Model):
     log_timestamp = models.CharField(max_length=40, blank=True)
     log_timestamp_lines = models.PositiveIntegerField(default=0)
     # Written by the worker following the build every few seconds: a stale one means
-    # that worker is gone and another takes over (builds.watchdog).
+    # that worker is gone and another takes over (builds.tasks.orphaned_builds_requeue).
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     cancel_requested = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -123,7 +123,7 @@ class BuildRun:
             self.heartbeat()
 
     def heartbeat(self) -> None:
-        """This worker still follows the build (builds.watchdog takes over stale ones)."""
+        """This worker still follows the build (orphaned_builds_requeue takes over stale ones)."""
         self.last_heartbeat = time.monotonic()
         services.build_heartbeat(build=self.build)
 
