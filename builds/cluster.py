@@ -19,7 +19,6 @@ import base64
 import contextlib
 import json
 import queue
-import re
 import secrets
 import shlex
 import threading
@@ -36,10 +35,11 @@ from builds.source import SourceRead
 from kube.client import MANAGED_BY, Identity, api, call, system_identity
 from kube.errors import ClusterError, Conflict, Invalid, NotFound
 from kube.streams import pod_log_stream
+from workloads import cluster as workloads_cluster
 
 BUILD_LABEL = "berth.io/build"
 BUILD_CONFIG_LABEL = "berth.io/build-config"
-IMAGE_TRIGGERS = "image.openshift.io/triggers"
+IMAGE_TRIGGERS = workloads_cluster.IMAGE_TRIGGERS
 # A Deployment made before its first image runs no pod; the first image scales it to this.
 REPLICAS_AFTER_BUILD = "berth.io/replicas-after-first-image"
 SOURCE_LABEL = "berth.io/source-of"
@@ -726,11 +726,6 @@ def real_node_ready() -> bool:
 
 # Triggers: Deployments that follow an image ---------------------------------
 
-_FIELD_PATH = re.compile(
-    r"^spec\.template\.spec\.(containers|initContainers)"
-    r"(?:\[(\d+)\]|\[\?\(@\.name==[\"']([^\"']+)[\"']\)\])\.image$"
-)
-
 
 @dataclass(frozen=True)
 class ImageFollower:
@@ -742,32 +737,12 @@ class ImageFollower:
 
 
 def _followers(deployment: k8s.V1Deployment, stream_tag: str) -> list[ImageFollower]:
-    raw = (deployment.metadata.annotations or {}).get(IMAGE_TRIGGERS)
-    if not raw:
-        return []
-    try:
-        triggers = json.loads(raw)
-    except ValueError:
-        return []
-    found = []
-    for trigger in triggers if isinstance(triggers, list) else []:
-        source = trigger.get("from") or {} if isinstance(trigger, dict) else {}
-        if source.get("kind") != "ImageStreamTag" or source.get("name") != stream_tag:
-            continue
-        match = _FIELD_PATH.match(str(trigger.get("fieldPath", "")))
-        if not match:
-            continue
-        kind, index, name = match.groups()
-        found.append(
-            ImageFollower(
-                deployment=deployment.metadata.name,
-                container_kind=kind,
-                index=int(index) if index is not None else None,
-                container=name,
-                paused=str(trigger.get("paused", "false")).lower() == "true",
-            )
-        )
-    return found
+    """The containers of ``deployment`` whose triggers name ``stream_tag``."""
+    return [
+        ImageFollower(deployment.metadata.name, t.container_kind, t.index, t.container, t.paused)
+        for t in workloads_cluster.image_triggers(deployment.metadata.annotations)
+        if t.stream_tag == stream_tag
+    ]
 
 
 def deployments_follow_image(identity: Identity, *, namespace: str, stream_tag: str, image: str) -> list[str]:
@@ -808,86 +783,21 @@ def following_deployment_create(
 ) -> None:
     """A Deployment that follows ``stream_tag`` (the triggers annotation, as
     ``oc new-app`` makes it): no pod until the first build's image arrives."""
-    labels = {"app": name, MANAGED_BY[0]: MANAGED_BY[1]}
     trigger = {
         "from": {"kind": "ImageStreamTag", "name": stream_tag},
         "fieldPath": f'spec.template.spec.containers[?(@.name=="{name}")].image',
     }
-    body = k8s.V1Deployment(
-        metadata=k8s.V1ObjectMeta(
-            name=name,
-            labels=labels,
-            annotations={IMAGE_TRIGGERS: json.dumps([trigger]), REPLICAS_AFTER_BUILD: "1"},
-        ),
-        spec=k8s.V1DeploymentSpec(
-            replicas=0,
-            selector=k8s.V1LabelSelector(match_labels={"app": name}),
-            template=k8s.V1PodTemplateSpec(
-                metadata=k8s.V1ObjectMeta(labels={"app": name}),
-                spec=k8s.V1PodSpec(
-                    containers=[
-                        k8s.V1Container(
-                            name=name,
-                            image=image,
-                            ports=[k8s.V1ContainerPort(container_port=port)],
-                            # Ready once it listens (after migrations, say): the route only
-                            # sends traffic to a pod that answers, and a rollout waits for it.
-                            readiness_probe=k8s.V1Probe(
-                                tcp_socket=k8s.V1TCPSocketAction(port=port),
-                                period_seconds=2,
-                                failure_threshold=3,
-                            ),
-                        )
-                    ]
-                ),
-            ),
-        ),
+    workloads_cluster.deployment_create(
+        identity,
+        namespace=namespace,
+        name=name,
+        image=image,
+        replicas=0,
+        port=port,
+        env={},
+        annotations={IMAGE_TRIGGERS: json.dumps([trigger]), REPLICAS_AFTER_BUILD: "1"},
+        ready_when_listening=True,
     )
-    try:
-        call(api(identity, "apps").create_namespaced_deployment, namespace, body)
-    except Conflict:
-        existing = call(api(identity, "apps").read_namespaced_deployment, name, namespace)
-        if not _followers(existing, stream_tag):
-            raise Conflict(
-                f"A deployment named {name} exists already and does not follow {stream_tag}."
-            ) from None
-
-
-def deployment_exists(identity: Identity, *, namespace: str, name: str) -> bool:
-    try:
-        call(api(identity, "apps").read_namespaced_deployment, name, namespace)
-    except NotFound:
-        return False
-    return True
-
-
-@dataclass(frozen=True)
-class Follower:
-    """A Deployment following a build config's image, and how far its rollout is."""
-
-    name: str
-    desired: int
-    ready: int
-    updated: int
-    image: str
-
-
-def image_followers(identity: Identity, *, namespace: str, stream_tag: str) -> list[Follower]:
-    found = []
-    for deployment in call(api(identity, "apps").list_namespaced_deployment, namespace).items:
-        if not _followers(deployment, stream_tag):
-            continue
-        status = deployment.status
-        found.append(
-            Follower(
-                name=deployment.metadata.name,
-                desired=deployment.spec.replicas or 0,
-                ready=status.ready_replicas or 0,
-                updated=status.updated_replicas or 0,
-                image=deployment.spec.template.spec.containers[0].image,
-            )
-        )
-    return found
 
 
 def pull_secret_ensure(identity: Identity, *, namespace: str, name: str, docker_config: str) -> None:

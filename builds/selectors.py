@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from builds import cluster as cluster_builds
 from builds.models import Build, BuildConfig, BuildLogLine, WebhookDelivery
 from console.ansi import ansi_to_html
-from kube import ClusterError, identity_for_user
+from kube import ClusterError
 from networking import selectors as network_selectors
 from projects import selectors as project_selectors
+from workloads import selectors as workload_selectors
 
 
 def build_config_list(*, project) -> QuerySet[BuildConfig]:
@@ -91,12 +91,17 @@ def webhook_deliveries(*, config: BuildConfig) -> QuerySet[WebhookDelivery]:
 
 
 def rollout(*, user, project, config: BuildConfig) -> list[dict]:
-    """The deployments following the config's image, each with its rollout and the
-    URLs of the routes to its service (same name), as the person."""
-    identity = identity_for_user(user)
-    followers = cluster_builds.image_followers(identity, namespace=project.name, stream_tag=config.stream_tag)
+    """The deployments following the config's image (from the watch cache, after the
+    person's access check), each with the URLs of the routes to its service."""
+    followers = [
+        d
+        for d in workload_selectors.deployment_list(user=user, namespace=project.name)
+        if config.stream_tag in d.follows
+    ]
+    if not followers:
+        return []
     try:
         routes = network_selectors.route_list(user=user, project=project)
     except ClusterError:
         routes = []
-    return [{"deployment": f, "urls": [r.url for r in routes if r.service == f.name]} for f in followers]
+    return [{"deployment": d, "urls": [r.url for r in routes if r.service == d.name]} for d in followers]

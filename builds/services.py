@@ -18,7 +18,7 @@ from actions.events import publish
 from actions.models import Action
 from actions.refusal import Refused
 from actions.services import action_start
-from builds.cluster import deployment_exists, source_secret_problem
+from builds.cluster import source_secret_problem
 from builds.detect import DetectionError, Plan
 from builds.models import (
     CONFIG_FIELDS,
@@ -32,8 +32,9 @@ from builds.models import (
 from builds.source import git_ref_problem, git_url_problem
 from console.ansi import ansi_to_html
 from console.status import status_class
-from kube import identity_for_user
+from kube import NotFound, identity_for_user
 from projects.access import require_role
+from workloads import cluster as workloads_cluster
 
 logger = logging.getLogger(__name__)
 
@@ -393,7 +394,11 @@ def import_from_git(*, user, project, name: str, data: dict[str, Any]) -> Action
     """The build config now; the Deployment, Service, Route and first build in one
     action as the person (``app.import``), which lands on the build's page."""
     require_role(project, "edit", "Importing from Git")
-    if deployment_exists(identity_for_user(user), namespace=project.name, name=name):
+    try:
+        workloads_cluster.deployment_get(identity_for_user(user), namespace=project.name, name=name)
+    except NotFound:
+        pass
+    else:
         raise Refused(f"A deployment named {name} exists already in this project.", field="name")
     config = build_config_create(
         user=user,

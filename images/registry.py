@@ -102,26 +102,26 @@ def robot_grants(username: str, password: str, scope: Scope) -> list[str]:
     return []
 
 
+def person_may(identity: Identity, project: str, action: str) -> bool:
+    """Whether the cluster lets the person pull (``get``) or push (``update``) the
+    project's images (``imagestreams/layers``, as OpenShift's registry asks)."""
+    verb = {"pull": "get", "push": "update"}[action]
+    try:
+        return can_i(
+            identity,
+            verb=verb,
+            resource="imagestreams",
+            subresource="layers",
+            group=_IMAGE_GROUP,
+            namespace=project,
+        )
+    except ClusterError:
+        return False
+
+
 def person_grants(identity: Identity, scope: Scope) -> list[str]:
-    """The actions the cluster lets the person take on the project's images."""
-    granted = []
-    for action, verb in (("pull", "get"), ("push", "update")):
-        if action not in scope.actions:
-            continue
-        try:
-            allowed = can_i(
-                identity,
-                verb=verb,
-                resource="imagestreams",
-                subresource="layers",
-                group=_IMAGE_GROUP,
-                namespace=scope.project,
-            )
-        except ClusterError:
-            allowed = False
-        if allowed:
-            granted.append(action)
-    return granted
+    """The actions of ``scope`` the cluster lets the person take."""
+    return [action for action in scope.actions if person_may(identity, scope.project, action)]
 
 
 @cache

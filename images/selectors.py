@@ -26,16 +26,10 @@ class Stream:
     tags: list[TagRow] = field(default_factory=list)
 
 
-def may(user, project: str, action: str) -> bool:
-    """What the cluster says, as the person, about the project's images."""
-    scope = registry.Scope(f"{project}/x", (action,))
-    return action in registry.person_grants(identity_for_user(user), scope)
-
-
 def image_streams(*, user, project) -> list[Stream]:
     """Each repository of the project with its tags, digests and where they came from.
     Raises ``distribution.RegistryError`` when the registry refuses or is away."""
-    if not may(user, project.name, "pull"):
+    if not registry.person_may(identity_for_user(user), project.name, "pull"):
         return []
     history = {
         t.digest: t for t in ImageTag.objects.filter(config__project=project.name).select_related("build")

@@ -17,8 +17,7 @@ def _repository(action: Action) -> str:
 
 
 def _may_push(action: Action) -> None:
-    scope = registry.Scope(_repository(action), ("push",))
-    if "push" not in registry.person_grants(action_identity(action), scope):
+    if not registry.person_may(action_identity(action), action.project, "push"):
         raise ActionFailed(f"The cluster does not let you change the images of {action.project}.")
 
 

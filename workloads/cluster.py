@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import json
+import re
 import sys
 import threading
 import time
@@ -133,6 +135,48 @@ def pod_summary(pod: dict) -> PodSummary:
     )
 
 
+# OpenShift's image triggers on a Deployment: containers that follow an ImageStreamTag.
+IMAGE_TRIGGERS = "image.openshift.io/triggers"
+_FIELD_PATH = re.compile(
+    r"^spec\.template\.spec\.(containers|initContainers)"
+    r"(?:\[(\d+)\]|\[\?\(@\.name==[\"']([^\"']+)[\"']\)\])\.image$"
+)
+
+
+@dataclass(frozen=True)
+class ImageTrigger:
+    stream_tag: str  # e.g. web:latest
+    container_kind: str  # containers or initContainers
+    index: int | None
+    container: str | None
+    paused: bool
+
+
+def image_triggers(annotations: dict | None) -> list[ImageTrigger]:
+    """The well-formed triggers of a Deployment's ``image.openshift.io/triggers``."""
+    try:
+        triggers = json.loads((annotations or {}).get(IMAGE_TRIGGERS) or "[]")
+    except ValueError:
+        return []
+    found = []
+    for trigger in triggers if isinstance(triggers, list) else []:
+        source = trigger.get("from") or {} if isinstance(trigger, dict) else {}
+        match = _FIELD_PATH.match(str(trigger.get("fieldPath", ""))) if isinstance(trigger, dict) else None
+        if source.get("kind") != "ImageStreamTag" or not source.get("name") or not match:
+            continue
+        kind, index, name = match.groups()
+        found.append(
+            ImageTrigger(
+                stream_tag=str(source["name"]),
+                container_kind=kind,
+                index=int(index) if index is not None else None,
+                container=name,
+                paused=str(trigger.get("paused", "false")).lower() == "true",
+            )
+        )
+    return found
+
+
 @dataclass(slots=True)
 class DeploymentSummary:
     name: str
@@ -147,6 +191,7 @@ class DeploymentSummary:
     created: datetime | None
     conditions: tuple[tuple[str, str, str], ...] = field(default_factory=tuple)
     strategy: str = ""
+    follows: tuple[str, ...] = ()  # the image stream tags it follows (unpaused triggers)
 
 
 def deployment_summary(deployment: dict) -> DeploymentSummary:
@@ -168,6 +213,7 @@ def deployment_summary(deployment: dict) -> DeploymentSummary:
             for c in status.get("conditions") or []
         ),
         strategy=(spec.get("strategy") or {}).get("type", ""),
+        follows=tuple(t.stream_tag for t in image_triggers(meta.get("annotations")) if not t.paused),
     )
 
 
@@ -375,7 +421,17 @@ def deployment_create(
     port: int | None,
     env: dict[str, str],
     command: list[str] | None = None,
+    annotations: dict[str, str] | None = None,
+    ready_when_listening: bool = False,
 ) -> None:
+    """Create the Deployment as the person; an identical one (an earlier attempt) is kept.
+    ``ready_when_listening``: a pod is ready once ``port`` accepts connections, so routes
+    and rollouts wait for an app that migrates before it serves."""
+    probe = None
+    if ready_when_listening and port:
+        probe = k8s.V1Probe(
+            tcp_socket=k8s.V1TCPSocketAction(port=port), period_seconds=2, failure_threshold=3
+        )
     container = k8s.V1Container(
         name=name,
         image=image,
@@ -383,10 +439,11 @@ def deployment_create(
         args=list(command) if command else None,
         ports=[k8s.V1ContainerPort(container_port=port)] if port else None,
         env=[k8s.V1EnvVar(name=k, value=v) for k, v in env.items()] or None,
+        readiness_probe=probe,
     )
     labels = {"app": name, MANAGED_BY[0]: MANAGED_BY[1]}
     body = k8s.V1Deployment(
-        metadata=k8s.V1ObjectMeta(name=name, labels=labels),
+        metadata=k8s.V1ObjectMeta(name=name, labels=labels, annotations=annotations or None),
         spec=k8s.V1DeploymentSpec(
             replicas=replicas,
             selector=k8s.V1LabelSelector(match_labels={"app": name}),
