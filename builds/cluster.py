@@ -31,6 +31,7 @@ from pathlib import Path
 from django.conf import settings
 from kubernetes import client as k8s
 
+from builds.detect import DEPENDENCIES_ARG
 from builds.source import SourceRead
 from kube.client import MANAGED_BY, Identity, api, call, system_identity
 from kube.errors import ClusterError, Conflict, Invalid, NotFound
@@ -64,6 +65,8 @@ if [ -f {SOURCE_SECRET_DIR}/ssh-privatekey ]; then
   export GIT_SSH_COMMAND="ssh -i /tmp/ssh-key -o IdentitiesOnly=yes -o BatchMode=yes $hosts"
 fi
 """.strip()
+# The tags of incremental builds' dependency images: Berth's, not shown as the project's images.
+DEPENDENCIES_TAG_PREFIX = "berth-deps-"
 CLONE_CONTAINER = "git-clone"
 BUILD_CONTAINER = "build"
 WORKSPACE = "/workspace"
@@ -90,6 +93,10 @@ class BuildSpec:
     # Where the pod may run: a simulated build must land on a node that simulates.
     node_selector: dict[str, str] = field(default_factory=dict)
     tolerations: tuple[dict[str, str], ...] = ()
+    # An incremental build: the dependencies' Dockerfile, its FROM and the files it copies.
+    dependencies_dockerfile: str = ""
+    builder_image: str = ""
+    dependency_files: tuple[str, ...] = ()
 
 
 def job_name(build_name: str) -> str:
@@ -131,32 +138,70 @@ def _ca_bundle() -> str:
     return Path(path).read_text() if path else ""
 
 
-def buildah_commands(spec: BuildSpec) -> list[list[str]]:
-    """What the build container runs: build, the post-commit hook in the new image, push."""
-    context = f"{WORKSPACE}/src/{spec.context_dir.strip('/')}".rstrip("/")
-    dockerfile = (
-        "/berth/dockerfile/Dockerfile"
-        if spec.dockerfile
-        else f"{context}/{spec.dockerfile_path or 'Dockerfile'}"
-    )
+class _Expanded(str):
+    """A word of the build script the shell expands (``"$deps"``), so not quoted."""
+
+
+def _join(words: list[str]) -> str:
+    return " ".join(w if isinstance(w, _Expanded) else shlex.quote(w) for w in words)
+
+
+def _repository(image: str) -> str:
+    image = image.split("@", 1)[0]
+    head, _, last = image.rpartition("/")
+    return f"{head}/{last.split(':', 1)[0]}" if head else last.split(":", 1)[0]
+
+
+def _context(spec: BuildSpec) -> str:
+    return f"{WORKSPACE}/src/{spec.context_dir.strip('/')}".rstrip("/")
+
+
+def _registry_options(spec: BuildSpec) -> list[str]:
     tls = [f"--tls-verify={'false' if settings.BERTH_BUILD_REGISTRY_INSECURE else 'true'}"]
-    auth = [f"--authfile={AUTH_DIR}/.dockerconfigjson"] if spec.push_config else []
-    bud = ["buildah", "bud", "--isolation=chroot", *tls, *auth, "-f", dockerfile, "-t", spec.output_image]
+    return tls + ([f"--authfile={AUTH_DIR}/.dockerconfigjson"] if spec.push_config else [])
+
+
+def _bud(spec: BuildSpec, *, dockerfile: str, tag: str | _Expanded, extra: list[str]) -> list[str]:
+    bud = [
+        "buildah",
+        "bud",
+        "--isolation=chroot",
+        *_registry_options(spec),
+        *extra,
+        "-f",
+        dockerfile,
+        "-t",
+        tag,
+    ]
     for key, value in build_args():
         bud += ["--build-arg", f"{key}={value}"]
     if settings.BERTH_BUILD_CA_BUNDLE:
         bud += ["--volume", f"/berth/dockerfile/ca.crt:{BUILD_CA_IN_IMAGE}:ro"]
-    commands = [[*bud, context]]
+    return [*bud, _context(spec)]
+
+
+def buildah_commands(spec: BuildSpec) -> list[list[str]]:
+    """What the build container runs after the dependencies (:func:`_dependencies_script`):
+    build, the post-commit hook in the new image, push."""
+    if spec.dockerfile:
+        dockerfile = "/berth/dockerfile/Dockerfile"
+    else:
+        dockerfile = f"{_context(spec)}/{spec.dockerfile_path or 'Dockerfile'}"
+    registry = _registry_options(spec)
+    extra = []
+    if spec.dependencies_dockerfile:
+        # FROM the dependencies image, which is in the pod's storage by now.
+        extra = ["--pull=false", "--build-arg", _Expanded(f'"{DEPENDENCIES_ARG}=$deps"')]
+    commands = [_bud(spec, dockerfile=dockerfile, tag=spec.output_image, extra=extra)]
     if spec.post_commit:
-        commands.append(["buildah", "from", "--name=post-commit", *tls, spec.output_image])
+        commands.append(["buildah", "from", "--name=post-commit", *registry[:1], spec.output_image])
         commands.append(["buildah", "run", "post-commit", "--", "/bin/sh", "-c", spec.post_commit])
     # The digest lands in the termination message: Berth reads it from the pod status.
     commands.append(
         [
             "buildah",
             "push",
-            *tls,
-            *auth,
+            *registry,
             "--digestfile=/dev/termination-log",
             spec.output_image,
             f"docker://{spec.output_image}",
@@ -165,18 +210,59 @@ def buildah_commands(spec: BuildSpec) -> list[list[str]]:
     return commands
 
 
+def _dependencies_script(spec: BuildSpec) -> tuple[list[str], list[str]]:
+    """An incremental build's lines before and after the app's: the image of the app's
+    dependencies. One an earlier build pushed for the same builder image, requirements
+    files and settings is pulled; else it is built, and pushed after the app's image
+    (a failed build pushes nothing) for the next builds. Its tag is a hash of all that
+    (``<repository>:berth-deps-<hash>``), made in the pod: only the pod reads the
+    builder image's manifest and the files' contents."""
+    registry = _registry_options(spec)
+    repository = shlex.quote(f"{_repository(spec.output_image)}:{DEPENDENCIES_TAG_PREFIX}")
+    settings_text = shlex.quote("".join(f"{key}={value};" for key, value in build_args()))
+    deps, remote = _Expanded('"$deps"'), _Expanded('"docker://$deps"')
+    before = [
+        f"echo {shlex.quote('Looking up the builder image ' + spec.builder_image)}",
+        # Its manifest names every layer; nothing is pulled unless dependencies are installed.
+        f"builder=$({_join(['skopeo', 'inspect', '--raw', *registry, f'docker://{spec.builder_image}'])})",
+        'key=$({ printf %s "$builder"; cat /berth/dockerfile/Dependencies; '
+        f"printf %s {settings_text}; "
+        f"cd {shlex.quote(_context(spec))} && sha256sum -- {_join(list(spec.dependency_files))}; }}"
+        " | sha256sum | cut -c1-40)",
+        f"deps={repository}$key",
+        "new_deps=",
+        'echo "Looking for the dependencies of an earlier build: $deps"',
+        f"if {_join(['buildah', 'pull', '--quiet', *registry, remote])} >/dev/null 2>&1; then",
+        '  echo "Dependencies: reusing them, installed by an earlier build from the same '
+        'requirements and builder image"',
+        "else",
+        '  echo "Dependencies: installing them; later builds reuse them while the '
+        'requirements and the builder image stay the same"',
+        "  " + _join(_bud(spec, dockerfile="/berth/dockerfile/Dependencies", tag=deps, extra=[])),
+        "  new_deps=1",
+        "fi",
+    ]
+    after = [
+        'if [ -n "$new_deps" ]; then',
+        f"  {_join(['buildah', 'push', *registry, deps, remote])}"
+        ' || echo "warning: could not keep $deps; the next build installs the dependencies again"',
+        "fi",
+    ]
+    return before, after
+
+
 def _build_script(spec: BuildSpec) -> str:
-    lines = ["set -eu"]
+    before, after = _dependencies_script(spec) if spec.dependencies_dockerfile else ([], [])
+    lines = ["set -eu", *before]
     for command in buildah_commands(spec):
         if command[:2] == ["buildah", "run"]:
             lines.append('echo "Running the post-commit hook in the new image"')
             lines.append(
-                shlex.join(command)
-                + ' || { echo "The post-commit hook failed: nothing is pushed." >&2; exit 1; }'
+                _join(command) + ' || { echo "The post-commit hook failed: nothing is pushed." >&2; exit 1; }'
             )
         else:
-            lines.append(shlex.join(command))
-    return "\n".join(lines)
+            lines.append(_join(command))
+    return "\n".join([*lines, *after])
 
 
 def _job(spec: BuildSpec) -> tuple[k8s.V1ConfigMap | None, k8s.V1Job]:
@@ -195,7 +281,11 @@ def _job(spec: BuildSpec) -> tuple[k8s.V1ConfigMap | None, k8s.V1Job]:
         k8s.V1VolumeMount(name="containers", mount_path="/var/lib/containers"),
     ]
     config_map = None
-    files = {"Dockerfile": spec.dockerfile, "ca.crt": _ca_bundle()}
+    files = {
+        "Dockerfile": spec.dockerfile,
+        "Dependencies": spec.dependencies_dockerfile,
+        "ca.crt": _ca_bundle(),
+    }
     if any(files.values()):
         config_map = k8s.V1ConfigMap(
             metadata=k8s.V1ObjectMeta(name=name, labels=labels), data={k: v for k, v in files.items() if v}

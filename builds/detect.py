@@ -106,6 +106,7 @@ _ENV_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _REQUIREMENT = re.compile(r"([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:\[[^\]]*\])?\s*(.*)", re.S)
 _EGG = re.compile(r"[#&]egg=([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)")
 _NAMED_URL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\s*(?:\[[^\]]*\])?\s*@")
+_VCS = ("git+", "hg+", "svn+", "bzr+")
 _PATH_PART = re.compile(r"[A-Za-z0-9._-]+")
 _VERSION = re.compile(r"(\d+(?:\.\d+)*)")
 
@@ -118,6 +119,11 @@ class DetectionError(ValueError):
 class Install:
     tool: str | None
     app: bool
+    # The requirements files pip reads, when they are all it reads: the dependencies can
+    # then be installed before the rest of the source is copied, and an incremental build
+    # reuses them while these files (and the builder image) stay the same. Empty when pip
+    # also installs a part of the tree (``-e .``, a local path, ``--find-links ./wheels``).
+    files: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -139,8 +145,11 @@ class Plan:
     scripts: list[str] = field(default_factory=list)  # the repository's .s2i/bin overrides
 
     def to_dict(self) -> dict[str, Any]:
+        install = {"tool": self.install.tool, "app": self.install.app}
+        if self.install.files:
+            install["files"] = list(self.install.files)
         data = {
-            "install": asdict(self.install),
+            "install": install,
             "collectstatic": self.collectstatic,
             "migrate": self.migrate,
             "run": asdict(self.run),
@@ -157,7 +166,11 @@ class Plan:
         try:
             install, run = data["install"], data["run"]
             plan = cls(
-                install=Install(tool=install["tool"], app=bool(install["app"])),
+                install=Install(
+                    tool=install["tool"],
+                    app=bool(install["app"]),
+                    files=tuple(str(f) for f in install.get("files", ())),
+                ),
                 collectstatic=bool(data["collectstatic"]),
                 migrate=bool(data["migrate"]),
                 run=Run(kind=run["kind"], target=run["target"], cwd=run["cwd"], port=int(run["port"])),
@@ -365,7 +378,7 @@ class _DependencyReader:
             parsed = _parse_requirement(value)
             if parsed:
                 _add(deps, *parsed)
-        elif "://" in value or value.startswith(("git+", "hg+", "svn+", "bzr+")):
+        elif "://" in value or value.startswith(_VCS):
             egg = _EGG.search(value)
             if egg:
                 _add(deps, egg.group(1))
@@ -502,6 +515,42 @@ def _logical_lines(text: str) -> Iterable[str]:
             yield line
     if pending.strip():
         yield pending.strip()
+
+
+def _requirement_files(tree: _Tree, path: Path, depth: int = 0) -> tuple[str, ...] | None:
+    """``path`` and the files it includes (``-r``, ``-c``), if pip reads nothing else of
+    the tree for them: no editable or local package, no local wheel directory."""
+    text = tree.read(path)
+    if text is None or depth > _MAX_INCLUDE_DEPTH:
+        return None
+    files = [tree.rel(path)]
+    for line in _logical_lines(text):
+        if line.startswith(("--requirement", "-r", "--constraint", "-c")):
+            short, long = (
+                ("-r", "--requirement") if line.startswith(("-r", "--r")) else ("-c", "--constraint")
+            )
+            target = _option_value(line, short, long)
+            if "://" in target:
+                continue  # pip fetches it; nothing of the tree
+            included = _requirement_files(tree, path.parent / target, depth + 1)
+            if included is None:
+                return None
+            files += [f for f in included if f not in files]
+        elif line.startswith(("--editable", "-e", "--find-links", "-f")):
+            short, long = ("-e", "--editable") if line.startswith(("-e", "--e")) else ("-f", "--find-links")
+            if "://" not in _option_value(line, short, long):
+                return None
+        elif line.startswith("-"):
+            continue  # --index-url, --pre, --hash, ...
+        else:
+            value = re.split(r"\s+--?[A-Za-z]", line, maxsplit=1)[0].strip()
+            if _NAMED_URL.match(value):
+                value = value.split("@", 1)[1].strip()  # name @ url: where the url points
+            elif not value.startswith((".", "/", "file:")) and "/" not in value:
+                continue  # a name from the index
+            if value.startswith("file:") or not ("://" in value or value.startswith(_VCS)):
+                return None  # a path in the tree, or on the builder's disk
+    return tuple(files)
 
 
 def _option_value(line: str, short: str, long: str) -> str:
@@ -842,8 +891,9 @@ def plan_for(source: str | Path, *, env: Mapping[str, str] | None = None) -> Pla
                 "such as 2024.0.1; s2i adds the '==' itself"
             )
 
+    files = _requirement_files(tree, root / "requirements.txt") if tool == "pip" else None
     return Plan(
-        install=Install(tool=tool, app=app),
+        install=Install(tool=tool, app=app, files=files or ()),
         collectstatic=collectstatic,
         migrate=migrate,
         run=run,
@@ -1184,24 +1234,35 @@ def _nothing_runnable(tree: _Tree, app_home: Path, cwd: str, has_gunicorn: bool)
 # --- Dockerfile ----------------------------------------------------------------------
 
 
-def dockerfile_for(
-    plan: Plan, *, builder_image: str = DEFAULT_BUILDER_IMAGE, build_args: Sequence[str] = ()
-) -> str:
-    """The Dockerfile that carries out ``plan`` on an sclorg s2i-python builder image.
+DEPENDENCIES_ARG = "BERTH_DEPENDENCIES"
 
-    It follows the assemble/run scripts step for step but spells the decisions
-    out, so the image does what the build config page promised. The image's
-    virtualenv (/opt/app-root) is on PATH, so ``pip`` and ``python`` are its.
-    """
+
+def incremental(plan: Plan) -> bool:
+    """Whether the plan's dependencies can be installed apart from the app (and reused)."""
+    return plan.install.tool == "pip" and bool(plan.install.files) and "assemble" not in plan.scripts
+
+
+def why_not_incremental(plan: Plan) -> str:
+    """Why the plan's dependencies can't be installed apart from the app."""
+    if "assemble" in plan.scripts:
+        return "the repository's .s2i/bin/assemble installs them"
+    if plan.install.tool != "pip":
+        return f"only pip's requirements files are reused, and this app uses {plan.install.tool}"
+    return "requirements.txt installs a part of the source (an editable or local package, or local wheels)"
+
+
+def _check_buildable(plan: Plan, builder_image: str) -> None:
     if plan.run.kind == "none":
         reasons = [w for w in plan.warnings if w.startswith("Nothing to run")]
         raise DetectionError(reasons[0] if reasons else "Nothing to run in this source tree")
     if not builder_image or any(c.isspace() for c in builder_image):
         raise DetectionError(f"{builder_image!r} is not an image reference")
 
+
+def _head(plan: Plan, base: list[str], build_args: Sequence[str]) -> list[str]:
     lines = [
         "# Generated by Berth from the detected build plan (builds/detect.py); do not edit.",
-        f"FROM {builder_image}",
+        *base,
         # Build-time settings of the cluster (a package index), not kept in the image.
         *(f"ARG {name}" for name in build_args),
         f"USER {APP_UID}",
@@ -1209,6 +1270,73 @@ def dockerfile_for(
     if plan.env:
         lines.append(_env_instruction(plan.env))
     lines.append(f"WORKDIR {APP_SRC}")
+    return lines
+
+
+def _pip_install(plan: Plan) -> list[str]:
+    lines = ["RUN pip install -U pip setuptools wheel"] if plan.env.get("UPGRADE_PIP_TO_LATEST") else []
+    if plan.install.tool == "pip":
+        lines.append("RUN pip install -r requirements.txt")
+    return lines
+
+
+def dependencies_dockerfile(
+    plan: Plan, *, builder_image: str = DEFAULT_BUILDER_IMAGE, build_args: Sequence[str] = ()
+) -> str:
+    """The first image of an incremental build: the builder with the app's dependencies
+    installed from its requirements files alone. The app's image is built on it
+    (``dockerfile_for(..., on_dependencies=True)``); a later build whose builder image and
+    requirements files are the same reuses it instead of installing again."""
+    _check_buildable(plan, builder_image)
+    if not incremental(plan):
+        raise DetectionError("This plan installs part of the source tree; its dependencies can't be apart")
+    lines = _head(plan, [f"FROM {builder_image}"], build_args)
+    lines += [f"COPY --chown={APP_UID}:0 {json.dumps([f, f'{APP_SRC}/{f}'])}" for f in plan.install.files]
+    lines += _pip_install(plan)
+    return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class Dockerfiles:
+    app: str
+    # An incremental build's first image (its dependencies), reused while unchanged; or "".
+    dependencies: str = ""
+
+
+def dockerfiles_for(
+    plan: Plan, *, builder_image: str, build_args: Sequence[str] = (), incremental_build: bool = True
+) -> Dockerfiles:
+    """What a build of ``plan`` runs: the app's Dockerfile, on its dependencies' when the
+    build is incremental and the plan allows it."""
+    if incremental_build and incremental(plan):
+        return Dockerfiles(
+            app=dockerfile_for(
+                plan, builder_image=builder_image, build_args=build_args, on_dependencies=True
+            ),
+            dependencies=dependencies_dockerfile(plan, builder_image=builder_image, build_args=build_args),
+        )
+    return Dockerfiles(app=dockerfile_for(plan, builder_image=builder_image, build_args=build_args))
+
+
+def dockerfile_for(
+    plan: Plan,
+    *,
+    builder_image: str = DEFAULT_BUILDER_IMAGE,
+    build_args: Sequence[str] = (),
+    on_dependencies: bool = False,
+) -> str:
+    """The Dockerfile that carries out ``plan`` on an sclorg s2i-python builder image.
+
+    It follows the assemble/run scripts step for step but spells the decisions
+    out, so the image does what the build config page promised. The image's
+    virtualenv (/opt/app-root) is on PATH, so ``pip`` and ``python`` are its.
+    ``on_dependencies``: start from the image of :func:`dependencies_dockerfile`, named
+    by the build argument ``BERTH_DEPENDENCIES``, and install no dependencies again.
+    """
+    _check_buildable(plan, builder_image)
+    on_dependencies = on_dependencies and incremental(plan)
+    base = [f"ARG {DEPENDENCIES_ARG}", f"FROM ${{{DEPENDENCIES_ARG}}}"] if on_dependencies else []
+    lines = _head(plan, base or [f"FROM {builder_image}"], build_args)
     if plan.scripts:
         lines.append(f"COPY --chown={APP_UID}:0 .s2i/bin/ {S2I_SCRIPTS_DIR}/")
     if "assemble" in plan.scripts:
@@ -1220,12 +1348,10 @@ def dockerfile_for(
         return "\n".join(lines) + "\n"
     lines.append(f"COPY --chown={APP_UID}:0 . {APP_SRC}/")
 
-    if plan.env.get("UPGRADE_PIP_TO_LATEST"):
-        lines.append("RUN pip install -U pip setuptools wheel")
     tool = plan.install.tool
-    if tool == "pip":
-        lines.append("RUN pip install -r requirements.txt")
-    elif tool == "pipenv":
+    if not on_dependencies:  # else the dependencies image has done this
+        lines += _pip_install(plan)
+    if tool == "pipenv":
         pin = plan.env.get("PIN_PIPENV_VERSION", "")
         lines.append(_tool_venv("pipenv", "pipenv" + (f"=={pin}" if pin else "")))
         pipenv = f"VIRTUAL_ENV={APP_ROOT} {APP_SRC}/.local/venvs/pipenv/bin/pipenv"

@@ -68,6 +68,14 @@ class BuildConfigForm(forms.Form):
         required=False,
     )
     post_commit = forms.CharField(label="Post-commit script", max_length=1000, required=False)
+    incremental = forms.BooleanField(
+        label="Incremental builds",
+        required=False,
+        initial=True,
+        help_text="Reuse the dependencies an earlier build installed while requirements.txt "
+        "(and the files it includes) and the builder image stay the same. Turn off to install "
+        "the newest releases of unpinned requirements on every build.",
+    )
 
     def __init__(self, *args, editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)

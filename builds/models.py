@@ -28,6 +28,7 @@ CONFIG_FIELDS = (
     "trigger_config_change",
     "trigger_image_change",
     "post_commit",
+    "incremental",
 )
 
 
@@ -57,6 +58,9 @@ class BuildConfig(models.Model):
     github_secret = models.CharField(max_length=64)
     generic_secret = models.CharField(max_length=64)
     post_commit = models.CharField("Post-commit script", max_length=1000, blank=True)
+    # Reuse the dependencies an earlier build installed while the requirements files and
+    # the builder image stay the same (OpenShift's sourceStrategy.incremental).
+    incremental = models.BooleanField(default=True)
     # The plan detection made from the newest checkout (shown before anyone builds).
     plan = models.JSONField(null=True, blank=True)
     plan_error = models.TextField(blank=True)
@@ -95,7 +99,11 @@ class BuildConfig(models.Model):
         if self.strategy == self.Strategy.SOURCE:
             strategy = {
                 "type": "Source",
-                "sourceStrategy": {"from": {"kind": "DockerImage", "name": self.builder_image}, "env": env},
+                "sourceStrategy": {
+                    "from": {"kind": "DockerImage", "name": self.builder_image},
+                    "env": env,
+                    "incremental": self.incremental,
+                },
             }
         else:
             strategy = {

@@ -26,7 +26,7 @@ from actions.tasks import ActionFailed, action_identity, action_task
 from builds import cluster as cluster_builds
 from builds import services
 from builds.backends import new_builder
-from builds.detect import dockerfile_for
+from builds.detect import Dockerfiles, dockerfiles_for, why_not_incremental
 from builds.models import Build, BuildConfig
 from builds.source import Checkout, SourceError, checkout_from
 from images import registry
@@ -174,7 +174,7 @@ class BuildRun:
         except SourceError as exc:
             services.build_config_plan_set(config=config, plan=None, error=str(exc))
             raise self.fail(str(exc)) from exc
-        dockerfile = ""
+        dockerfiles = Dockerfiles(app="")
         if checkout.plan is not None:
             plan = checkout.plan
             services.build_config_plan_set(config=config, plan=plan, commit=checkout.commit)
@@ -183,13 +183,20 @@ class BuildRun:
             self.emit(f"Plan: {plan.summary()}")
             if plan.run.kind == "none":
                 raise self.fail("Nothing to run: " + (" ".join(plan.warnings) or "no way to start the app."))
-            dockerfile = dockerfile_for(
+            dockerfiles = dockerfiles_for(
                 plan,
                 builder_image=config.builder_image,
                 build_args=[name for name, _ in cluster_builds.build_args()],
+                incremental_build=config.incremental,
             )
+            if dockerfiles.dependencies:
+                self.emit("Generated Dockerfile of the dependencies (reused while they stay the same):")
+                for line in dockerfiles.dependencies.splitlines():
+                    self.emit(f"  {line}")
+            elif config.incremental and plan.install.tool:
+                self.emit(f"Dependencies are installed in every build: {why_not_incremental(plan)}.")
             self.emit("Generated Dockerfile:")
-            for line in dockerfile.splitlines():
+            for line in dockerfiles.app.splitlines():
                 self.emit(f"  {line}")
         build.commit, build.commit_message = checkout.commit, checkout.message
         build.plan = checkout.plan.to_dict() if checkout.plan else None
@@ -204,13 +211,16 @@ class BuildRun:
             git_uri=config.git_uri,
             commit=checkout.commit,
             context_dir=config.context_dir,
-            dockerfile=dockerfile,
+            dockerfile=dockerfiles.app,
             dockerfile_path=config.dockerfile_path,
             output_image=build.output_image,
             post_commit=config.post_commit,
             source_secret=config.source_secret,
             push_config=self._registry_credentials(builder),
             **builder.placement,
+            dependencies_dockerfile=dockerfiles.dependencies,
+            builder_image=config.builder_image,
+            dependency_files=checkout.plan.install.files if dockerfiles.dependencies else (),
         )
         services.build_status_set(build=build, status=Build.Status.PENDING)
         job = cluster_builds.build_job_create(self.identity, namespace=self.namespace, spec=spec)
@@ -223,7 +233,7 @@ class BuildRun:
             namespace=self.namespace,
             pod=pod.name,
             spec=spec,
-            dockerfile=dockerfile,
+            dockerfile=dockerfiles.app,
             post_commit=config.post_commit,
             output_repository=config.output_repository,
         )

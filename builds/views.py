@@ -9,7 +9,8 @@ from django.urls import reverse
 from actions.refusal import Refused
 from actions.views import redirect_to_action, refusal_to_form
 from builds import selectors, services
-from builds.detect import DetectionError, Plan, dockerfile_for
+from builds.cluster import build_args
+from builds.detect import DetectionError, Dockerfiles, Plan, dockerfiles_for, why_not_incremental
 from builds.forms import BuildConfigForm, ImportFromGitForm
 from builds.models import Build, BuildConfig
 from builds.routing import build_log_ws_url
@@ -92,20 +93,25 @@ def config_edit(request: HttpRequest, project, config: str) -> HttpResponse:
     )
 
 
-def _plan_view(config: BuildConfig) -> tuple[Plan | None, str]:
+def _plan_view(config: BuildConfig) -> tuple[Plan | None, Dockerfiles | None]:
     if not config.plan:
-        return None, ""
+        return None, None
     try:
         plan = Plan.from_dict(config.plan)
-        return plan, dockerfile_for(plan, builder_image=config.builder_image)
+        return plan, dockerfiles_for(
+            plan,
+            builder_image=config.builder_image,
+            build_args=[name for name, _ in build_args()],
+            incremental_build=config.incremental,
+        )
     except DetectionError:
-        return None, ""
+        return None, None
 
 
 @project_view()
 def config_detail(request: HttpRequest, project, config: str) -> HttpResponse:
     obj = _config(project, config)
-    plan, dockerfile = _plan_view(obj)
+    plan, dockerfiles = _plan_view(obj)
     is_admin = role_at_least(project.my_role, "admin")
     base = request.build_absolute_uri("/")[:-1]
     context = {
@@ -113,7 +119,8 @@ def config_detail(request: HttpRequest, project, config: str) -> HttpResponse:
         "config": obj,
         "builds": selectors.build_list(config=obj)[:50],
         "plan": plan,
-        "dockerfile": dockerfile,
+        "dockerfiles": dockerfiles,
+        "why_not_incremental": why_not_incremental(plan) if plan and plan.install.tool else "",
         "plan_problem": services.plan_problem(obj),
         "can_edit": role_at_least(project.my_role, "edit"),
         "is_admin": is_admin,

@@ -15,7 +15,8 @@ the devcluster registry with skopeo unless the registry already has that tag.
   ``POSTGRESQL_ADMIN_PASSWORD``) as sclorg's image is; data in
   ``/var/lib/pgsql/data``, port 5432, user 26.
 - ``berth/redis``: Debian's redis-server on port 6379, data in ``/data``, user 1001.
-- ``berth/builder``: what a build pod runs: git (clone) and buildah (build, push).
+- ``berth/builder``: what a build pod runs: git (clone), buildah (build, push) and
+  skopeo (an incremental build looks its builder image up without pulling it).
 
 Every image runs ``tini`` as PID 1, so SIGTERM reaches the program and pods stop
 at once instead of after the grace period.
@@ -289,7 +290,7 @@ graphroot = "/var/lib/containers/storage"
 """
 BUILDER = ImageSpec(
     "berth/builder",
-    packages=("tini", "ca-certificates", "git", "openssh-client", "buildah", "fuse-overlayfs"),
+    packages=("tini", "ca-certificates", "git", "openssh-client", "buildah", "fuse-overlayfs", "skopeo"),
     files={"/etc/containers/storage.conf": (BUILDER_STORAGE, 0o644)},
     entrypoint=("/usr/bin/tini", "--"),
     cmd=("buildah", "--version"),

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
+from builds.cluster import DEPENDENCIES_TAG_PREFIX
 from builds.models import ImageTag
 from images import distribution, registry
 from kube import identity_for_user
@@ -38,6 +39,8 @@ def image_streams(*, user, project) -> list[Stream]:
     for repository in distribution.repositories(project=project.name):
         stream = Stream(repository=repository, name=repository.split("/", 1)[1])
         for name in distribution.tags(repository):
+            if name.startswith(DEPENDENCIES_TAG_PREFIX):
+                continue  # an incremental build's dependencies: Berth's, not an image to run
             found = distribution.manifest(repository, name)
             if found is None:
                 continue

@@ -9,6 +9,7 @@ from django.urls import reverse
 from actions.models import Action
 from actions.refusal import Refused
 from actions.services import action_start
+from builds.cluster import DEPENDENCIES_TAG_PREFIX
 from images import registry
 from projects.access import require_role
 
@@ -23,6 +24,12 @@ def _check(project, image: str, tag: str, field: str) -> None:
     if not TAG.match(tag):
         raise Refused(
             "A tag is letters, digits, '_', '.' and '-' (up to 128), e.g. prod or v1.2.", field=field
+        )
+    if tag.startswith(DEPENDENCIES_TAG_PREFIX):
+        raise Refused(
+            f"Tags starting with {DEPENDENCIES_TAG_PREFIX} hold the dependencies incremental builds "
+            "reuse; Berth keeps them.",
+            field=field,
         )
 
 

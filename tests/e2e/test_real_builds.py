@@ -42,11 +42,11 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 BUILD_TIMEOUT = 420
 
 
-def django_app(version: str) -> dict[str, str]:
+def django_app(version: str, requirements: str = "django==5.2.19\ngunicorn==23.0.0\n") -> dict[str, str]:
     return {
         # Without it (no wsgi.py at the root) s2i would use Django's runserver.
         ".s2i/environment": "APP_MODULE=hello.wsgi\n",
-        "requirements.txt": "django==5.2.19\ngunicorn==23.0.0\n",
+        "requirements.txt": requirements,
         "manage.py": (
             "import os, sys\n"
             "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'hello.settings')\n"
@@ -221,7 +221,7 @@ def import_app(user, project: str, url: str, name: str = "web") -> Build:
 
 
 def test_import_build_push_and_rollback_for_real(
-    real_builds, served_repo, celery_worker, people, make_project, admin_client, real_node
+    real_builds, routed_server, served_repo, celery_worker, people, make_project, admin_client, real_node
 ):
     project = make_project(people["alice"], real=True)
     repo = served_repo(django_app("version 1"))
@@ -249,19 +249,29 @@ def test_import_build_push_and_rollback_for_real(
 
     # A push, announced by GitHub's webhook, builds version 2 and rolls it out at the same URL.
     config = BuildConfig.objects.get(project=project, name="web")
-    repo.commit(django_app("version 2"), "Second version")
-    body = json.dumps({"ref": "refs/heads/main", "repository": {"default_branch": "main"}}).encode()
-    response = Client().post(
-        f"/webhooks/{project}/web/github/",
-        body,
-        "application/json",
-        HTTP_X_HUB_SIGNATURE_256=github_signature(config.github_secret, body),
-        HTTP_X_GITHUB_EVENT="push",
-        HTTP_X_GITHUB_DELIVERY="push-2",
-    )
-    assert response.status_code == 202, response.content
-    second = finished(Build.objects.get(config=config, number=2))
-    assert second.status == "Complete", second.message
+
+    def push(files: dict[str, str], number: int) -> Build:
+        repo.commit(files, f"Version {number}")
+        body = json.dumps({"ref": "refs/heads/main", "repository": {"default_branch": "main"}}).encode()
+        response = Client().post(
+            f"/webhooks/{project}/web/github/",
+            body,
+            "application/json",
+            HTTP_X_HUB_SIGNATURE_256=github_signature(config.github_secret, body),
+            HTTP_X_GITHUB_EVENT="push",
+            HTTP_X_GITHUB_DELIVERY=f"push-{number}",
+        )
+        assert response.status_code == 202, response.content
+        build = finished(Build.objects.get(config=config, number=number))
+        assert build.status == "Complete", f"{build.message}\n{log_text(build)}"
+        return build
+
+    second = push(django_app("version 2"), 2)
+    # Incremental: the same requirements and builder image, so the first build's
+    # dependencies image is reused and pip installs nothing.
+    assert "Dependencies: installing them;" in text
+    second_text = log_text(second)
+    assert "Dependencies: reusing" in second_text and "Successfully installed" not in second_text
     wait_for(
         lambda: "Hello from version 2" in through_router(real_node.router_url, host), timeout=120, interval=1
     )
@@ -311,9 +321,18 @@ def test_import_build_push_and_rollback_for_real(
     )
     assert done.state == "succeeded" and "latest still name" in done.message, done.message
     [stream] = image_selectors.image_streams(user=people["alice"], project=project_obj)
-    assert [row.tag for row in stream.tags] == ["latest"]
+    assert [row.tag for row in stream.tags] == ["latest"]  # not the dependencies' tag
     # bob has no role in the project: the images are not his to tag.
     assert image_selectors.image_streams(user=people["bob"], project=project_obj) == []
+
+    # Changed requirements install again, into a dependencies image of their own.
+    third = push(django_app("version 3", "django==5.2.19\ngunicorn==23.0.0\nsqlparse==0.6.1\n"), 3)
+    third_text = log_text(third)
+    assert "Dependencies: installing them;" in third_text and "Successfully installed" in third_text
+    token = registry_token(routed_server, f"repository:{project}/web:pull", ("alice", PASSWORD))
+    status, listed = registry_get(real_builds, f"/v2/{project}/web/tags/list", token)
+    deps = [tag for tag in json.loads(listed)["tags"] if tag.startswith("berth-deps-")]
+    assert status == 200 and len(deps) == 2, listed
 
 
 def test_a_failing_post_commit_hook_fails_the_build_and_rolls_nothing_out(

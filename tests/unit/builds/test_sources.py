@@ -206,3 +206,82 @@ def test_a_cluster_ca_bundle_reaches_pip_in_the_build(settings, tmp_path):
     bud = buildah_commands(spec)[0]
     assert "PIP_CERT=/etc/berth/build-ca.crt" in bud
     assert "/berth/dockerfile/ca.crt:/etc/berth/build-ca.crt:ro" in bud
+
+
+def test_an_incremental_build_reuses_dependencies_while_builder_and_requirements_stay(tmp_path):
+    """The build script's own logic, with buildah and skopeo stubbed: the registry is a
+    file of pushed references, the builder image's manifest a variable."""
+    from builds.cluster import _build_script
+
+    source, dockerfiles, calls, pushed = (tmp_path / n for n in ("src", "df", "calls", "pushed"))
+    source.mkdir()
+    dockerfiles.mkdir()
+    (dockerfiles / "Dependencies").write_text("FROM builder:1\nRUN pip install -r requirements.txt\n")
+    pushed.write_text("")
+    stubs = f"""
+skopeo() {{ echo "skopeo $*" >> {calls}; printf %s "$MANIFEST"; }}
+buildah() {{
+  echo "buildah $*" >> {calls}
+  last=$(eval echo \\${{$#}})
+  case "$1 $*" in
+    *bud*/berth/dockerfile/Dockerfile*) [ -z "${{FAIL:-}}" ] ;;
+    pull*) grep -qxF "$last" {pushed} ;;
+    push*) echo "$last" >> {pushed} ;;
+  esac
+}}
+"""
+    spec = BuildSpec(
+        build_id=1, name="web-1", config_name="web", git_uri="x", commit="c", context_dir="",
+        dockerfile="FROM x", dockerfile_path="", output_image="r:5000/p/web:latest",
+        dependencies_dockerfile="FROM builder:1", builder_image="builder:1",
+        dependency_files=("requirements.txt",),
+    )  # fmt: skip
+    script = (
+        _build_script(spec)
+        .replace("/workspace/src", str(source))
+        .replace("/berth/dockerfile/Dependencies", str(dockerfiles / "Dependencies"))
+        .replace("set -eu", "set -eu\n" + stubs, 1)
+    )
+
+    def build(manifest: str, requirements: str, fail: str = "") -> tuple[str, list[str]]:
+        (source / "requirements.txt").write_text(requirements)
+        calls.write_text("")
+        done = subprocess.run(
+            ["sh", "-c", script], capture_output=True, text=True, env={"MANIFEST": manifest, "FAIL": fail}
+        )
+        assert done.returncode == (1 if fail else 0), done.stderr
+        return done.stdout, calls.read_text().splitlines()
+
+    # A build that fails pushes nothing, not even its dependencies.
+    out, ran = build("manifest-1", "Django==5.2\n", fail="yes")
+    assert "Dependencies: installing them" in out and not pushed.read_text()
+
+    out, ran = build("manifest-1", "Django==5.2\n")
+    assert "Dependencies: installing them" in out
+    assert ran[0] == "skopeo inspect --raw --tls-verify=true docker://builder:1"
+    pushes = [line.split()[-1] for line in ran if line.startswith("buildah push")]
+    # The app's image first (its digest is the build's), then the dependencies for later builds.
+    assert pushes[0] == "docker://r:5000/p/web:latest" and pushes[1].startswith(
+        "docker://r:5000/p/web:berth-deps-"
+    )
+    first_tag = pushes[1]
+
+    out, ran = build("manifest-1", "Django==5.2\n")  # nothing changed
+    assert "Dependencies: reusing them" in out
+    assert not any("Dependencies" in line and line.startswith("buildah bud") for line in ran)
+    assert [line.split()[-1] for line in ran if line.startswith("buildah push")] == [
+        "docker://r:5000/p/web:latest"
+    ]
+
+    out, ran = build("manifest-1", "Django==5.2\ngunicorn\n")  # new requirements
+    assert "Dependencies: installing them" in out
+    second_tag = [line.split()[-1] for line in ran if line.startswith("buildah push")][1]
+    out, ran = build("manifest-2", "Django==5.2\ngunicorn\n")  # a new builder image
+    assert "Dependencies: installing them" in out
+    third_tag = [line.split()[-1] for line in ran if line.startswith("buildah push")][1]
+    assert len({first_tag, second_tag, third_tag}) == 3
+    # The app's image is built on whichever dependencies image this build settled on.
+    [app_bud] = [
+        line for line in ran if line.startswith("buildah bud") and "/berth/dockerfile/Dockerfile" in line
+    ]
+    assert f"BERTH_DEPENDENCIES={third_tag.removeprefix('docker://')}" in app_bud
