@@ -7,7 +7,8 @@ project, the build pod (git, buildah) pushing to the integrated registry (Berth 
 token service), the Deployment following the image, the router. Websocket viewers
 (another process) follow each build's log as a browser would.
 
-Runs: the first build (Import from Git), then pushes with 1 and 10 viewers. Uses the
+Runs: the first build (Import from Git), then pushes with 1 and 10 viewers, incremental
+(the first build's dependencies reused) and not (installed again). Uses the
 shared devcluster (`make cluster`, with its real node), a fresh project (deleted
 after), a private redis-server and database in /tmp/berth-bench-real.
 
@@ -161,7 +162,10 @@ def run(cluster: dict, port: int) -> None:
             wait_until(lambda: "version 0" in through_router(cluster["ROUTER_URL"], host), 300)
             rows.append(measure("first build (Import from Git)", 1, started, build, outs))
             config = BuildConfig.objects.get(project=project, name="web")
-            for number, viewers in enumerate((1, 10), start=1):
+            pushes = ((1, True), (10, True), (1, False), (10, False))
+            for number, (viewers, incremental) in enumerate(pushes, start=1):
+                # Incremental builds reuse the dependencies the first build installed.
+                BuildConfig.objects.filter(pk=config.pk).update(incremental=incremental)
                 commit(f"version {number}")
                 body = json.dumps(
                     {"ref": "refs/heads/main", "repository": {"default_branch": "main"}}
@@ -192,7 +196,10 @@ def run(cluster: dict, port: int) -> None:
                 wait_until(
                     lambda v=number: f"version {v}" in through_router(cluster["ROUTER_URL"], host), 300
                 )
-                rows.append(measure("push → webhook → build → rollout", viewers, started, build, outs))
+                what = "incremental: dependencies reused" if incremental else "not incremental: installed"
+                rows.append(
+                    measure(f"push → webhook → build → rollout ({what})", viewers, started, build, outs)
+                )
     finally:
         server.terminate()
         try:
