@@ -37,6 +37,10 @@ def test_start_a_build_and_watch_it_live(
     expect(page.get_by_test_id("config-name")).to_have_text("web")
     # The worker reads the source; the page shows the plan when it is known, by itself.
     expect(page.get_by_test_id("plan-summary")).to_contain_text("will run: gunicorn wsgi", timeout=30_000)
+    page.reload()  # the rest of the plan's details come with the page
+    expect(page.get_by_test_id("dependencies")).to_contain_text(
+        "installed once, then reused while requirements.txt and the builder image stay the same"
+    )
     page.screenshot(path=str(ARTIFACTS / "builds-config.png"), full_page=True)
 
     page.get_by_test_id("start-build").click()

@@ -69,6 +69,10 @@ def test_form_errors_are_at_the_field():
     form = _form(name="Web_App")
     assert not form.is_valid() and "name" in form.errors
     assert _form().is_valid()
+    # Incremental builds: ticked is on; an unticked box (no field at all) is off.
+    on, off = _form(incremental="on"), _form()
+    assert on.is_valid() and on.cleaned_data["incremental"] is True
+    assert off.is_valid() and off.cleaned_data["incremental"] is False
 
 
 def test_openshift_export_and_stream_tag():
@@ -96,6 +100,9 @@ def test_openshift_export_and_stream_tag():
     assert spec["strategy"]["sourceStrategy"]["env"] == [{"name": "APP_MODULE", "value": "app:app"}]
     assert {t["type"] for t in spec["triggers"]} == {"GitHub", "Generic", "ConfigChange"}
     assert spec["postCommit"] == {"script": "pytest"}
+    assert spec["strategy"]["sourceStrategy"]["incremental"] is True
+    config.incremental = False
+    assert config.to_openshift()["spec"]["strategy"]["sourceStrategy"]["incremental"] is False
     assert config.stream_tag == "web:v2"
     assert config.output_repository == "registry.example:5000/shop/web"
 
