@@ -234,6 +234,9 @@ BERTH_QUOTA_MAX = {"cpu": "64", "memory": "256Gi", "pods": 500, "pvcs": 100, "st
 # A pod log download stops at this many bytes (the cluster keeps the rest).
 BERTH_LOG_DOWNLOAD_BYTES = int(os.environ.get("BERTH_LOG_DOWNLOAD_BYTES", str(10 * 1024 * 1024)))
 BERTH_MAX_REPLICAS = int(os.environ.get("BERTH_MAX_REPLICAS", "50"))
+# A scale, rollback, restart or deploy succeeds when its pods are ready; it fails at
+# the cluster's first lasting reason (a quota, an image pull), or after this long.
+BERTH_ROLLOUT_TIMEOUT = int(os.environ.get("BERTH_ROLLOUT_TIMEOUT", "600"))
 BERTH_PODS_PAGE_SIZE = 50
 # Routes get `<name>-<project>.<this>` as their host unless one is given.
 BERTH_APPS_DOMAIN = os.environ.get("BERTH_APPS_DOMAIN", "apps.berth.local")

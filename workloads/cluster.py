@@ -576,3 +576,127 @@ def deployment_rollback(identity: Identity, *, namespace: str, name: str, revisi
     ]
     call(apps.patch_namespaced_deployment, name, namespace, patch)
     return f"Rolled {name} back to revision {revision}."
+
+
+# Rollouts: an action is done when what it promised runs -------------------------
+
+# Waiting reasons the kubelet keeps retrying but that need a person: a rollout fails on them.
+POD_FAILURES = frozenset(
+    {
+        "ErrImagePull",
+        "ImagePullBackOff",
+        "InvalidImageName",
+        "CreateContainerConfigError",
+        "CreateContainerError",
+        "RunContainerError",
+        "CrashLoopBackOff",
+    }
+)
+ROLLOUT_POLL_SECONDS = 2.0
+# A problem must be seen this many polls in a row: the controllers clear an old
+# condition (a quota since raised) a moment after the change.
+ROLLOUT_PROBLEM_POLLS = 3
+
+
+@dataclass(frozen=True)
+class Rollout:
+    desired: int
+    ready: int  # pods of the current template that are available
+    done: bool
+    problem: str = ""  # the cluster's reason the rollout can't finish, in its words
+    timed_out: bool = False
+
+    @property
+    def text(self) -> str:
+        return f"{self.ready} of {self.desired} pod{'' if self.desired == 1 else 's'} ready"
+
+    @property
+    def percent(self) -> int:
+        return 100 if self.done or not self.desired else int(100 * self.ready / self.desired)
+
+
+def _pod_problem(pod: dict) -> str:
+    name = pod["metadata"]["name"]
+    status = pod.get("status") or {}
+    for condition in status.get("conditions") or []:
+        if condition.get("type") == "PodScheduled" and condition.get("reason") == "Unschedulable":
+            return f"pod {name} can't be scheduled: {condition.get('message', '')}".rstrip(": ")
+    for container in [*(status.get("initContainerStatuses") or []), *(status.get("containerStatuses") or [])]:
+        waiting = (container.get("state") or {}).get("waiting") or {}
+        if waiting.get("reason") in POD_FAILURES:
+            message = waiting.get("message", "")
+            return f"pod {name}: {waiting['reason']}" + (f": {message}" if message else "")
+    return ""
+
+
+def rollout_state(deployment: dict, pods: list[dict]) -> Rollout:
+    """How far a Deployment's rollout is (``kubectl rollout status``'s test), and what
+    stops it: a ReplicaSet the cluster refused pods (a quota), a progress deadline, or
+    ``pods`` (the new ones) that can't pull, start or be scheduled."""
+    metadata, spec = deployment.get("metadata") or {}, deployment.get("spec") or {}
+    status = deployment.get("status") or {}
+    desired = spec["replicas"] if spec.get("replicas") is not None else 1
+    observed = (status.get("observedGeneration") or 0) >= (metadata.get("generation") or 0)
+    updated, available = status.get("updatedReplicas") or 0, status.get("availableReplicas") or 0
+    total = status.get("replicas") or 0
+    if spec.get("paused"):  # no new template rolls out: the replicas are what counts
+        ready = min(available, desired)
+        done = observed and total == desired and available >= desired
+    else:
+        ready = min(updated, available, desired)
+        done = observed and updated >= desired and available >= desired and total == desired
+    if done:
+        return Rollout(desired=desired, ready=ready, done=True)
+    conditions = {c.get("type"): c for c in status.get("conditions") or []}
+    problem = ""
+    failure = conditions.get("ReplicaFailure") or {}
+    progressing = conditions.get("Progressing") or {}
+    if failure.get("status") == "True":
+        problem = "the cluster refused to create its pods: " + (
+            failure.get("message") or failure.get("reason", "")
+        )
+    elif progressing.get("status") == "False" and progressing.get("reason") == "ProgressDeadlineExceeded":
+        problem = progressing.get("message") or "the rollout exceeded its progress deadline"
+    else:
+        problem = next((p for p in map(_pod_problem, pods) if p), "")
+    return Rollout(desired=desired, ready=ready, done=False, problem=problem)
+
+
+def rollout_wait(
+    identity: Identity,
+    *,
+    namespace: str,
+    name: str,
+    since: datetime,
+    timeout: float,
+    report: Callable[[Rollout], None] = lambda state: None,
+    stop: Callable[[], bool] = lambda: False,
+) -> Rollout:
+    """Follow a rollout as the person until it is done, fails (the same problem seen
+    ``ROLLOUT_PROBLEM_POLLS`` times in a row), times out, or ``stop()`` says to."""
+    apps, core = api(identity, "apps"), api(identity, "core")
+    serialize = apps.api_client.sanitize_for_serialization
+    deadline = time.monotonic() + timeout
+    problems = 0
+    while True:
+        deployment = serialize(call(apps.read_namespaced_deployment, name, namespace))
+        match = (deployment["spec"].get("selector") or {}).get("matchLabels") or {}
+        listed = call(
+            core.list_namespaced_pod, namespace, label_selector=",".join(f"{k}={v}" for k, v in match.items())
+        )
+        # The pods this change made (a moment's slack for clocks); older ones are not its doing.
+        pods = [
+            serialize(p)
+            for p in listed.items
+            if p.metadata.creation_timestamp
+            and p.metadata.creation_timestamp.timestamp() >= since.timestamp() - 2
+            and not p.metadata.deletion_timestamp
+        ]
+        state = rollout_state(deployment, pods)
+        report(state)
+        problems = problems + 1 if state.problem else 0
+        if state.done or problems >= ROLLOUT_PROBLEM_POLLS or stop():
+            return state
+        if time.monotonic() >= deadline:
+            return Rollout(state.desired, state.ready, False, state.problem, timed_out=True)
+        time.sleep(ROLLOUT_POLL_SECONDS)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+
 from actions.models import Action
+from actions.services import action_update
 from actions.tasks import ActionFailed, action_identity, action_task
 from kube import NotFound
 from workloads import cluster as cluster_workloads
@@ -12,14 +15,49 @@ def _vanished(action: Action) -> ActionFailed:
     return ActionFailed(f"The deployment {action.parameters['name']} no longer exists in {action.project}.")
 
 
+def _rolled_out(action: Action, did: str, stop=lambda: False) -> str:
+    """Wait, showing progress, until the deployment runs what ``did`` asked for; fail
+    with the cluster's reason (or what was seen when time ran out)."""
+    name = action.parameters["name"]
+
+    def report(state: cluster_workloads.Rollout) -> None:
+        action_update(action=action, progress=state.percent, message=f"{did}; {state.text}…")
+
+    try:
+        state = cluster_workloads.rollout_wait(
+            action_identity(action),
+            namespace=action.project,
+            name=name,
+            since=action.started_at,
+            timeout=settings.BERTH_ROLLOUT_TIMEOUT,
+            report=report,
+            stop=stop,
+        )
+    except NotFound:
+        raise _vanished(action) from None
+    if state.done:
+        return f"{did}: {state.text}."
+    if state.timed_out:
+        seen = f"; last seen: {state.problem}" if state.problem else ""
+        limit = settings.BERTH_ROLLOUT_TIMEOUT
+        raise ActionFailed(f"{did}, but the rollout did not finish in {limit} s: {state.text}{seen}.")
+    if not state.problem:  # stopped: a newer request took over
+        return f"{did}; a newer request took over ({state.text})."
+    raise ActionFailed(f"{did}, but {state.problem} ({state.text}).")
+
+
+def _newer_scale(action: Action):
+    return Action.objects.filter(
+        kind=action.kind, project=action.project, target=action.target, pk__gt=action.pk
+    ).exclude(state=Action.State.FAILED)
+
+
 @action_task("deployment.scale")
 def deployment_scale(action: Action) -> str:
     params = action.parameters
     # Fast clicks queue several scales: only the newest request counts, whatever
     # order the worker(s) run them in.
-    newer = Action.objects.filter(
-        kind=action.kind, project=action.project, target=action.target, pk__gt=action.pk
-    ).exclude(state=Action.State.FAILED)
+    newer = _newer_scale(action)
     if newer.exists():
         return f"Superseded by a newer request ({newer.last().parameters.get('replicas')} replicas)."
     try:
@@ -31,15 +69,19 @@ def deployment_scale(action: Action) -> str:
         )
     except NotFound:
         raise _vanished(action) from None
-    return f"Scaled {params['name']} to {params['replicas']}."
+    did = f"Scaled {params['name']} to {params['replicas']}"
+    return _rolled_out(action, did, stop=lambda: _newer_scale(action).exists())
 
 
 @action_task("deployment.rollback")
 def deployment_rollback(action: Action) -> str:
     params = action.parameters
-    return cluster_workloads.deployment_rollback(
+    did = cluster_workloads.deployment_rollback(
         action_identity(action), namespace=action.project, name=params["name"], revision=params["revision"]
     )
+    if did.startswith("Skipped"):
+        return did
+    return _rolled_out(action, did.rstrip("."))
 
 
 def _pause(action: Action, paused: bool) -> str:
@@ -49,7 +91,10 @@ def _pause(action: Action, paused: bool) -> str:
         )
     except NotFound:
         raise _vanished(action) from None
-    return f"{action.parameters['name']} is {'paused' if paused else 'resumed'}."
+    if paused:
+        return f"{action.parameters['name']} is paused."
+    # Changes made while it was paused roll out now.
+    return _rolled_out(action, f"Resumed {action.parameters['name']}")
 
 
 @action_task("deployment.pause")
@@ -64,13 +109,17 @@ def deployment_resume(action: Action) -> str:
 
 @action_task("deployment.restart")
 def deployment_restart(action: Action) -> str:
+    name = action.parameters["name"]
     try:
-        cluster_workloads.deployment_restart(
-            action_identity(action), namespace=action.project, name=action.parameters["name"]
-        )
+        if cluster_workloads.deployment_get(
+            action_identity(action), namespace=action.project, name=name
+        ).spec.paused:
+            # As kubectl: the new pods would wait for a resume that may never come.
+            raise ActionFailed(f"{name} is paused: its pods can't be restarted. Resume it first.")
+        cluster_workloads.deployment_restart(action_identity(action), namespace=action.project, name=name)
     except NotFound:
         raise _vanished(action) from None
-    return f"Restarting the pods of {action.parameters['name']}."
+    return _rolled_out(action, f"Restarted the pods of {name}")
 
 
 @action_task("deployment.create")
@@ -86,4 +135,4 @@ def deployment_create(action: Action) -> str:
         env=params.get("env") or {},
         command=params.get("command") or [],
     )
-    return f"Deployment {params['name']} created."
+    return _rolled_out(action, f"Deployment {params['name']} created")

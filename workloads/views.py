@@ -7,6 +7,7 @@ from django.utils.text import slugify
 
 from actions.refusal import Refused
 from actions.views import inline_action, start_from_form
+from kube import Invalid, NotFound
 from projects.access import FORM, SUBMIT, project_view
 from workloads import selectors, services
 from workloads.diff import template_diff
@@ -100,12 +101,19 @@ def deployment_detail(request: HttpRequest, project, deployment: str) -> HttpRes
     return render(request, "workloads/deployment.html", context)
 
 
+def _refused(request, project, deployment: str, message: str) -> HttpResponse:
+    """A refusal, shown where the person acted: beside the control (htmx) or on the page."""
+    if request.htmx:
+        return render(request, "workloads/_form_error.html", {"message": message}, status=422)
+    messages.error(request, message)
+    return redirect("workloads:deployment", name=project.name, deployment=deployment)
+
+
 def _start(request, start, project, deployment: str, **kwargs) -> HttpResponse:
     try:
         action = start(user=request.user, project=project, name=deployment, **kwargs)
     except Refused as exc:
-        messages.error(request, str(exc))
-        return redirect("workloads:deployment", name=project.name, deployment=deployment)
+        return _refused(request, project, deployment, str(exc))
     if request.htmx:
         return inline_action(request, action)
     return redirect("workloads:deployment", name=project.name, deployment=deployment)
@@ -116,10 +124,7 @@ def deployment_scale(request: HttpRequest, project, deployment: str) -> HttpResp
     form = ScaleForm(request.POST)
     if not form.is_valid():
         message = " ".join(form.errors.get("replicas", ["Give a number of replicas."]))
-        if request.htmx:
-            return render(request, "workloads/_form_error.html", {"message": message}, status=400)
-        messages.error(request, message)
-        return redirect("workloads:deployment", name=project.name, deployment=deployment)
+        return _refused(request, project, deployment, message)
     return _start(
         request, services.deployment_scale, project, deployment, replicas=form.cleaned_data["replicas"]
     )
@@ -134,9 +139,13 @@ def deployment_rollback(request: HttpRequest, project, deployment: str) -> HttpR
     revision = form.cleaned_data["revision"]
     if request.method == "POST":
         return _start(request, services.deployment_rollback, project, deployment, revision=revision)
-    current, target = selectors.deployment_rollback_plan(
-        user=request.user, project=project, name=deployment, revision=revision
-    )
+    try:
+        current, target = selectors.deployment_rollback_plan(
+            user=request.user, project=project, name=deployment, revision=revision
+        )
+    except (Invalid, NotFound) as exc:  # paused, or the revision is gone: said on the deployment's page
+        messages.error(request, f"Berth refused the rollback: {exc}")
+        return redirect("workloads:deployment", name=project.name, deployment=deployment)
     context = {
         "project": project,
         "deployment": deployment,

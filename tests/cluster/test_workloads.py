@@ -42,8 +42,11 @@ def test_scale_one_to_three_shows_three_running_pods(people, project, admin_clie
     alice = signed_in(people["alice"])
     wait_for(lambda: len(running_pods(admin_client, project, "web")) == 1, message="1 running pod")
     action = action_from(alice.post(f"/projects/{project}/deployments/web/scale/", {"replicas": "3"}))
-    assert action.state == "succeeded", action.message
-    wait_for(lambda: len(running_pods(admin_client, project, "web")) == 3, message="3 running pods")
+    # Succeeded means the pods are there and ready, not that the cluster took the number.
+    assert (action.state, action.message) == ("succeeded", "Scaled web to 3: 3 of 3 pods ready."), (
+        action.message
+    )
+    assert len(running_pods(admin_client, project, "web")) == 3
 
     def page_shows_three():
         body = alice.get(f"/projects/{project}/deployments/web/").content.decode()
@@ -52,6 +55,19 @@ def test_scale_one_to_three_shows_three_running_pods(people, project, admin_clie
     wait_for(page_shows_three, message="the page to show 3 running pods")
     pods_page = alice.get(f"/projects/{project}/pods/", {"status": "Running"}).content.decode()
     assert pods_page.count('data-testid="pod-row"') == 3
+
+
+def test_scaling_past_the_quota_fails_with_the_quotas_words(people, project, admin_client, celery_worker):
+    # The project's quota (tests.helpers.SMALL) holds 2 CPUs of limits, 500m a pod: 4 pods.
+    make_deployment(admin_client, project)
+    alice = signed_in(people["alice"])
+    wait_for(lambda: len(running_pods(admin_client, project, "web")) == 1, message="1 running pod")
+    action = action_from(alice.post(f"/projects/{project}/deployments/web/scale/", {"replicas": "6"}))
+    assert action.state == "failed", action.message
+    assert action.message.startswith("Scaled web to 6, but the cluster refused to create its pods: ")
+    assert "exceeded quota" in action.message and action.message.endswith("(4 of 6 pods ready)."), (
+        action.message
+    )
 
 
 def test_fast_clicks_keep_the_last_value(people, project, admin_client, celery_worker):
@@ -77,7 +93,8 @@ def test_scale_bounds_are_checked(people, project, admin_client, settings):
         response = alice.post(
             f"/projects/{project}/deployments/web/scale/", {"replicas": bad}, HTTP_HX_REQUEST="true"
         )
-        assert response.status_code == 400 and 'data-testid="scale-error"' in response.content.decode(), bad
+        # 422: htmx puts it beside the control (tests/e2e/test_workloads.py sees it there).
+        assert response.status_code == 422 and 'data-testid="scale-error"' in response.content.decode(), bad
     assert not Action.objects.exists()
 
 
@@ -104,12 +121,22 @@ def test_rollback_restores_the_image_as_a_new_revision(people, project, admin_cl
 def test_paused_rollback_and_missing_revision_are_refused(people, project, admin_client, celery_worker):
     make_deployment(admin_client, project)
     alice = signed_in(people["alice"])
-    missing = alice.get(f"/projects/{project}/deployments/web/rollback/", {"revision": 7})
-    assert missing.status_code == 404
+    # Refused on the deployment's own page (in the project's layout), saying who refused and why.
+    missing = alice.get(f"/projects/{project}/deployments/web/rollback/", {"revision": 7}, follow=True)
+    page = missing.content.decode()
+    assert missing.redirect_chain[-1][0] == f"/projects/{project}/deployments/web/"
+    assert "Berth refused the rollback: Revision 7 of web no longer exists" in page
     action_from(alice.post(f"/projects/{project}/deployments/web/pause/"))
     assert client.AppsV1Api(admin_client).read_namespaced_deployment("web", project).spec.paused is True
-    refused = alice.get(f"/projects/{project}/deployments/web/rollback/", {"revision": 1})
-    assert refused.status_code == 400 and "paused" in refused.content.decode()
+    refused = alice.get(f"/projects/{project}/deployments/web/rollback/", {"revision": 1}, follow=True)
+    assert (
+        refused.status_code == 200 and "Berth refused the rollback: web is paused" in refused.content.decode()
+    )
+    # The page says it is paused, and offers to resume (not to pause again).
+    assert (
+        "Resume rollouts" in refused.content.decode()
+        and 'data-testid="pause"' not in refused.content.decode()
+    )
     action = action_from(alice.post(f"/projects/{project}/deployments/web/rollback/", {"revision": "1"}))
     assert action.state == "failed" and "paused" in action.message
 

@@ -70,3 +70,35 @@ def test_deploy_expose_and_open_the_route(
     page.goto(url)
     expect(page.locator("body")).to_contain_text("Directory listing for /", timeout=30_000)
     page.screenshot(path=str(ARTIFACTS / "real-app-through-its-route.png"))
+
+
+def test_a_deploy_whose_image_cant_be_pulled_fails_with_the_kubelets_reason(
+    celery_worker, people, make_project, real_node
+):
+    from actions.models import Action
+    from projects import selectors as project_selectors
+    from workloads import services as workload_services
+
+    project = make_project(people["alice"], real=True)
+    missing = real_node.python_image.rsplit("/berth/", 1)[0] + "/berth/never-built:1"
+    action = workload_services.deployment_create(
+        user=people["alice"],
+        project=project_selectors.project_get(user=people["alice"], name=project),
+        name="web",
+        image=missing,
+        replicas=1,
+        port=8080,
+        env={},
+    )
+    action = wait_for(
+        lambda: Action.objects.filter(pk=action.pk, state__in=["succeeded", "failed"]).first(),
+        timeout=120,
+        message="the deploy to finish",
+    )
+    # Not "created": the kubelet could not pull the image, and the action says so in its words.
+    assert action.state == "failed", action.message
+    assert action.message.startswith("Deployment web created, but pod web-"), action.message
+    assert (
+        "ErrImagePull" in action.message or "ImagePullBackOff" in action.message
+    ) and missing in action.message
+    assert action.message.endswith("(0 of 1 pod ready)."), action.message

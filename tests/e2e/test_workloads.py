@@ -42,3 +42,12 @@ def test_scale_up_twice_then_roll_back(page, asgi_server, celery_worker, people,
     expect(page.get_by_test_id("deployment-images")).to_have_text("web:1", timeout=30_000)
     expect(page.get_by_test_id("current-revision")).to_have_text("3", timeout=30_000)
     page.screenshot(path=str(ARTIFACTS / "workloads-rolled-back.png"), full_page=True)
+
+    # Past the project's quota (4 pods of 500m in 2 CPUs): the action fails, in the quota's words.
+    page.get_by_test_id("replicas-input").fill("6")
+    page.get_by_test_id("replicas-input").press("Enter")
+    status = page.locator("#deployment-action [data-testid=action-status]")
+    expect(status).to_have_attribute("data-state", "failed", timeout=60_000)
+    expect(status.get_by_test_id("action-message")).to_contain_text("exceeded quota")
+    expect(status.get_by_test_id("action-message")).to_contain_text("4 of 6 pods ready")
+    page.screenshot(path=str(ARTIFACTS / "workloads-past-quota.png"), full_page=True)
