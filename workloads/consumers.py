@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from console.ansi import ansi_to_html
 from kube import ClusterError
 from projects import selectors as project_selectors
+from projects.roles import role_at_least
 from workloads import selectors
 
 RENDER_DELAY = 0.25  # coalesce bursts of watch events into one render per viewer
@@ -46,14 +47,16 @@ class LiveListConsumer(AsyncWebsocketConsumer):
             await self.close(code=4404)
             return
         try:
-            allowed = await database_sync_to_async(selectors.live_list_allowed)(
+            role = await database_sync_to_async(selectors.live_list_role)(
                 user=user, project=self.project, resource=self.resource
             )
         except ClusterError:
-            allowed = False
-        if not allowed:
+            role = None
+        if role is None:
             await self.close(code=4403)
             return
+        self.can_edit = role_at_least(role, "edit")  # which controls the re-rendered parts offer
+        self.history: tuple[str, list] = ("", [])  # a deployment's revisions, read again when it changes
         self.informers = selectors.live_informers(project=self.project, resource=self.resource)
         self.loop = asyncio.get_running_loop()
         self.changed = asyncio.Event()
@@ -104,9 +107,21 @@ class LiveListConsumer(AsyncWebsocketConsumer):
             page, _ = selectors.pod_page(
                 user=user, namespace=self.project, query=query, deployment_selector=deployment.selector
             )
+            if self.history[0] != deployment.revision:  # a rollout or rollback made a revision
+                history = selectors.deployment_history(
+                    user=user, namespace=self.project, name=deployment.name
+                )
+                self.history = (deployment.revision, history)
             body = render_to_string(
                 "workloads/_deployment_live.html",
-                {"deployment": deployment, "page": page, "project": project, "query": query},
+                {
+                    "deployment": deployment,
+                    "page": page,
+                    "project": project,
+                    "query": query,
+                    "history": self.history[1],
+                    "can_edit": self.can_edit,
+                },
             )
         else:
             deployments = selectors.deployment_list(user=user, namespace=self.project)

@@ -111,8 +111,8 @@ def pod_log(*, user, project, name: str, container: str | None, previous: bool, 
     )
 
 
-def deployment_history(*, user, project, name: str) -> list[cluster_workloads.Revision]:
-    return cluster_workloads.deployment_history(identity_for_user(user), namespace=project.name, name=name)
+def deployment_history(*, user, namespace: str, name: str) -> list[cluster_workloads.Revision]:
+    return cluster_workloads.deployment_history(identity_for_user(user), namespace=namespace, name=name)
 
 
 def deployment_rollback_plan(*, user, project, name: str, revision: int) -> tuple[dict, dict]:
@@ -122,14 +122,18 @@ def deployment_rollback_plan(*, user, project, name: str, revision: int) -> tupl
     )
 
 
-def live_list_allowed(*, user, project: str, resource: str) -> bool:
-    """Whether the person may watch a live list: a role in the project, and the cluster's
-    own "list" permission on the resource (asked as them, cached briefly)."""
+def live_list_role(*, user, project: str, resource: str) -> str | None:
+    """The person's role in the project if they may watch a live list (a role, and the
+    cluster's own "list" permission on the resource, asked as them, cached briefly)."""
     try:
-        project_selectors.project_get(user=user, name=project)
+        role = project_selectors.project_get(user=user, name=project).my_role
     except NotFound:
-        return False
-    return cluster_workloads.can_list(identity_for_user(user), namespace=project, resource=resource)
+        return None
+    return (
+        role
+        if cluster_workloads.can_list(identity_for_user(user), namespace=project, resource=resource)
+        else None
+    )
 
 
 def live_informers(*, project: str, resource: str) -> list:

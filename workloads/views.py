@@ -9,6 +9,7 @@ from actions.refusal import Refused
 from actions.views import inline_action, start_from_form
 from kube import Invalid, NotFound
 from projects.access import FORM, SUBMIT, project_view
+from projects.roles import role_at_least
 from workloads import selectors, services
 from workloads.diff import template_diff
 from workloads.forms import DeployImageForm, RollbackForm, ScaleForm
@@ -90,12 +91,13 @@ def deployment_detail(request: HttpRequest, project, deployment: str) -> HttpRes
     pods, _ = selectors.pod_page(
         user=request.user, namespace=project.name, query=query, deployment_selector=summary.selector
     )
-    history = selectors.deployment_history(user=request.user, project=project, name=deployment)
+    history = selectors.deployment_history(user=request.user, namespace=project.name, name=deployment)
     context = {
         "project": project,
         "deployment": summary,
         "page": pods,
         "history": history,
+        "can_edit": role_at_least(project.my_role, "edit"),
         "live_url": _live_url(project, "deployments", {"deployment": deployment}),
     }
     return render(request, "workloads/deployment.html", context)

@@ -41,7 +41,19 @@ def test_scale_up_twice_then_roll_back(page, asgi_server, celery_worker, people,
     page.get_by_test_id("confirm-rollback").click()
     expect(page.get_by_test_id("deployment-images")).to_have_text("web:1", timeout=30_000)
     expect(page.get_by_test_id("current-revision")).to_have_text("3", timeout=30_000)
+    # The history follows by itself: the new revision is current, the others offer a rollback.
+    expect(page.locator("[data-testid=revision-row][data-current]")).to_have_attribute("data-revision", "3")
+    expect(page.get_by_test_id("rollback-2")).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "workloads-rolled-back.png"), full_page=True)
+    page.evaluate("window.__sameDocument = true")
+
+    # Pause and resume: the button follows the deployment, without a reload.
+    page.get_by_test_id("pause").click()
+    expect(page.get_by_test_id("paused")).to_be_visible(timeout=30_000)
+    page.get_by_test_id("resume").click()
+    expect(page.get_by_test_id("pause")).to_be_visible(timeout=30_000)
+    expect(page.get_by_test_id("paused")).to_have_count(0)
+    assert page.evaluate("window.__sameDocument") is True, "the page reloaded"
 
     # Past the project's quota (4 pods of 500m in 2 CPUs): the action fails, in the quota's words.
     page.get_by_test_id("replicas-input").fill("6")
