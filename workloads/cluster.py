@@ -460,6 +460,28 @@ def deployment_create(
             raise Conflict(f"A deployment named {name} exists already.") from None
 
 
+def deployment_object(identity: Identity, *, namespace: str, name: str) -> dict:
+    """The Deployment as the API gives it (camelCase keys), read as the person."""
+    apps = api(identity, "apps")
+    return apps.api_client.sanitize_for_serialization(call(apps.read_namespaced_deployment, name, namespace))
+
+
+def deployment_replace(identity: Identity, *, namespace: str, body: dict) -> None:
+    """Write ``body`` back as the person; its resourceVersion makes a change made since
+    it was read a Conflict instead of a silent overwrite."""
+    call(api(identity, "apps").replace_namespaced_deployment, body["metadata"]["name"], namespace, body)
+
+
+def deployment_delete(identity: Identity, *, namespace: str, name: str) -> None:
+    """Delete it with its ReplicaSets and pods (foreground: gone once they are)."""
+    call(
+        api(identity, "apps").delete_namespaced_deployment,
+        name,
+        namespace,
+        body=k8s.V1DeleteOptions(propagation_policy="Foreground"),
+    )
+
+
 def deployment_scale(identity: Identity, *, namespace: str, name: str, replicas: int) -> None:
     call(
         api(identity, "apps").patch_namespaced_deployment_scale,

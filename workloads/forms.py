@@ -6,6 +6,8 @@ from django import forms
 from django.conf import settings
 
 from console.validators import IMAGE, parse_env_lines, validate_dns_label
+from kube.quantity import parse_quantity
+from workloads.edit import RESOURCES, Edit
 
 
 class ScaleForm(forms.Form):
@@ -65,3 +67,103 @@ class DeployImageForm(forms.Form):
 
     def clean_env(self) -> dict[str, str]:
         return parse_env_lines(self.cleaned_data["env"])
+
+
+def _quantity_field(label: str, example: str) -> forms.CharField:
+    return forms.CharField(
+        label=label, max_length=20, required=False, help_text=f"e.g. {example}; empty for none"
+    )
+
+
+class EditDeploymentForm(forms.Form):
+    """One container's image, command, environment and resources, and the replicas."""
+
+    container = forms.ChoiceField()
+    image = forms.CharField(max_length=500)
+    command = forms.CharField(
+        max_length=1000,
+        required=False,
+        help_text="What runs instead of the image's default command; empty for the image's own.",
+    )
+    env = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label="Environment",
+        help_text="One KEY=value a line. Values from Secrets or ConfigMaps are kept as they are.",
+    )
+    cpu_request = _quantity_field("CPU request", "100m")
+    cpu_limit = _quantity_field("CPU limit", "500m")
+    memory_request = _quantity_field("Memory request", "128Mi")
+    memory_limit = _quantity_field("Memory limit", "512Mi")
+    replicas = forms.IntegerField(min_value=0)
+    # The deployment's spec as the person saw it: a change by someone else meanwhile is a conflict.
+    generation = forms.IntegerField(widget=forms.HiddenInput)
+    # What the preview showed, so "Apply" applies what was seen.
+    previewed = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, container_names: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["container"].choices = [(n, n) for n in container_names]
+        if len(container_names) == 1:
+            self.fields["container"].widget = forms.HiddenInput()
+
+    clean_image = DeployImageForm.clean_image
+    clean_command = DeployImageForm.clean_command
+    clean_env = DeployImageForm.clean_env
+
+    def clean_replicas(self) -> int:
+        return ScaleForm.clean_replicas(self)
+
+    def _quantity(self, key: str) -> str:
+        value = self.cleaned_data[key].strip()
+        if value:
+            try:
+                amount = parse_quantity(value)
+            except ValueError as exc:
+                raise forms.ValidationError(str(exc)) from None
+            if amount <= 0:
+                raise forms.ValidationError("More than zero, or empty for none.")
+        return value
+
+    def clean_cpu_request(self) -> str:
+        return self._quantity("cpu_request")
+
+    def clean_cpu_limit(self) -> str:
+        return self._quantity("cpu_limit")
+
+    def clean_memory_request(self) -> str:
+        return self._quantity("memory_request")
+
+    def clean_memory_limit(self) -> str:
+        return self._quantity("memory_limit")
+
+    def clean(self) -> dict:
+        data = super().clean()
+        for kind in ("cpu", "memory"):
+            request, limit = data.get(f"{kind}_request"), data.get(f"{kind}_limit")
+            if request and limit and parse_quantity(request) > parse_quantity(limit):
+                self.add_error(f"{kind}_request", f"The request can't be above the limit ({limit}).")
+        return data
+
+    def edit(self) -> Edit:
+        data = self.cleaned_data
+        return Edit(
+            container=data["container"],
+            image=data["image"],
+            args=tuple(data["command"]),
+            env=data["env"],
+            resources={key: data[key] for key in RESOURCES},
+            replicas=data["replicas"],
+        )
+
+    @staticmethod
+    def initial_from(values: dict) -> dict:
+        return {
+            "container": values["container"],
+            "image": values["image"],
+            "command": shlex.join(values["args"]),
+            "env": "\n".join(f"{k}={v}" for k, v in values["env"].items()),
+            **values["resources"],
+            "replicas": values["replicas"],
+            "generation": values["generation"],
+        }

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.paginator import Paginator
 
 from kube import Forbidden, NotFound, Unavailable, identity_for_user
+from networking import selectors as networking_selectors
 from projects import selectors as project_selectors
 from workloads import cluster as cluster_workloads
 
@@ -155,3 +156,16 @@ def pod_log_follow(*, user, project: str, pod: str, container, tail_lines: int, 
         timestamps=timestamps,
         on_open=on_open,
     )
+
+
+def deployment_object(*, user, namespace: str, name: str) -> dict:
+    return cluster_workloads.deployment_object(identity_for_user(user), namespace=namespace, name=name)
+
+
+def services_selecting(*, user, project, labels: dict[str, str]) -> list[str]:
+    """The project's Services whose selector picks pods with ``labels`` (a deployment's)."""
+    return [
+        service.name
+        for service in networking_selectors.service_list(user=user, project=project)
+        if service.selector and all(labels.get(k) == v for k, v in service.selector.items())
+    ]

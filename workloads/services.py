@@ -9,6 +9,7 @@ from actions.models import Action
 from actions.refusal import Refused
 from actions.services import action_start
 from projects.access import require_role
+from workloads.edit import Edit
 
 
 def check_replicas(replicas: int) -> None:
@@ -88,4 +89,33 @@ def deployment_create(
             "command": command or [],
             "next": reverse("workloads:deployment", kwargs={"name": project.name, "deployment": name}),
         },
+    )
+
+
+def deployment_edit(*, user, project, name: str, edit: Edit, generation: int) -> Action:
+    """Apply a previewed edit; the task refuses it if the spec changed since ``generation``."""
+    require_role(project, "edit", "Editing a deployment")
+    check_replicas(edit.replicas)
+    return action_start(
+        kind="deployment.edit",
+        user=user,
+        project=project.name,
+        target=f"deployment/{name}",
+        parameters={
+            "name": name,
+            "edit": edit.to_dict(),
+            "generation": generation,
+            "next": reverse("workloads:deployment", kwargs={"name": project.name, "deployment": name}),
+        },
+    )
+
+
+def deployment_delete(*, user, project, name: str) -> Action:
+    require_role(project, "edit", "Deleting a deployment")
+    return action_start(
+        kind="deployment.delete",
+        user=user,
+        project=project.name,
+        target=f"deployment/{name}",
+        parameters={"name": name, "next": reverse("workloads:deployments", kwargs={"name": project.name})},
     )

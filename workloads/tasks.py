@@ -1,14 +1,17 @@
-"""Workload actions (scale, roll back, pause, restart, deploy), run by the worker."""
+"""Workload actions (scale, roll back, pause, restart, deploy, edit, delete), run by the worker."""
 
 from __future__ import annotations
+
+import time
 
 from django.conf import settings
 
 from actions.models import Action
 from actions.services import action_update
 from actions.tasks import ActionFailed, action_identity, action_task
-from kube import NotFound
+from kube import Conflict, NotFound
 from workloads import cluster as cluster_workloads
+from workloads import edit
 
 
 def _vanished(action: Action) -> ActionFailed:
@@ -136,3 +139,52 @@ def deployment_create(action: Action) -> str:
         command=params.get("command") or [],
     )
     return _rolled_out(action, f"Deployment {params['name']} created")
+
+
+@action_task("deployment.edit")
+def deployment_edit(action: Action) -> str:
+    params, name = action.parameters, action.parameters["name"]
+    identity = action_identity(action)
+    conflict = (
+        f"Someone else changed {name} since you opened the form; nothing was applied. "
+        "Open the edit form again to see their change."
+    )
+    try:
+        current = cluster_workloads.deployment_object(identity, namespace=action.project, name=name)
+        if current["metadata"].get("generation") != params["generation"]:
+            raise ActionFailed(conflict)
+        try:
+            new = edit.edited(current, edit.Edit.from_dict(params["edit"]))
+        except ValueError as exc:
+            raise ActionFailed(str(exc)) from None
+        cluster_workloads.deployment_replace(identity, namespace=action.project, body=new)
+    except NotFound:
+        raise _vanished(action) from None
+    except Conflict:
+        raise ActionFailed(conflict) from None
+    return _rolled_out(action, f"Updated {name}")
+
+
+@action_task("deployment.delete")
+def deployment_delete(action: Action) -> str:
+    name = action.parameters["name"]
+    identity = action_identity(action)
+    try:
+        cluster_workloads.deployment_delete(identity, namespace=action.project, name=name)
+    except NotFound:
+        return f"{name} was already gone."
+
+    def gone() -> bool:
+        try:
+            cluster_workloads.deployment_get(identity, namespace=action.project, name=name)
+        except NotFound:
+            return True
+        return False
+
+    limit = settings.BERTH_ROLLOUT_TIMEOUT
+    deadline = time.monotonic() + limit
+    while not gone():  # foreground deletion: gone once its pods are
+        if time.monotonic() > deadline:
+            raise ActionFailed(f"{name} is being deleted, but its pods were still there after {limit} s.")
+        time.sleep(1)
+    return f"Deleted {name} and its pods."

@@ -19,4 +19,6 @@ urlpatterns = [
     path("deployments/<subdomain:deployment>/pause/", views.deployment_pause, name="deployment-pause"),
     path("deployments/<subdomain:deployment>/resume/", views.deployment_resume, name="deployment-resume"),
     path("deployments/<subdomain:deployment>/restart/", views.deployment_restart, name="deployment-restart"),
+    path("deployments/<subdomain:deployment>/edit/", views.deployment_edit, name="deployment-edit"),
+    path("deployments/<subdomain:deployment>/delete/", views.deployment_delete, name="deployment-delete"),
 ]

@@ -1,18 +1,22 @@
 from __future__ import annotations
 
+import hashlib
+import json
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.text import slugify
 
 from actions.refusal import Refused
-from actions.views import inline_action, start_from_form
+from actions.views import inline_action, redirect_to_action, start_from_form
 from kube import Invalid, NotFound
 from projects.access import FORM, SUBMIT, project_view
 from projects.roles import role_at_least
+from workloads import edit as edit_module
 from workloads import selectors, services
 from workloads.diff import template_diff
-from workloads.forms import DeployImageForm, RollbackForm, ScaleForm
+from workloads.forms import DeployImageForm, EditDeploymentForm, RollbackForm, ScaleForm
 from workloads.routing import live_list_ws_url, pod_log_ws_url
 
 
@@ -182,3 +186,84 @@ def deployment_create(request: HttpRequest, project) -> HttpResponse:
         if started:
             return started
     return render(request, "workloads/deploy.html", {"project": project, "form": form})
+
+
+def _digest(edit) -> str:
+    return hashlib.sha256(json.dumps(edit.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
+
+
+@project_view("edit", methods=FORM)
+def deployment_edit(request: HttpRequest, project, deployment: str) -> HttpResponse:
+    """The form, then the same diff as a rollback's preview, then the action."""
+    current = selectors.deployment_object(user=request.user, namespace=project.name, name=deployment)
+    names = [c["name"] for c in edit_module.containers(current)]
+    start = edit_module.initial(current, request.GET.get("container"))
+    form = EditDeploymentForm(
+        request.POST or None, container_names=names, initial=EditDeploymentForm.initial_from(start)
+    )
+    changes = None
+    if request.method == "POST" and form.is_valid():
+        change = form.edit()
+        if form.cleaned_data["generation"] != current["metadata"].get("generation"):
+            # The form shows the deployment as it is now, with what happened.
+            form = EditDeploymentForm(EditDeploymentForm.initial_from(start), container_names=names)
+            form.is_valid()
+            form.add_error(
+                None,
+                f"Someone else changed {deployment} since you opened this form, so nothing was applied. "
+                "Its current values are below: make your change again.",
+            )
+        else:
+            changes = edit_module.changes(current, edit_module.edited(current, change))
+            if not changes:
+                form.add_error(None, "Nothing would change: edit a value first.")
+            elif "apply" in request.POST and request.POST.get("previewed") == _digest(change):
+                started = start_from_form(
+                    form,
+                    lambda: services.deployment_edit(
+                        user=request.user,
+                        project=project,
+                        name=deployment,
+                        edit=change,
+                        generation=form.cleaned_data["generation"],
+                    ),
+                )
+                if started:
+                    return started
+            form.data = form.data.copy()
+            form.data["previewed"] = _digest(change)
+    context = {
+        "project": project,
+        "deployment": deployment,
+        "form": form,
+        "changes": changes,
+        "kept_env": edit_module.referenced_env(current, start["container"]),
+    }
+    return render(request, "workloads/edit.html", context)
+
+
+@project_view("edit", methods=FORM)
+def deployment_delete(request: HttpRequest, project, deployment: str) -> HttpResponse:
+    summary = selectors.deployment_summary(user=request.user, namespace=project.name, name=deployment)
+    if request.method == "POST":
+        try:
+            action = services.deployment_delete(user=request.user, project=project, name=deployment)
+        except Refused as exc:
+            return _refused(request, project, deployment, str(exc))
+        return redirect_to_action(action, follow=True)
+    pods, _ = selectors.pod_page(
+        user=request.user,
+        namespace=project.name,
+        query=selectors.PodQuery.from_params({}),
+        deployment_selector=summary.selector,
+    )
+    context = {
+        "project": project,
+        "deployment": summary,
+        "pods": pods.paginator.count,
+        "revisions": len(
+            selectors.deployment_history(user=request.user, namespace=project.name, name=deployment)
+        ),
+        "services": selectors.services_selecting(user=request.user, project=project, labels=summary.selector),
+    }
+    return render(request, "workloads/delete.html", context)

@@ -354,3 +354,80 @@ def test_idle_informers_are_stopped(people, project, berth_cluster, make_project
     assert (project, "pods") not in informer_module.informers()
     assert wait_for(lambda: not idle._thread.is_alive(), timeout=30, message="the idle watch to end") is True
     assert fresh.wait_synced(15) and (other, "pods") in informer_module.informers()
+
+
+def _previewed(html: str) -> str:
+    import re
+
+    return re.search(r'name="previewed" value="([0-9a-f]+)"', html).group(1)
+
+
+def test_edit_shows_the_changes_then_applies_them_and_refuses_a_stale_form(
+    people, project, admin_client, celery_worker
+):
+    make_deployment(admin_client, project, image="web:1")
+    apps = client.AppsV1Api(admin_client)
+    alice = signed_in(people["alice"])
+    url = f"/projects/{project}/deployments/web/edit/"
+    form = alice.get(url).content.decode()
+    assert 'value="web:1"' in form
+    generation = apps.read_namespaced_deployment("web", project).metadata.generation
+    values = {
+        "container": "web",
+        "image": "web:2",
+        "command": "",
+        "env": "GREETING=hello there",
+        "cpu_request": "100m",
+        "cpu_limit": "300m",
+        "memory_request": "",
+        "memory_limit": "",
+        "replicas": "2",
+        "generation": str(generation),
+    }
+    # First the changes, as a rollback's preview shows them; nothing is applied yet.
+    preview = alice.post(url, {**values, "preview": ""}).content.decode()
+    assert 'data-testid="edit-diff"' in preview and not Action.objects.exists()
+    for shown in ("web:1", "web:2", "env GREETING", "hello there", "replicas", "300m"):
+        assert shown in preview, shown
+    # A bad value is refused at its field, with what was typed kept.
+    bad = alice.post(url, {**values, "cpu_request": "2", "preview": ""}).content.decode()
+    assert "The request can&#x27;t be above the limit (300m)." in bad and 'value="web:2"' in bad
+    # "Apply" with a form changed since the preview shows the new preview instead.
+    changed = alice.post(url, {**values, "image": "web:9", "apply": "", "previewed": _previewed(preview)})
+    assert changed.status_code == 200 and "web:9" in changed.content.decode() and not Action.objects.exists()
+
+    action = action_from(alice.post(url, {**values, "apply": "", "previewed": _previewed(preview)}))
+    assert (action.state, action.message) == ("succeeded", "Updated web: 2 of 2 pods ready."), action.message
+    container = apps.read_namespaced_deployment("web", project).spec.template.spec.containers[0]
+    assert container.image == "web:2" and container.resources.limits["cpu"] == "300m"
+    assert [(e.name, e.value) for e in container.env] == [("GREETING", "hello there")]
+
+    # Someone changes it while alice's form is open: her preview says so and shows theirs.
+    stale = alice.get(url).content.decode()
+    assert 'value="web:2"' in stale
+    apps.patch_namespaced_deployment(
+        "web", project, {"spec": {"template": {"spec": {"containers": [{"name": "web", "image": "web:3"}]}}}}
+    )
+    again = alice.post(url, {**values, "image": "web:4", "generation": str(generation + 1), "preview": ""})
+    text = again.content.decode()
+    assert "Someone else changed web since you opened this form" in text and 'value="web:3"' in text
+
+
+def test_delete_says_what_goes_with_it_then_lands_on_the_list(people, project, admin_client, celery_worker):
+    make_deployment(admin_client, project)
+    client.CoreV1Api(admin_client).create_namespaced_service(
+        project, {"metadata": {"name": "web"}, "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}}
+    )
+    wait_for(lambda: len(running_pods(admin_client, project, "web")) == 1, message="1 running pod")
+    alice = signed_in(people["alice"])
+    url = f"/projects/{project}/deployments/web/delete/"
+    confirm = alice.get(url).content.decode()
+    assert "its 1 pod (they stop at once)" in confirm and "its 1 revision" in confirm
+    assert 'data-testid="delete-services"' in confirm and ": web." in confirm
+    bob = signed_in(people["bob"])  # a viewer
+    assert bob.post(url).status_code == 403
+    action = action_from(alice.post(url))
+    assert (action.state, action.message) == ("succeeded", "Deleted web and its pods."), action.message
+    assert action.next_url == f"/projects/{project}/deployments/"
+    assert not client.AppsV1Api(admin_client).list_namespaced_deployment(project).items
+    assert not running_pods(admin_client, project, "web")

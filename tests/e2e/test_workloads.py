@@ -63,3 +63,24 @@ def test_scale_up_twice_then_roll_back(page, asgi_server, celery_worker, people,
     expect(status.get_by_test_id("action-message")).to_contain_text("exceeded quota")
     expect(status.get_by_test_id("action-message")).to_contain_text("4 of 6 pods ready")
     page.screenshot(path=str(ARTIFACTS / "workloads-past-quota.png"), full_page=True)
+
+
+def test_edit_an_image_through_the_preview_and_see_the_rollout_finish(
+    page, asgi_server, celery_worker, people, make_project, admin_client
+):
+    project = make_project(people["alice"])
+    make_deployment(admin_client, project, image="web:1")
+    log_in(page, asgi_server, "alice", PASSWORD)
+    page.goto(f"{asgi_server}/projects/{project}/deployments/web/")
+    page.get_by_test_id("edit-deployment").click()
+    page.fill("input[name=image]", "web:2")
+    page.get_by_test_id("edit-preview").click()
+    diff = page.get_by_test_id("edit-diff")
+    expect(diff).to_contain_text("web:1")
+    expect(diff).to_contain_text("web:2")
+    page.screenshot(path=str(ARTIFACTS / "workloads-edit-preview.png"), full_page=True)
+    page.get_by_test_id("edit-apply").click()
+    # The action follows the rollout, then lands back on the deployment, which runs web:2.
+    expect(page.get_by_test_id("deployment-images")).to_have_text("web:2", timeout=60_000)
+    expect(page.get_by_test_id("ready-replicas")).to_have_text("1")
+    wait_for(lambda: revision(admin_client, project, "web") == "2", message="revision 2")
