@@ -1,10 +1,13 @@
-"""Cluster errors that escape a view, and bare 405s, become Berth's error pages."""
+"""Cluster errors that escape a view, bare 405s, and (in development) Django's debug
+404 and 500 pages become Berth's error pages."""
 
 from __future__ import annotations
 
 import logging
 
-from console.views import error_page
+from django.conf import settings
+
+from console.views import error_page, page_not_found, server_error
 from kube import ClusterError, Forbidden, NotFound, Unavailable
 
 logger = logging.getLogger(__name__)
@@ -16,6 +19,16 @@ class ClusterErrorMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
+        if (
+            settings.DEBUG
+            and not settings.BERTH_DEBUG_PAGES
+            and response.status_code in (404, 500)
+            and not getattr(response, "berth_page", False)
+            and response.get("Content-Type", "").startswith("text/html")
+        ):
+            # Django's debug 404 and traceback pages, in development: Berth's pages instead
+            # (the traceback is in the log), unless BERTH_DEBUG_PAGES asks for Django's.
+            return page_not_found(request) if response.status_code == 404 else server_error(request)
         if response.status_code == 405 and not response.content:
             # require_POST's bare 405 (a GET on a form's address, say) gets Berth's page.
             page = error_page(
@@ -32,6 +45,8 @@ class ClusterErrorMiddleware:
         if not isinstance(exception, ClusterError):
             return None
         if isinstance(exception, NotFound):
+            if getattr(request, "berth_project", None):  # a member: the cluster's words are theirs to see
+                return error_page(request, 404, "Not found", f"{exception} It may have been deleted.")
             return error_page(
                 request, 404, "Not found", "There is nothing here, or you do not have access to it."
             )

@@ -53,6 +53,8 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 DEBUG = _env_bool("DEBUG", MODE == "development")
+# Django's debug 404 and 500 pages (URL patterns, tracebacks) instead of Berth's, in development.
+BERTH_DEBUG_PAGES = _env_bool("BERTH_DEBUG_PAGES", False)
 ALLOWED_HOSTS = _env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = _env_list("CSRF_TRUSTED_ORIGINS", "")
 

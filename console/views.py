@@ -68,8 +68,17 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def error_page(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:
-    context = {"status": status, "title": title, "message": message, "request_id": current_request_id()}
-    return render(request, "errors/error.html", context, status=status)
+    """Berth's error page; inside a project's pages it keeps the project's header and tabs."""
+    context = {
+        "status": status,
+        "title": title,
+        "message": message,
+        "request_id": current_request_id(),
+        "project": getattr(request, "berth_project", None),
+    }
+    response = render(request, "errors/error.html", context, status=status)
+    response.berth_page = True  # not Django's debug page (console.exceptions)
+    return response
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -41,6 +41,7 @@ def project_view(min_role: str = "view", methods: tuple[str, ...] = READ):
                 project = selectors.project_get(user=request.user, name=name)
             except NotFound:
                 raise Http404 from None
+            request.berth_project = project  # error pages keep the project's layout
             if not role_at_least(project.my_role, min_role):
                 raise PermissionDenied(
                     f"This needs the {min_role} role in {project.name}; you have {project.my_role}."

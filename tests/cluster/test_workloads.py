@@ -70,6 +70,15 @@ def test_scaling_past_the_quota_fails_with_the_quotas_words(people, project, adm
     )
 
 
+def test_a_missing_deployment_says_so_inside_its_project(people, project):
+    alice = signed_in(people["alice"])
+    response = alice.get(f"/projects/{project}/deployments/gone/")
+    page = response.content.decode()
+    assert response.status_code == 404 and 'data-testid="project-title"' in page
+    assert f'href="/projects/{project}/"' in page and 'data-testid="error-back"' in page
+    assert "No deployment named gone. It may have been deleted." in page
+
+
 def test_fast_clicks_keep_the_last_value(people, project, admin_client, celery_worker):
     make_deployment(admin_client, project)
     alice = signed_in(people["alice"])

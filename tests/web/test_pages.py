@@ -91,6 +91,22 @@ def test_unexpected_error_gets_500_page_with_request_id(caplog, settings):
     assert logged and logged[-1].request_id == request_id and logged[-1].exc_info
 
 
+@pytest.mark.urls("tests.web.test_pages")
+@pytest.mark.parametrize("debug_pages", [False, True])
+def test_development_gets_berths_404_and_500_unless_asked_for_djangos(settings, debug_pages):
+    settings.DEBUG, settings.BERTH_DEBUG_PAGES = True, debug_pages
+    client = Client(raise_request_exception=False)
+    missing, boom = client.get("/no/such/page/"), client.get("/boom/")
+    assert (missing.status_code, boom.status_code) == (404, 500)
+    if debug_pages:  # Django's: the URL patterns tried, the traceback
+        assert (
+            b"Using the URLconf defined in" in missing.content and b"secret internal detail" in boom.content
+        )
+    else:
+        assert b"request-id" in missing.content and b"URLconf" not in missing.content
+        assert b"Something went wrong" in boom.content and b"secret internal detail" not in boom.content
+
+
 def test_healthz_reports_each_check(client, redis_url, settings):
     settings.KUBECONFIG = "/nonexistent/kubeconfig"
     from django.contrib.auth import get_user_model
