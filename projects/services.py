@@ -30,7 +30,11 @@ def project_delete(*, user, project) -> Action:
     if not role_at_least(project.my_role, "admin"):
         raise Refused("Only a project admin can delete the project.")
     return action_start(
-        kind="project.delete", user=user, project=project.name, target=f"project/{project.name}"
+        kind="project.delete",
+        user=user,
+        project=project.name,
+        target=f"project/{project.name}",
+        parameters={"next": reverse("projects:list")},
     )
 
 
@@ -50,6 +54,10 @@ def check_last_admin(*, members, kind: str, name: str, new_role: str | None) -> 
         raise Refused(f"{name} is the last admin of this project. Make someone else an admin first.")
 
 
+def _members_url(project) -> str:
+    return reverse("projects:members", kwargs={"name": project.name})
+
+
 def member_set(*, user, project, kind: str, name: str, role: str) -> Action:
     if not role_at_least(project.my_role, "admin"):
         raise Refused("Only a project admin can change members.")
@@ -59,7 +67,7 @@ def member_set(*, user, project, kind: str, name: str, role: str) -> Action:
         user=user,
         project=project.name,
         target=f"{kind.lower()}/{name}",
-        parameters={"kind": kind, "name": name, "role": role},
+        parameters={"kind": kind, "name": name, "role": role, "next": _members_url(project)},
     )
 
 
@@ -74,5 +82,5 @@ def member_remove(*, user, project, kind: str, name: str) -> Action:
         user=user,
         project=project.name,
         target=f"{kind.lower()}/{name}",
-        parameters={"kind": kind, "name": name},
+        parameters={"kind": kind, "name": name, "next": _members_url(project)},
     )

@@ -61,7 +61,6 @@ def member_set(request: HttpRequest, project) -> HttpResponse:
         started = start_from_form(
             form,
             lambda: services.member_set(user=request.user, project=project, **form.cleaned_data),
-            follow=False,
         )
         if started:
             data = form.cleaned_data
@@ -87,7 +86,7 @@ def member_remove(request: HttpRequest, project) -> HttpResponse:
         except Refused as exc:
             messages.error(request, str(exc))
             return redirect("projects:members", name=project.name)
-        return redirect_to_action(action)
+        return redirect_to_action(action, follow=True)
     messages.error(request, "That member could not be read from the form.")
     return redirect("projects:members", name=project.name)
 
@@ -96,9 +95,7 @@ def member_remove(request: HttpRequest, project) -> HttpResponse:
 def project_delete(request: HttpRequest, project) -> HttpResponse:
     form = ProjectDeleteForm(request.POST or None, project_name=project.name)
     if request.method == "POST" and form.is_valid():
-        started = start_from_form(
-            form, lambda: services.project_delete(user=request.user, project=project), follow=False
-        )
+        started = start_from_form(form, lambda: services.project_delete(user=request.user, project=project))
         if started:
             return started
     return render(request, "projects/delete.html", {"project": project, "form": form})
