@@ -108,6 +108,15 @@ def _plan_view(config: BuildConfig) -> tuple[Plan | None, Dockerfiles | None]:
         return None, None
 
 
+def _image_history(config: BuildConfig) -> list:
+    """The config's images, newest first; only the newest of each tag is what it names now."""
+    images, seen = list(config.image_tags.all()[:20]), set()
+    for image in images:
+        image.is_current = image.tag not in seen
+        seen.add(image.tag)
+    return images
+
+
 @project_view()
 def config_detail(request: HttpRequest, project, config: str) -> HttpResponse:
     obj = _config(project, config)
@@ -132,7 +141,7 @@ def config_detail(request: HttpRequest, project, config: str) -> HttpResponse:
         ),
         "deliveries": selectors.webhook_deliveries(config=obj)[:20],
         "revisions": obj.revisions.all()[:20],
-        "images": obj.image_tags.all()[:20],
+        "images": _image_history(obj),
     }
     return render(request, "builds/config.html", context)
 

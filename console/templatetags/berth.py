@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 from django import template
@@ -29,3 +30,12 @@ def duration(value: timedelta | None) -> str:
         return f"{minutes} min {seconds_left} s" if seconds_left else f"{minutes} min"
     hours, minutes_left = divmod(minutes, 60)
     return f"{hours} h {minutes_left} min" if minutes_left else f"{hours} h"
+
+
+_DIGEST = re.compile(r"(sha256:[0-9a-f]{12})[0-9a-f]{52}")
+
+
+@register.filter
+def short_digest(value: str) -> str:
+    """``repo@sha256:<64 hex>`` as ``repo@sha256:<12 hex>…`` (the whole one goes in a title)."""
+    return _DIGEST.sub(r"\1…", value or "")

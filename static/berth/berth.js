@@ -28,3 +28,14 @@ document.addEventListener("scroll", function (event) {
   if (!log || log.id !== "log-lines") { return; }
   log.dataset.follow = (log.scrollTop + log.clientHeight >= log.scrollHeight - 8) ? "true" : "false";
 }, true);
+
+// Copy buttons: <button data-copy="text">; says "Copied" for a moment.
+document.addEventListener("click", function (event) {
+  var button = event.target.closest("[data-copy]");
+  if (!button || !navigator.clipboard) return;
+  navigator.clipboard.writeText(button.getAttribute("data-copy")).then(function () {
+    var label = button.textContent;
+    button.textContent = "Copied";
+    setTimeout(function () { button.textContent = label; }, 1500);
+  });
+});

@@ -333,6 +333,12 @@ def test_import_build_push_and_rollback_for_real(
     status, listed = registry_get(real_builds, f"/v2/{project}/web/tags/list", token)
     deps = [tag for tag in json.loads(listed)["tags"] if tag.startswith("berth-deps-")]
     assert status == 200 and len(deps) == 2, listed
+    # The config's image history: three images, only the newest is what web:latest names now.
+    page = Client()
+    page.force_login(people["alice"])
+    history = page.get(f"/projects/{project}/builds/web/").content.decode()
+    assert history.count('data-testid="image-history-row"') == 3
+    assert history.count('data-testid="current-tag"') == 1 and history.count("was latest") == 2
 
 
 def test_a_failing_post_commit_hook_fails_the_build_and_rolls_nothing_out(

@@ -30,3 +30,12 @@ def test_status_colours_come_from_one_table_whatever_the_case():
     assert status_class("Complete") == status_class("complete") == "pf-m-green"
     assert status_class("Failed") == "pf-m-red"
     assert status_class("something new") == ""
+
+
+def test_short_digest_keeps_twelve_hex_digits():
+    from console.templatetags.berth import short_digest
+
+    digest = "sha256:" + "0123456789abcdef" * 4
+    assert short_digest(f"r:5000/shop/web@{digest}") == "r:5000/shop/web@sha256:0123456789ab…"
+    assert short_digest(digest) == "sha256:0123456789ab…"
+    assert short_digest("web:latest") == "web:latest" and short_digest(None) == ""
