@@ -12,6 +12,7 @@ from actions.views import redirect_to_action, start_from_form
 from projects import selectors, services
 from projects.access import FORM, SUBMIT, project_view
 from projects.forms import MemberForm, MemberRemoveForm, ProjectCreateForm, ProjectDeleteForm
+from projects.overview import project_apps
 
 
 @login_required
@@ -45,7 +46,11 @@ def project_create(request: HttpRequest) -> HttpResponse:
 
 @project_view()
 def project_detail(request: HttpRequest, project) -> HttpResponse:
-    context = {"project": project, **selectors.project_overview(user=request.user, project=project)}
+    context = {
+        "project": project,
+        **selectors.project_overview(user=request.user, project=project),
+        "apps": project_apps(user=request.user, project=project),
+    }
     return render(request, "projects/detail.html", context)
 
 

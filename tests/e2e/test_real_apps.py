@@ -67,6 +67,14 @@ def test_deploy_expose_and_open_the_route(
     url = link.get_attribute("href")
     assert url == f"http://web-{project}.{settings['BERTH_APPS_DOMAIN']}:{settings['BERTH_ROUTER_HTTP_PORT']}"
 
+    # The project's overview lists the app: its deployment, ready pods, image and URL.
+    page.goto(f"{base}/projects/{project}/")
+    app = page.locator("[data-testid=app-row][data-app=web]")
+    expect(app.get_by_test_id("app-url")).to_have_attribute("href", url)
+    expect(app.get_by_test_id("app-ready")).to_have_text("1 of 1")
+    expect(app).to_contain_text(real_node.python_image)
+    page.screenshot(path=str(ARTIFACTS / "project-overview-apps.png"), full_page=True)
+
     page.goto(url)
     expect(page.locator("body")).to_contain_text("Directory listing for /", timeout=30_000)
     page.screenshot(path=str(ARTIFACTS / "real-app-through-its-route.png"))
