@@ -39,3 +39,72 @@ document.addEventListener("click", function (event) {
     setTimeout(function () { button.textContent = label; }, 1500);
   });
 });
+
+// Keyboard shortcuts: "/" searches, "g" then a letter goes to a section (the sidebar's
+// data-shortcut links), "?" shows them all. Keys typed into a field are the field's.
+(function () {
+  var pending = null;
+
+  function typing(target) {
+    return target.closest("input, textarea, select, [contenteditable]");
+  }
+
+  function help() {
+    var dialog = document.getElementById("berth-shortcuts");
+    if (dialog) {
+      dialog.remove();
+      return;
+    }
+    dialog = document.createElement("div");
+    dialog.id = "berth-shortcuts";
+    dialog.className = "berth-shortcuts";
+    dialog.setAttribute("role", "dialog");
+    dialog.setAttribute("aria-label", "Keyboard shortcuts");
+    dialog.setAttribute("data-testid", "shortcuts-help");
+    var rows = [["/", "Search or filter this page"], ["?", "Show or hide this help"]];
+    document.querySelectorAll("a[data-shortcut]").forEach(function (link) {
+      rows.push([link.getAttribute("data-shortcut"), link.textContent.trim()]);
+    });
+    var list = document.createElement("dl");
+    rows.forEach(function (row) {
+      var key = document.createElement("dt");
+      key.appendChild(document.createElement("kbd")).textContent = row[0];
+      var what = document.createElement("dd");
+      what.textContent = row[1];
+      list.appendChild(key);
+      list.appendChild(what);
+    });
+    var title = document.createElement("h2");
+    title.textContent = "Keyboard shortcuts";
+    dialog.appendChild(title);
+    dialog.appendChild(list);
+    document.body.appendChild(dialog);
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
+    if (pending) {
+      var link = document.querySelector('a[data-shortcut="g ' + event.key + '"]');
+      pending = null;
+      if (link) {
+        event.preventDefault();
+        window.location.href = link.href;
+      }
+      return;
+    }
+    if (event.key === "/") {
+      var search = document.querySelector("input[type=search]");
+      if (search) {
+        event.preventDefault();
+        search.focus();
+      }
+    } else if (event.key === "?") {
+      help();
+    } else if (event.key === "Escape") {
+      var open = document.getElementById("berth-shortcuts");
+      if (open) open.remove();
+    } else if (event.key === "g") {
+      pending = setTimeout(function () { pending = null; }, 1500);
+    }
+  });
+})();

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from kubernetes import client
 from playwright.sync_api import expect
@@ -72,6 +74,20 @@ def test_edit_an_image_through_the_preview_and_see_the_rollout_finish(
     make_deployment(admin_client, project, image="web:1")
     log_in(page, asgi_server, "alice", PASSWORD)
     page.goto(f"{asgi_server}/projects/{project}/deployments/web/")
+    # Where am I: breadcrumbs, and the project's sections in the sidebar (this one current).
+    crumbs = page.get_by_test_id("breadcrumbs")
+    expect(crumbs.get_by_role("link")).to_have_text(["Projects", project, "Deployments"])
+    expect(crumbs.locator("[aria-current=page]")).to_have_text("web")
+    expect(page.get_by_test_id("project-nav").locator(".pf-m-current")).to_have_text("Deployments")
+    # Keyboard: "?" lists the shortcuts, "g p" goes to the pods.
+    page.keyboard.press("?")
+    expect(page.get_by_test_id("shortcuts-help")).to_contain_text("Pods")
+    page.keyboard.press("Escape")
+    expect(page.get_by_test_id("shortcuts-help")).to_have_count(0)
+    page.keyboard.press("g")
+    page.keyboard.press("p")
+    expect(page).to_have_url(re.compile(rf"/projects/{project}/pods/$"))
+    page.go_back()
     page.get_by_test_id("edit-deployment").click()
     page.fill("input[name=image]", "web:2")
     page.get_by_test_id("edit-preview").click()
