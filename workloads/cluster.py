@@ -51,6 +51,7 @@ class PodSummary:
     label_pairs: tuple[tuple[str, str], ...]
     owner: str
     phase: str
+    why: str = ""  # what keeps it from running, in the cluster's words (pod_why)
 
     @property
     def created(self) -> datetime | None:
@@ -132,6 +133,7 @@ def pod_summary(pod: dict) -> PodSummary:
         label_pairs=_label_pairs(meta.get("labels") or {}),
         owner=sys.intern(f"{owners[0]['kind']}/{owners[0]['name']}" if owners else ""),
         phase=sys.intern(status.get("phase") or ""),
+        why=pod_why(pod),
     )
 
 
@@ -637,18 +639,24 @@ class Rollout:
         return 100 if self.done or not self.desired else int(100 * self.ready / self.desired)
 
 
-def _pod_problem(pod: dict) -> str:
-    name = pod["metadata"]["name"]
+def pod_why(pod: dict) -> str:
+    """What keeps a pod from running, in the cluster's words: the scheduler's reason, or a
+    container's that the kubelet keeps retrying (an image pull, a crash loop); else ""."""
     status = pod.get("status") or {}
     for condition in status.get("conditions") or []:
         if condition.get("type") == "PodScheduled" and condition.get("reason") == "Unschedulable":
-            return f"pod {name} can't be scheduled: {condition.get('message', '')}".rstrip(": ")
+            return f"can't be scheduled: {condition.get('message', '')}".rstrip(": ")
     for container in [*(status.get("initContainerStatuses") or []), *(status.get("containerStatuses") or [])]:
         waiting = (container.get("state") or {}).get("waiting") or {}
         if waiting.get("reason") in POD_FAILURES:
             message = waiting.get("message", "")
-            return f"pod {name}: {waiting['reason']}" + (f": {message}" if message else "")
+            return waiting["reason"] + (f": {message}" if message else "")
     return ""
+
+
+def _pod_problem(pod: dict) -> str:
+    why = pod_why(pod)
+    return f"pod {pod['metadata']['name']}: {why}" if why else ""
 
 
 def rollout_state(deployment: dict, pods: list[dict]) -> Rollout:

@@ -440,3 +440,30 @@ def test_delete_says_what_goes_with_it_then_lands_on_the_list(people, project, a
     assert action.next_url == f"/projects/{project}/deployments/"
     assert not client.AppsV1Api(admin_client).list_namespaced_deployment(project).items
     assert not running_pods(admin_client, project, "web")
+
+
+def test_the_deployment_page_says_why_its_pods_are_pending(people, project, admin_client):
+    client.AppsV1Api(admin_client).create_namespaced_deployment(
+        project,
+        {
+            "metadata": {"name": "stuck"},
+            "spec": {
+                "selector": {"matchLabels": {"app": "stuck"}},
+                "template": {
+                    "metadata": {"labels": {"app": "stuck"}},
+                    "spec": {
+                        "nodeSelector": {"berth.test/none": "x"},
+                        "containers": [{"name": "c", "image": "c:1"}],
+                    },
+                },
+            },
+        },
+    )
+    alice = signed_in(people["alice"])
+
+    def why() -> str:
+        page = alice.get(f"/projects/{project}/deployments/stuck/").content.decode()
+        return page if 'data-testid="pod-why"' in page else ""
+
+    page = wait_for(why, message="the scheduler's reason on the page")
+    assert "can&#x27;t be scheduled: 0/" in page and "node affinity/selector" in page

@@ -77,7 +77,7 @@ def test_the_clusters_reason_is_the_problem():
     )
     stuck = pod(unschedulable="0/3 nodes are available: 3 Insufficient cpu.")
     assert rollout_state(deployment(available=0), [stuck]).problem == (
-        "pod web-1 can't be scheduled: 0/3 nodes are available: 3 Insufficient cpu."
+        "pod web-1: can't be scheduled: 0/3 nodes are available: 3 Insufficient cpu."
     )
     # Still creating its container: no problem, just not done.
     assert (
