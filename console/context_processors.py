@@ -13,6 +13,7 @@ PROJECT_SECTIONS = (
     ("volumes", "Volumes", "storage:volumes", "g v"),
     ("builds", "Builds", "builds:list", "g b"),
     ("images", "Images", "images:list", "g i"),
+    ("events", "Events", "workloads:events", "g e"),
     ("members", "Members", "projects:members", "g m"),
     ("activity", "Activity", "projects:activity", "g a"),
 )

@@ -336,6 +336,33 @@ class Event:
     reason: str
     message: str
     count: int
+    kind: str = ""  # what it is about (involvedObject)
+    name: str = ""
+    last_seen: datetime | None = None
+
+
+# A project's events page shows at most this many (the newest; warnings first).
+PROJECT_EVENTS_LIMIT = 500
+
+
+def project_events(identity: Identity, *, namespace: str) -> list[Event]:
+    """The namespace's events as the person: warnings first, then the newest first."""
+    events = call(api(identity, "core").list_namespaced_event, namespace, limit=PROJECT_EVENTS_LIMIT).items
+    rows = [
+        Event(
+            type=e.type or "",
+            reason=e.reason or "",
+            message=e.message or "",
+            count=e.count or 1,
+            kind=e.involved_object.kind or "",
+            name=e.involved_object.name or "",
+            last_seen=e.last_timestamp or e.event_time or e.metadata.creation_timestamp,
+        )
+        for e in events
+    ]
+    rows.sort(key=lambda e: e.last_seen.timestamp() if e.last_seen else 0, reverse=True)
+    rows.sort(key=lambda e: e.type != "Warning")  # stable: warnings first, each newest first
+    return rows
 
 
 def events_for(identity: Identity, *, namespace: str, kind: str, name: str) -> list[Event]:

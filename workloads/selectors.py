@@ -169,3 +169,15 @@ def services_selecting(*, user, project, labels: dict[str, str]) -> list[str]:
         for service in networking_selectors.service_list(user=user, project=project)
         if service.selector and all(labels.get(k) == v for k, v in service.selector.items())
     ]
+
+
+def project_events(*, user, project, kind: str = "", search: str = "") -> list[cluster_workloads.Event]:
+    """The project's events, warnings first; ``kind`` keeps Warning or Normal ones, ``search``
+    those whose object, reason or message has it."""
+    events = cluster_workloads.project_events(identity_for_user(user), namespace=project.name)
+    if kind:
+        events = [e for e in events if e.type == kind]
+    if search:
+        needle = search.lower()
+        events = [e for e in events if needle in f"{e.kind}/{e.name} {e.reason} {e.message}".lower()]
+    return events

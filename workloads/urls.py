@@ -9,6 +9,7 @@ urlpatterns = [
     path("pods/<subdomain:pod>/", views.pod_detail, name="pod"),
     path("pods/<subdomain:pod>/events/", views.pod_events, name="pod-events"),
     path("pods/<subdomain:pod>/logs/download/", views.pod_log_download, name="pod-log-download"),
+    path("events/", views.project_events, name="events"),
     path("deployments/", views.deployment_list, name="deployments"),
     path("deployments/new/", views.deployment_create, name="deployment-create"),
     path("deployments/<subdomain:deployment>/", views.deployment_detail, name="deployment"),

@@ -267,3 +267,13 @@ def deployment_delete(request: HttpRequest, project, deployment: str) -> HttpRes
         "services": selectors.services_selecting(user=request.user, project=project, labels=summary.selector),
     }
     return render(request, "workloads/delete.html", context)
+
+
+@project_view()
+def project_events(request: HttpRequest, project) -> HttpResponse:
+    kind = request.GET.get("type", "") if request.GET.get("type") in ("Warning", "Normal") else ""
+    search = request.GET.get("q", "").strip()[:100]
+    events = selectors.project_events(user=request.user, project=project, kind=kind, search=search)
+    context = {"project": project, "events": events, "type": kind, "search": search}
+    template = "workloads/_project_events.html" if request.htmx else "workloads/events.html"
+    return render(request, template, context)

@@ -467,3 +467,19 @@ def test_the_deployment_page_says_why_its_pods_are_pending(people, project, admi
 
     page = wait_for(why, message="the scheduler's reason on the page")
     assert "can&#x27;t be scheduled: 0/" in page and "node affinity/selector" in page
+
+    # The project's events: the scheduler's warning first; filters by type and by words.
+    def warning_first() -> str:
+        events = alice.get(f"/projects/{project}/events/").content.decode()
+        rows = events.split('data-testid="event-row"')[1:]
+        return events if rows and rows[0].lstrip().startswith('data-type="Warning"') else ""
+
+    events = wait_for(warning_first, message="a warning at the top of the project's events")
+    assert "FailedScheduling" in events and "Pod/stuck-" in events
+    normal = alice.get(f"/projects/{project}/events/", {"type": "Normal"}).content.decode()
+    assert "FailedScheduling" not in normal
+    assert (
+        "FailedScheduling"
+        not in alice.get(f"/projects/{project}/events/", {"q": "nothing-like-it"}).content.decode()
+    )
+    assert "FailedScheduling" in alice.get(f"/projects/{project}/events/", {"q": "stuck"}).content.decode()
