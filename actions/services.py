@@ -39,6 +39,24 @@ def action_start(
     return action
 
 
+def action_record(*, kind: str, user, project: str, target: str, message: str) -> Action:
+    """Record something done at once, in the request (revealing a secret's value): it joins
+    the project's activity, the audit trail, without a task."""
+    now = timezone.now()
+    return Action.objects.create(
+        kind=kind,
+        project=project,
+        target=target,
+        requested_by=user,
+        requested_by_name=user.get_username(),
+        state=Action.State.SUCCEEDED,
+        progress=100,
+        message=message,
+        started_at=now,
+        finished_at=now,
+    )
+
+
 def action_update(*, action: Action, progress: int | None = None, message: str | None = None) -> None:
     fields = []
     if progress is not None:

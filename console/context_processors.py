@@ -11,6 +11,7 @@ PROJECT_SECTIONS = (
     ("services", "Services", "networking:services", "g s"),
     ("routes", "Routes", "networking:routes", "g r"),
     ("volumes", "Volumes", "storage:volumes", "g v"),
+    ("config", "Secrets and ConfigMaps", "configs:list", "g c"),
     ("builds", "Builds", "builds:list", "g b"),
     ("images", "Images", "images:list", "g i"),
     ("events", "Events", "workloads:events", "g e"),

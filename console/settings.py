@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "workloads",
     "networking",
     "storage",
+    "configs",
     "builds",
     "images",
 ]
@@ -236,6 +237,9 @@ BERTH_QUOTA_MAX = {"cpu": "64", "memory": "256Gi", "pods": 500, "pvcs": 100, "st
 # Workloads: the most replicas the scale buttons may ask for, and page sizes.
 # A pod log download stops at this many bytes (the cluster keeps the rest).
 BERTH_LOG_DOWNLOAD_BYTES = int(os.environ.get("BERTH_LOG_DOWNLOAD_BYTES", str(10 * 1024 * 1024)))
+# The largest value Berth takes for one key of a Secret or ConfigMap (the cluster's
+# limit is 1 MiB for the whole object).
+BERTH_CONFIG_VALUE_BYTES = int(os.environ.get("BERTH_CONFIG_VALUE_BYTES", str(256 * 1024)))
 BERTH_MAX_REPLICAS = int(os.environ.get("BERTH_MAX_REPLICAS", "50"))
 # A scale, rollback, restart or deploy succeeds when its pods are ready; it fails at
 # the cluster's first lasting reason (a quota, an image pull), or after this long.

@@ -18,6 +18,7 @@ urlpatterns = [
     path("projects/<label:name>/", include("workloads.urls")),
     path("projects/<label:name>/", include("networking.urls")),
     path("projects/<label:name>/", include("storage.urls")),
+    path("projects/<label:name>/", include("configs.urls")),
     path("", include("builds.urls")),
     path("", include("images.urls")),
 ]

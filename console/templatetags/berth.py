@@ -39,3 +39,9 @@ _DIGEST = re.compile(r"(sha256:[0-9a-f]{12})[0-9a-f]{52}")
 def short_digest(value: str) -> str:
     """``repo@sha256:<64 hex>`` as ``repo@sha256:<12 hex>…`` (the whole one goes in a title)."""
     return _DIGEST.sub(r"\1…", value or "")
+
+
+@register.filter
+def get_item(mapping: dict, key: str):
+    """``{{ values|get_item:key }}``: a dict's value for a key held in a variable."""
+    return (mapping or {}).get(key, "")

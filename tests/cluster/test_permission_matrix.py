@@ -106,6 +106,8 @@ def objects(berth_cluster, admin_client, tmp_path_factory):
             "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}},
         },
     )
+    core.create_namespaced_config_map(name, {"metadata": {"name": "app-settings"}, "data": {"MODE": "prod"}})
+    core.create_namespaced_secret(name, {"metadata": {"name": "app-settings"}, "stringData": {"KEY": "v"}})
     pod = wait_for(
         lambda: next(iter(core.list_namespaced_pod(name, label_selector="app=web").items), None),
         message="the deployment's pod",
@@ -122,6 +124,8 @@ def objects(berth_cluster, admin_client, tmp_path_factory):
         "route": "web",
         "volume": "data",
         "config": "app",
+        "kind": "configmap",
+        "item": "app-settings",
         "number": 1,
         "image": "web",
     }
