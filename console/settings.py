@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "networking",
     "storage",
     "configs",
+    "objects",
     "builds",
     "images",
 ]

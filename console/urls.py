@@ -19,6 +19,7 @@ urlpatterns = [
     path("projects/<label:name>/", include("networking.urls")),
     path("projects/<label:name>/", include("storage.urls")),
     path("projects/<label:name>/", include("configs.urls")),
+    path("projects/<label:name>/", include("objects.urls")),
     path("", include("builds.urls")),
     path("", include("images.urls")),
 ]

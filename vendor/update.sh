@@ -6,11 +6,15 @@ here=$(cd "$(dirname "$0")" && pwd)
 dest="$here/../static/vendor"
 cd "$here"
 npm ci --no-audit --no-fund
-rm -rf "$dest" && mkdir -p "$dest/patternfly/assets" "$dest/htmx"
+rm -rf "$dest" && mkdir -p "$dest/patternfly/assets" "$dest/htmx" "$dest/ace"
 pf=node_modules/@patternfly/patternfly
 cp "$pf/patternfly.min.css" "$pf/patternfly-addons.css" "$dest/patternfly/"
 cp -r "$pf/assets/fonts" "$pf/assets/fontawesome" "$pf/assets/pficon" "$dest/patternfly/assets/"
 cp node_modules/htmx.org/dist/htmx.min.js "$dest/htmx/"
 cp node_modules/htmx-ext-ws/dist/ws.min.js "$dest/htmx/ext-ws.min.js"
+# Ace, the YAML editor: the editor, YAML's mode, a light and a dark theme, search.
+ace=node_modules/ace-builds/src-min-noconflict
+cp "$ace/ace.js" "$ace/mode-yaml.js" "$ace/theme-textmate.js" "$ace/theme-tomorrow_night.js" "$ace/ext-searchbox.js" "$dest/ace/"
+cp node_modules/ace-builds/LICENSE "$dest/ace/LICENSE"
 node -e 'const l=require("./package-lock.json").packages; for (const [k,v] of Object.entries(l)) if (k) console.log(k.replace("node_modules/",""), v.version)' > "$dest/VERSIONS"
 echo "vendored into $dest:"; cat "$dest/VERSIONS"

@@ -7,7 +7,19 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("actions", "builds", "console", "kube", "networking", "projects", "storage", "workloads")
+APPS = (
+    "actions",
+    "builds",
+    "configs",
+    "console",
+    "images",
+    "kube",
+    "networking",
+    "objects",
+    "projects",
+    "storage",
+    "workloads",
+)
 
 
 def _modules() -> dict[str, Path]:

@@ -37,6 +37,8 @@ def test_every_url_is_a_project_page_an_object_page_a_webhook_or_global():
         "storage",
         "builds",
         "images",
+        "configs",
+        "objects",
     }
     assert [r.name for r in object_routes()] == ["actions:detail"]
 
