@@ -82,6 +82,9 @@ class BuildConfigForm(forms.Form):
         self.fields["builder_image"].initial = settings.BERTH_BUILD_DEFAULT_BUILDER_IMAGE
         if editing:
             del self.fields["name"]
+            # What the form was opened on (a conflict when it changed) and what was previewed.
+            self.fields["version"] = forms.CharField(widget=forms.HiddenInput, required=False)
+            self.fields["previewed"] = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"]

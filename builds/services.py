@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -35,6 +36,7 @@ from console.status import status_class
 from kube import NotFound, identity_for_user
 from projects.access import require_role
 from workloads import cluster as workloads_cluster
+from workloads.diff import Change
 
 logger = logging.getLogger(__name__)
 
@@ -143,6 +145,41 @@ def _config_changed(*, config: BuildConfig, user, project) -> None:
         )
 
 
+def config_version(config: BuildConfig) -> str:
+    """What the edit form was opened on: a digest of the config's spec. A different one
+    at saving time means someone else changed it meanwhile."""
+    spec = json.dumps(config.to_openshift()["spec"], sort_keys=True)
+    return hashlib.sha256(spec.encode()).hexdigest()[:16]
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return str(value) if value not in (None, "") else "—"
+
+
+def build_config_changes(config: BuildConfig, data: dict[str, Any]) -> list[Change]:
+    """What saving ``data`` would change, field by field (each env variable on its own)."""
+    found: list[Change] = []
+    for key in CONFIG_FIELDS:
+        if key not in data:
+            continue
+        before, after = getattr(config, key), data[key]
+        if key == "output_image" and not after:
+            after = default_output_image(project=config.project, name=config.name)
+        if key == "env":
+            for name in sorted(before.keys() | after.keys()):
+                if before.get(name) != after.get(name):
+                    found.append(
+                        Change(
+                            "build config", f"env {name}", _shown(before.get(name)), _shown(after.get(name))
+                        )
+                    )
+        elif before != after:
+            found.append(Change("build config", key.replace("_", " "), _shown(before), _shown(after)))
+    return found
+
+
 @transaction.atomic
 def build_config_update(*, user, project, config: BuildConfig, data: dict[str, Any]) -> BuildConfig:
     require_role(project, "edit", "Changing a build config")
@@ -160,6 +197,30 @@ def build_config_update(*, user, project, config: BuildConfig, data: dict[str, A
         return config
     _config_changed(config=config, user=user, project=project)
     return config
+
+
+def running_build(config: BuildConfig) -> Build | None:
+    return config.builds.exclude(status__in=Build.FINISHED).order_by("number").first()
+
+
+def build_config_delete(*, user, project, config: BuildConfig) -> Action:
+    """Delete a build config with its builds, logs, image history and webhook deliveries
+    (an action: it joins the project's activity). Refused while one of its builds runs:
+    its pod would push an image nobody then knows of. Images in the registry stay."""
+    require_role(project, "edit", "Deleting a build config")
+    running = running_build(config)
+    if running is not None:
+        raise Refused(
+            f"Build #{running.number} of {config.name} is {running.status.lower()}: "
+            "cancel it or let it finish, then delete the config."
+        )
+    return action_start(
+        kind="buildconfig.delete",
+        user=user,
+        project=project.name,
+        target=f"buildconfig/{config.name}",
+        parameters={"name": config.name, "next": reverse("builds:list", kwargs={"name": project.name})},
+    )
 
 
 def build_config_detect(*, user, project, config: BuildConfig) -> Action:
@@ -185,7 +246,13 @@ def build_config_plan_set(
     config.plan_error = error
     config.plan_commit = commit
     config.plan_detected_at = timezone.now()
-    config.save(update_fields=["plan", "plan_error", "plan_commit", "plan_detected_at"])
+    # An update, not save(): a config deleted meanwhile stays deleted.
+    BuildConfig.objects.filter(pk=config.pk).update(
+        plan=config.plan,
+        plan_error=error,
+        plan_commit=commit,
+        plan_detected_at=config.plan_detected_at,
+    )
 
 
 def plan_problem(config: BuildConfig) -> str | None:

@@ -32,6 +32,8 @@ from builds.source import Checkout, SourceError, checkout_from
 from images import registry
 from kube import ClusterError
 from networking import cluster as cluster_networking
+from projects import selectors as project_selectors
+from projects.roles import role_at_least
 
 logger = logging.getLogger(__name__)
 
@@ -422,6 +424,28 @@ def build_cancel(action: Action) -> str:
     elif build.status != Build.Status.CANCELLED:
         return f"{build.name} had finished ({build.status}) before it could be cancelled; its Job is deleted."
     return f"{build.name} is cancelled."
+
+
+@action_task("buildconfig.delete")
+def build_config_delete(action: Action) -> str:
+    name = action.parameters["name"]
+    try:  # the person's role now, not when they asked
+        project = project_selectors.project_get(user=action.requested_by, name=action.project)
+    except ClusterError as exc:
+        raise ActionFailed(str(exc)) from None
+    if not role_at_least(project.my_role, "edit"):
+        raise ActionFailed(
+            f"Deleting a build config needs the edit role in {project.name}; you have {project.my_role}."
+        )
+    config = BuildConfig.objects.filter(project=action.project, name=name).first()
+    if config is None:
+        return f"Build config {name} was gone already."
+    running = services.running_build(config)
+    if running is not None:
+        raise ActionFailed(f"Build #{running.number} of {name} started meanwhile: nothing was deleted.")
+    builds = config.builds.count()
+    config.delete()
+    return f"Build config {name} deleted with its {builds} build(s) and their logs."
 
 
 @action_task("app.import")

@@ -10,6 +10,7 @@ urlpatterns = [
     path("projects/<label:name>/import/", views.import_from_git, name="import"),
     path("projects/<label:name>/builds/<label:config>/", views.config_detail, name="config"),
     path("projects/<label:name>/builds/<label:config>/edit/", views.config_edit, name="edit"),
+    path("projects/<label:name>/builds/<label:config>/delete/", views.config_delete, name="config-delete"),
     path("projects/<label:name>/builds/<label:config>/export/", views.config_export, name="export"),
     path("projects/<label:name>/builds/<label:config>/start/", views.build_start, name="start"),
     path("projects/<label:name>/builds/<label:config>/detect/", views.config_detect, name="detect"),

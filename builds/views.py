@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import hashlib
+import json
+
 import yaml
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
@@ -76,21 +79,40 @@ def import_from_git(request: HttpRequest, project) -> HttpResponse:
 
 @project_view("edit", methods=FORM)
 def config_edit(request: HttpRequest, project, config: str) -> HttpResponse:
+    """The form, then what saving changes (a preview), then the save; a config someone
+    else changed since the form was opened is not overwritten."""
     obj = _config(project, config)
-    form = BuildConfigForm(request.POST or None, editing=True, initial=BuildConfigForm.initial_from(obj))
+    version = services.config_version(obj)
+    initial = {**BuildConfigForm.initial_from(obj), "version": version}
+    form = BuildConfigForm(request.POST or None, editing=True, initial=initial)
+    changes = None
     if request.method == "POST" and form.is_valid():
-        try:
-            services.build_config_update(
-                user=request.user, project=project, config=obj, data=form.cleaned_data
+        data = {k: v for k, v in form.cleaned_data.items() if k not in ("version", "previewed")}
+        if form.cleaned_data["version"] != version:
+            form = BuildConfigForm(initial, editing=True)
+            form.is_valid()
+            form.add_error(
+                None,
+                f"Someone else changed {obj.name} since you opened this form, so nothing was saved. "
+                "Its current values are below: make your change again.",
             )
-        except Refused as exc:
-            refusal_to_form(form, exc)
         else:
-            messages.success(request, f"Build config {obj.name} saved.")
-            return redirect("builds:config", name=project.name, config=obj.name)
-    return render(
-        request, "builds/form.html", {"project": project, "form": form, "editing": True, "config": obj}
-    )
+            changes = services.build_config_changes(obj, data)
+            digest = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
+            if not changes:
+                form.add_error(None, "Nothing would change: edit a value first.")
+            elif "apply" in request.POST and form.cleaned_data["previewed"] == digest:
+                try:
+                    services.build_config_update(user=request.user, project=project, config=obj, data=data)
+                except Refused as exc:
+                    refusal_to_form(form, exc)
+                else:
+                    messages.success(request, f"Build config {obj.name} saved.")
+                    return redirect("builds:config", name=project.name, config=obj.name)
+            form.data = form.data.copy()
+            form.data["previewed"] = digest
+    context = {"project": project, "form": form, "editing": True, "config": obj, "changes": changes}
+    return render(request, "builds/form.html", context)
 
 
 def _plan_view(config: BuildConfig) -> tuple[Plan | None, Dockerfiles | None]:
@@ -168,6 +190,27 @@ def build_start(request: HttpRequest, project, config: str) -> HttpResponse:
         messages.error(request, str(exc))
         return redirect("builds:config", name=project.name, config=obj.name)
     return redirect("builds:build", name=project.name, config=obj.name, number=build.number)
+
+
+@project_view("edit", methods=FORM)
+def config_delete(request: HttpRequest, project, config: str) -> HttpResponse:
+    """A confirmation naming what goes with it; the config's list after."""
+    obj = _config(project, config)
+    if request.method == "POST":
+        try:
+            action = services.build_config_delete(user=request.user, project=project, config=obj)
+        except Refused as exc:
+            messages.error(request, str(exc))
+            return redirect("builds:config", name=project.name, config=obj.name)
+        return redirect_to_action(action, follow=True)
+    context = {
+        "project": project,
+        "config": obj,
+        "builds": obj.builds.count(),
+        "running": obj.builds.exclude(status__in=Build.FINISHED).order_by("number"),
+        "images": _image_history(obj),
+    }
+    return render(request, "builds/config_delete.html", context)
 
 
 @project_view("edit", methods=SUBMIT)

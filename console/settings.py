@@ -245,6 +245,11 @@ BERTH_MAX_REPLICAS = int(os.environ.get("BERTH_MAX_REPLICAS", "50"))
 # A scale, rollback, restart or deploy succeeds when its pods are ready; it fails at
 # the cluster's first lasting reason (a quota, an image pull), or after this long.
 BERTH_ROLLOUT_TIMEOUT = int(os.environ.get("BERTH_ROLLOUT_TIMEOUT", "600"))
+# How long a volume's expansion waits for the storage provider to grow it before the
+# action says the new size is asked for but not there yet.
+BERTH_VOLUME_EXPAND_WAIT = int(os.environ.get("BERTH_VOLUME_EXPAND_WAIT", "30"))
+# How long "run a CronJob now" waits for the Job's pod to run before it fails with what it saw.
+BERTH_JOB_START_WAIT = int(os.environ.get("BERTH_JOB_START_WAIT", "120"))
 BERTH_PODS_PAGE_SIZE = 50
 # Routes get `<name>-<project>.<this>` as their host unless one is given.
 BERTH_APPS_DOMAIN = os.environ.get("BERTH_APPS_DOMAIN", "apps.berth.local")

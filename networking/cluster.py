@@ -147,6 +147,15 @@ def service_get(identity: Identity, *, namespace: str, name: str) -> ServiceSumm
     return summary
 
 
+def service_delete(identity: Identity, *, namespace: str, name: str) -> bool:
+    """Delete a service as the person; False when it was gone already."""
+    try:
+        call(api(identity, "core").delete_namespaced_service, name, namespace)
+    except NotFound:
+        return False
+    return True
+
+
 def selector_text(selector: dict[str, str]) -> str:
     return ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
 

@@ -18,6 +18,10 @@ def service_detail(*, user, project, name: str):
     return service, pods
 
 
+def service_get(*, user, project, name: str) -> cluster_networking.ServiceSummary:
+    return cluster_networking.service_get(identity_for_user(user), namespace=project.name, name=name)
+
+
 def route_list(*, user, project) -> list[cluster_networking.Route]:
     return cluster_networking.route_list(identity_for_user(user), namespace=project.name)
 

@@ -26,6 +26,17 @@ def _routes_url(project) -> str:
     return reverse("networking:routes", kwargs={"name": project.name})
 
 
+def service_delete(*, user, project, name: str) -> Action:
+    require_role(project, "edit")
+    return action_start(
+        kind="service.delete",
+        user=user,
+        project=project.name,
+        target=f"service/{name}",
+        parameters={"name": name, "next": reverse("networking:services", kwargs={"name": project.name})},
+    )
+
+
 def route_create(*, user, project, spec: cluster_networking.RouteSpec) -> Action:
     require_role(project, "edit")
     _check_host(project=project, host=spec.host, route=spec.name)

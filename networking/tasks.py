@@ -37,6 +37,14 @@ def route_delete(action: Action) -> str:
     return f"Route {name} deleted."
 
 
+@action_task("service.delete")
+def service_delete(action: Action) -> str:
+    name = action.parameters["name"]
+    if not cluster_networking.service_delete(action_identity(action), namespace=action.project, name=name):
+        return f"Service {name} was gone already."
+    return f"Service {name} deleted."
+
+
 @action_task("expose")
 def expose(action: Action) -> str:
     identity, params = action_identity(action), action.parameters

@@ -29,6 +29,18 @@ def service_detail(request: HttpRequest, project, service: str) -> HttpResponse:
     return render(request, "networking/service.html", context)
 
 
+@project_view("edit", methods=FORM)
+def service_delete(request: HttpRequest, project, service: str) -> HttpResponse:
+    """A confirmation naming the routes that stop working with it; the pods stay."""
+    summary = selectors.service_get(user=request.user, project=project, name=service)
+    if request.method == "POST":
+        action = services.service_delete(user=request.user, project=project, name=summary.name)
+        return redirect_to_action(action)
+    routes = [r for r in selectors.route_list(user=request.user, project=project) if r.service == service]
+    context = {"project": project, "service": summary, "routes": routes}
+    return render(request, "networking/service_delete.html", context)
+
+
 # Routes -------------------------------------------------------------------
 
 

@@ -19,6 +19,7 @@ from kubernetes import client as k8s
 
 from kube.client import MANAGED_BY, Identity, api, call, parse_time, system_identity
 from kube.errors import Conflict, Invalid, NotFound
+from kube.quantity import parse_quantity
 from workloads.cluster import REVISION
 
 ACCESS_MODES = ("ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod")
@@ -32,6 +33,7 @@ class StorageClass:
     provisioner: str
     binding_mode: str
     default: bool
+    expandable: bool = False  # allowVolumeExpansion: its claims may grow
 
     @property
     def label(self) -> str:
@@ -49,6 +51,7 @@ def storage_classes() -> list[StorageClass]:
                 provisioner=s.get("provisioner", ""),
                 binding_mode=s.get("volumeBindingMode") or "Immediate",
                 default=(s["metadata"].get("annotations") or {}).get(DEFAULT_CLASS) == "true",
+                expandable=bool(s.get("allowVolumeExpansion")),
             )
             for s in items
         ),
@@ -74,6 +77,14 @@ class Volume:
     volume_name: str
     created: datetime | None
     mounted_by: list[Mount] = field(default_factory=list)
+    conditions: tuple[str, ...] = ()  # "Resizing: …", as the cluster words them
+
+    @property
+    def growing(self) -> bool:
+        """More was asked for than the volume has yet."""
+        if not self.requested or not self.capacity:
+            return False
+        return parse_quantity(self.requested) > parse_quantity(self.capacity)
 
 
 def _raw(fn, *args, **kwargs) -> dict:
@@ -92,6 +103,10 @@ def volume_summary(claim: dict) -> Volume:
         storage_class=spec.get("storageClassName") or "",
         volume_name=spec.get("volumeName") or "",
         created=parse_time(meta.get("creationTimestamp")),
+        conditions=tuple(
+            f"{c.get('type')}: {c.get('message') or c.get('reason') or c.get('status')}"
+            for c in status.get("conditions") or ()
+        ),
     )
 
 
@@ -300,6 +315,17 @@ def volume_detach(identity: Identity, *, namespace: str, name: str, deployment: 
     return _patch_template(
         identity, namespace=namespace, deployment=deployment, make_patch=lambda d: detach_patch(d, claim=name)
     )
+
+
+def volume_expand(identity: Identity, *, namespace: str, name: str, size: str, dry_run: bool) -> Volume:
+    """Ask for ``size`` as the person (the API server checks the class allows it, the
+    quota, and that it grows); with ``dry_run`` nothing is stored."""
+    patch = {"spec": {"resources": {"requests": {"storage": size}}}}
+    kwargs = {"dry_run": "All"} if dry_run else {}
+    claim = call(
+        api(identity, "core").patch_namespaced_persistent_volume_claim, name, namespace, patch, **kwargs
+    )
+    return volume_summary(api(identity, "core").api_client.sanitize_for_serialization(claim))
 
 
 def volume_delete(identity: Identity, *, namespace: str, name: str, detach: bool) -> list[str]:

@@ -104,6 +104,15 @@ class AttachForm(forms.Form):
         return path.rstrip("/") or path
 
 
+class ExpandForm(forms.Form):
+    size = forms.CharField(max_length=20, label="New size", help_text="Larger than now, e.g. 2Gi")
+
+    def clean_size(self) -> str:
+        size = self.cleaned_data["size"].strip()
+        validate_size(size)
+        return size
+
+
 class DetachForm(forms.Form):
     deployment = forms.CharField(max_length=253, validators=[validate_dns_subdomain])
 

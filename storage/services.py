@@ -12,7 +12,8 @@ from actions.models import Action
 from actions.refusal import Refused
 from actions.services import action_start
 from kube import identity_for_user
-from kube.errors import Invalid
+from kube.errors import Forbidden, Invalid
+from kube.quantity import parse_quantity
 from projects.access import require_role
 from storage import cluster as cluster_storage
 
@@ -79,6 +80,37 @@ def volume_detach(*, user, project, name: str, deployment: str) -> Action:
         project=project.name,
         target=f"volume/{name}",
         parameters={"name": name, "deployment": deployment, "next": _volume_url(project, name)},
+    )
+
+
+def volume_expand(*, user, project, name: str, size: str) -> Action:
+    """Refused here, at the size field, when the volume can't grow to ``size``: not bound,
+    a class that doesn't allow it, not larger, or the cluster's own dry run says no
+    (the quota)."""
+    require_role(project, "edit")
+    identity = identity_for_user(user)
+    volume = cluster_storage.volume_get(identity, namespace=project.name, name=name)
+    if volume.status != "Bound":
+        raise Refused(field="size", message=f"{name} is {volume.status}: only a bound volume can grow.")
+    classes = {c.name: c for c in cluster_storage.storage_classes()}
+    if volume.storage_class not in classes or not classes[volume.storage_class].expandable:
+        which = f"The storage class {volume.storage_class}" if volume.storage_class else "A classless volume"
+        raise Refused(field="size", message=f"{which} does not let volumes grow (allowVolumeExpansion).")
+    if parse_quantity(size) <= parse_quantity(volume.requested):
+        raise Refused(
+            field="size",
+            message=f"{name} has {volume.requested} now: give a larger size (volumes can't shrink).",
+        )
+    try:
+        cluster_storage.volume_expand(identity, namespace=project.name, name=name, size=size, dry_run=True)
+    except (Invalid, Forbidden) as exc:
+        raise Refused(field="size", message=f"The cluster refused {size}: {exc}") from None
+    return action_start(
+        kind="volume.expand",
+        user=user,
+        project=project.name,
+        target=f"volume/{name}",
+        parameters={"name": name, "size": size, "next": _volume_url(project, name)},
     )
 
 

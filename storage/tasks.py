@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
+from django.conf import settings
+
 from actions.models import Action
+from actions.services import action_update
 from actions.tasks import ActionFailed, action_identity, action_task
 from kube import NotFound
 from storage import cluster as cluster_storage
@@ -59,6 +64,33 @@ def volume_detach(action: Action) -> str:
     if not changed:
         return f"{params['name']} was not mounted in {params['deployment']}."
     return f"{params['name']} is detached from {params['deployment']}: a new revision rolls out."
+
+
+@action_task("volume.expand")
+def volume_expand(action: Action) -> str:
+    """Done when the cluster took the new size; the capacity follows when the storage
+    provider has grown the volume, which the message says rather than pretends."""
+    params = action.parameters
+    identity = action_identity(action)
+    name, size = params["name"], params["size"]
+    try:
+        cluster_storage.volume_expand(identity, namespace=action.project, name=name, size=size, dry_run=False)
+    except NotFound:
+        raise ActionFailed(f"The volume {name} no longer exists.") from None
+    action_update(action=action, progress=50, message=f"Waiting for {name} to have {size}")
+    deadline = time.monotonic() + settings.BERTH_VOLUME_EXPAND_WAIT
+    while True:
+        volume = cluster_storage.volume_get(identity, namespace=action.project, name=name)
+        if volume.capacity and not volume.growing:
+            return f"Volume {name} has {volume.capacity} now."
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(1)
+    said = f" ({'; '.join(volume.conditions)})" if volume.conditions else ""
+    return (
+        f"The cluster took {size} for {name}; its capacity is still {volume.capacity or 'unknown'} "
+        f"until the storage provider grows it{said}. The volume's page shows when it has."
+    )
 
 
 @action_task("volume.delete")

@@ -10,7 +10,7 @@ from networking import selectors as networking_selectors
 from projects.access import FORM, SUBMIT, project_view
 from projects.roles import role_at_least
 from storage import selectors, services
-from storage.forms import AttachForm, DetachForm, VolumeDeleteForm, VolumeForm
+from storage.forms import AttachForm, DetachForm, ExpandForm, VolumeDeleteForm, VolumeForm
 
 
 @project_view()
@@ -42,14 +42,24 @@ def volume_create(request: HttpRequest, project) -> HttpResponse:
     )
 
 
-def _volume_page(request, project, name: str, attach_form=None, status: int = 200) -> HttpResponse:
+def _volume_page(
+    request, project, name: str, attach_form=None, expand_form=None, status: int = 200
+) -> HttpResponse:
     volume = selectors.volume_get(user=request.user, project=project, name=name)
     can_edit = role_at_least(project.my_role, "edit")
     if can_edit and attach_form is None:
         attach_form = AttachForm(
             deployments=list(networking_selectors.deployments_with_ports(user=request.user, project=project))
         )
-    context = {"project": project, "volume": volume, "can_edit": can_edit, "attach_form": attach_form}
+    storage_class = next((c for c in selectors.storage_classes() if c.name == volume.storage_class), None)
+    context = {
+        "project": project,
+        "volume": volume,
+        "can_edit": can_edit,
+        "attach_form": attach_form,
+        "expandable": bool(storage_class and storage_class.expandable),
+        "expand_form": expand_form or ExpandForm(),
+    }
     return render(request, "storage/volume.html", context, status=status)
 
 
@@ -73,6 +83,22 @@ def volume_attach(request: HttpRequest, project, volume: str) -> HttpResponse:
         if started:
             return started
     return _volume_page(request, project, volume, attach_form=form, status=400)
+
+
+@project_view("edit", methods=SUBMIT)
+def volume_expand(request: HttpRequest, project, volume: str) -> HttpResponse:
+    form = ExpandForm(request.POST)
+    if form.is_valid():
+        started = start_from_form(
+            form,
+            lambda: services.volume_expand(
+                user=request.user, project=project, name=volume, size=form.cleaned_data["size"]
+            ),
+            follow=False,
+        )
+        if started:
+            return started
+    return _volume_page(request, project, volume, expand_form=form, status=400)
 
 
 @project_view("edit", methods=SUBMIT)

@@ -26,7 +26,7 @@ from builds.webhooks import github_signature
 from console.ansi import ansi_to_html
 from console.asgi import application
 from projects import selectors as project_selectors
-from tests.helpers import bind, session_cookie, signed_in, wait_for, websocket
+from tests.helpers import action_from, bind, session_cookie, signed_in, wait_for, websocket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -274,7 +274,17 @@ def test_permission_matrix(people, project, admin_client, celery_worker, tmp_pat
     )
     build = Build.objects.create(config=config, number=1, requested_by_name="alice", status="Running")
     base = f"/projects/{project}/builds/"
-    pages = ["", "web/", "web/export/", "web/1/", "web/1/log.txt", "web/1/log/?before=2", "new/", "web/edit/"]
+    pages = [
+        "",
+        "web/",
+        "web/export/",
+        "web/1/",
+        "web/1/log.txt",
+        "web/1/log/?before=2",
+        "new/",
+        "web/edit/",
+        "web/delete/",
+    ]
     mutations = [
         ("web/start/", {}),
         ("web/1/cancel/", {}),
@@ -282,6 +292,7 @@ def test_permission_matrix(people, project, admin_client, celery_worker, tmp_pat
         ("web/edit/", {"git_uri": url, "strategy": "source", "builder_image": "py:3"}),
         ("web/rotate-secrets/", {}),
         ("web/detect/", {}),
+        ("web/delete/", {}),
     ]
     anonymous = Client()
     for page in pages:
@@ -524,3 +535,76 @@ def test_a_source_secret_must_be_a_git_credential_of_the_project(people, project
             make_config(people["alice"], project, url, name=f"with-{name}", source_secret=name)
         assert refused.value.field == "source_secret"
     assert make_config(people["alice"], project, url, source_secret="token").source_secret == "token"
+
+
+def test_delete_a_config_with_its_builds_once_none_runs(people, project, tmp_path, celery_worker):
+    url = git_repo(tmp_path / "repo", FLASK_APP)
+    config = make_config(people["alice"], project, url)
+    build = Build.objects.create(config=config, number=1, status="Running", requested_by_name="alice")
+    BuildLogLine.objects.create(build=build, seq=1, text="STEP 1/4")
+    alice, bob = signed_in(people["alice"]), signed_in(people["bob"])
+    delete_url = f"/projects/{project}/builds/web/delete/"
+    assert bob.get(delete_url).status_code == 403 and bob.post(delete_url).status_code == 403
+    assert 'data-testid="delete-config"' not in bob.get(f"/projects/{project}/builds/web/").content.decode()
+
+    page = alice.get(delete_url).content.decode()
+    assert "Build #1 is running." in page and 'data-testid="confirm-delete-config" disabled' in page
+    refused = alice.post(delete_url, follow=True)
+    assert refused.redirect_chain[-1][0] == f"/projects/{project}/builds/web/"
+    assert "Build #1 of web is running: cancel it or let it finish" in refused.content.decode()
+    assert not Action.objects.filter(kind="buildconfig.delete").exists()
+
+    Build.objects.filter(pk=build.pk).update(status="Complete")
+    page = alice.get(delete_url).content.decode()
+    assert "Its 1 build, their logs and its image history go with it." in page
+    action = action_from(alice.post(delete_url))
+    assert action.state == "succeeded", action.message
+    assert action.message == "Build config web deleted with its 1 build(s) and their logs."
+    assert action.next_url == f"/projects/{project}/builds/" and action.target == "buildconfig/web"
+    assert not BuildConfig.objects.filter(pk=config.pk).exists()
+    assert not Build.objects.filter(pk=build.pk).exists() and not BuildLogLine.objects.exists()
+    assert alice.get(f"/projects/{project}/builds/web/").status_code == 404
+
+
+def test_an_edit_previews_what_changes_and_a_stale_form_saves_nothing(people, project, tmp_path):
+    url = git_repo(tmp_path / "repo", FLASK_APP)
+    config = make_config(people["alice"], project, url, env={"A": "1"})
+    alice = signed_in(people["alice"])
+    edit = f"/projects/{project}/builds/web/edit/"
+    opened = alice.get(edit).context["form"]
+    data = {k: v for k, v in opened.initial.items() if v not in (None, False)}
+    data["env"] = "A=2\nB=3"
+
+    preview = alice.post(edit, {**data, "preview": ""})
+    changes = [(c.what, c.before, c.after) for c in preview.context["changes"]]
+    assert changes == [("env A", "1", "2"), ("env B", "—", "3")]
+    assert 'data-testid="save-build-config"' in preview.content.decode()
+    config.refresh_from_db()
+    assert config.env == {"A": "1"}  # a preview saves nothing
+    previewed = preview.context["form"].data["previewed"]
+
+    # A save of values other than the previewed ones is a new preview, not a save.
+    other = alice.post(edit, {**data, "env": "A=9", "previewed": previewed, "apply": ""})
+    assert other.status_code == 200 and [c.after for c in other.context["changes"]] == ["9"]
+    config.refresh_from_db()
+    assert config.env == {"A": "1"}
+
+    # Someone else saves meanwhile: this form's save is refused, showing their values.
+    BuildConfig.objects.filter(pk=config.pk).update(git_ref="dev")
+    stale = alice.post(edit, {**data, "previewed": previewed, "apply": ""})
+    page = stale.content.decode()
+    assert "Someone else changed web since you opened this form, so nothing was saved." in page
+    assert stale.context["form"]["git_ref"].value() == "dev"
+    config.refresh_from_db()
+    assert (config.env, config.git_ref) == ({"A": "1"}, "dev")
+
+    fresh = {**data, "git_ref": "dev", "version": stale.context["form"]["version"].value()}
+    preview = alice.post(edit, {**fresh, "preview": ""})
+    saved = alice.post(edit, {**fresh, "previewed": preview.context["form"].data["previewed"], "apply": ""})
+    assert saved.status_code == 302 and saved["Location"] == f"/projects/{project}/builds/web/"
+    config.refresh_from_db()
+    assert (config.env, config.git_ref) == ({"A": "2", "B": "3"}, "dev")
+    unchanged = alice.post(
+        edit, {**fresh, "version": alice.get(edit).context["form"].initial["version"], "env": "A=2\nB=3"}
+    )
+    assert "Nothing would change: edit a value first." in unchanged.content.decode()

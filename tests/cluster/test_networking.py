@@ -436,3 +436,37 @@ def test_a_route_with_several_rules_is_not_flattened_by_an_edit(people, project,
     assert response.status_code == 400 and "has 2 rules" in response.content.decode()
     assert not Action.objects.exists()
     assert len(ingress(admin_client, project, "multi").spec.rules[0].http.paths) == 2
+
+
+def test_delete_a_service_naming_the_routes_that_stop_working(people, project, admin_client, celery_worker):
+    make_deployment(admin_client, project)
+    make_service(admin_client, project)
+    carol, bob = signed_in(people["carol"]), signed_in(people["bob"])
+    routed = action_from(
+        carol.post(
+            f"/projects/{project}/routes/new/",
+            {
+                "name": "shop",
+                "service": "web",
+                "port": "http",
+                "host": f"shop.{project}.example.com",
+                "path": "/",
+            },
+        )
+    )
+    assert routed.state == "succeeded", routed.message
+    assert (
+        'data-testid="delete-service"' not in bob.get(f"/projects/{project}/services/web/").content.decode()
+    )
+    assert bob.post(f"/projects/{project}/services/web/delete/").status_code == 403
+
+    page = carol.get(f"/projects/{project}/services/web/delete/").content.decode()
+    assert 'data-testid="route-that-breaks">shop' in page and "Its pods and their deployment stay" in page
+    action = action_from(carol.post(f"/projects/{project}/services/web/delete/"))
+    assert action.state == "succeeded" and action.message == "Service web deleted.", action.message
+    assert action.parameters["next"] == f"/projects/{project}/services/"
+    names = [s.metadata.name for s in client.CoreV1Api(admin_client).list_namespaced_service(project).items]
+    assert names == []
+    assert client.AppsV1Api(admin_client).read_namespaced_deployment("web", project).metadata.name == "web"
+    gone = carol.get(f"/projects/{project}/services/web/")
+    assert gone.status_code == 404 and "It may have been deleted." in gone.content.decode()

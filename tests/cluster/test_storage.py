@@ -21,6 +21,7 @@ from tests.helpers import action_from, bind, make_deployment, revision, signed_i
 
 pytestmark = pytest.mark.django_db(transaction=True)
 STORAGE_CLASS = "berth-test"
+GROWING_CLASS = "berth-test-grow"  # allowVolumeExpansion
 
 
 @pytest.fixture(scope="session")
@@ -43,7 +44,7 @@ def persistent_volume(admin_client):
     """make(namespace, claim, size): a PV pre-bound to that claim; deleted after the test."""
     made: list[str] = []
 
-    def make(namespace: str, claim: str, size: str = "1Gi") -> str:
+    def make(namespace: str, claim: str, size: str = "1Gi", storage_class: str = STORAGE_CLASS) -> str:
         name = f"{namespace}-{claim}"[:253]
         client.CoreV1Api(admin_client).create_persistent_volume(
             {
@@ -51,7 +52,7 @@ def persistent_volume(admin_client):
                 "spec": {
                     "capacity": {"storage": size},
                     "accessModes": ["ReadWriteOnce"],
-                    "storageClassName": STORAGE_CLASS,
+                    "storageClassName": storage_class,
                     "persistentVolumeReclaimPolicy": "Retain",
                     "hostPath": {"path": f"/tmp/berth-test/{name}"},
                     "claimRef": {"namespace": namespace, "name": claim},
@@ -76,14 +77,16 @@ def project(people, make_project, admin_client, storage_class):
     return name
 
 
-def make_claim(admin_client, namespace: str, name: str, size: str = "1Gi"):
+def make_claim(
+    admin_client, namespace: str, name: str, size: str = "1Gi", storage_class: str = STORAGE_CLASS
+):
     client.CoreV1Api(admin_client).create_namespaced_persistent_volume_claim(
         namespace,
         {
             "metadata": {"name": name},
             "spec": {
                 "accessModes": ["ReadWriteOnce"],
-                "storageClassName": STORAGE_CLASS,
+                "storageClassName": storage_class,
                 "resources": {"requests": {"storage": size}},
             },
         },
@@ -360,3 +363,59 @@ def test_attach_rereads_a_deployment_changed_in_between(people, project, admin_c
     spec = template(admin_client, project)
     assert spec.containers[0].image == "web:2"  # the other change survived
     assert [m.mount_path for m in spec.containers[0].volume_mounts] == ["/data"]
+
+
+@pytest.fixture(scope="session")
+def growing_class(berth_cluster, admin_client) -> str:
+    with contextlib.suppress(ApiException):  # 409: there already
+        client.StorageV1Api(admin_client).create_storage_class(
+            {
+                "metadata": {"name": GROWING_CLASS, "labels": {"berth.dev/test": "true"}},
+                "provisioner": "kubernetes.io/no-provisioner",
+                "volumeBindingMode": "Immediate",
+                "reclaimPolicy": "Retain",
+                "allowVolumeExpansion": True,
+            }
+        )
+    return GROWING_CLASS
+
+
+def test_grow_a_volume_and_say_its_capacity_follows(
+    people, project, admin_client, celery_worker, persistent_volume, growing_class, settings
+):
+    """The cluster takes the new size at once; the devcluster's hostPath volumes never grow,
+    so the action says the capacity is still the old one rather than claim it grew."""
+    settings.BERTH_VOLUME_EXPAND_WAIT = 2
+    persistent_volume(project, "data", size="1Gi", storage_class=growing_class)
+    make_claim(admin_client, project, "data", storage_class=growing_class)
+    make_claim(admin_client, project, "fixed")  # a class that doesn't allow growing
+    persistent_volume(project, "fixed")
+    for name in ("data", "fixed"):
+        wait_for(
+            lambda n=name: claims(admin_client, project)[n].status.phase == "Bound", message=f"{name} bound"
+        )
+    carol, bob = signed_in(people["carol"]), signed_in(people["bob"])
+    assert bob.post(f"/projects/{project}/volumes/data/expand/", {"size": "2Gi"}).status_code == 403
+    assert 'data-testid="expand-form"' in carol.get(f"/projects/{project}/volumes/data/").content.decode()
+    fixed = carol.get(f"/projects/{project}/volumes/fixed/").content.decode()
+    assert 'data-testid="expand-form"' not in fixed and "does not let volumes grow" in fixed
+
+    for volume, size, message in [
+        ("data", "1Gi", "has 1Gi now: give a larger size"),
+        ("data", "512Mi", "has 1Gi now"),
+        ("data", "lots", "is not a size"),
+        ("fixed", "2Gi", f"The storage class {STORAGE_CLASS} does not let volumes grow"),
+    ]:
+        refused = carol.post(f"/projects/{project}/volumes/{volume}/expand/", {"size": size})
+        assert refused.status_code == 400, (volume, size)
+        assert message in " ".join(refused.context["expand_form"].errors["size"]), (volume, size)
+    assert not Action.objects.exists()
+
+    action = action_from(carol.post(f"/projects/{project}/volumes/data/expand/", {"size": "2Gi"}))
+    assert action.state == "succeeded", action.message
+    assert action.message.startswith("The cluster took 2Gi for data; its capacity is still 1Gi"), (
+        action.message
+    )
+    assert claims(admin_client, project)["data"].spec.resources.requests["storage"] == "2Gi"
+    page = carol.get(f"/projects/{project}/volumes/data/").content.decode()
+    assert 'data-testid="volume-growing">(growing to 2Gi)' in page
