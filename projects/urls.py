@@ -7,6 +7,7 @@ app_name = "projects"
 urlpatterns = [
     path("projects/", views.project_list, name="list"),
     path("projects/new/", views.project_create, name="create"),
+    path("projects/switch/", views.project_switch, name="switch"),
     path("projects/<label:name>/", views.project_detail, name="detail"),
     path("projects/<label:name>/members/", views.project_members, name="members"),
     path("projects/<label:name>/members/set/", views.member_set, name="member-set"),

@@ -5,10 +5,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from actions.refusal import Refused
 from actions.views import redirect_to_action, start_from_form
+from console.context_processors import PROJECT_SECTIONS
 from projects import selectors, services
 from projects.access import FORM, SUBMIT, project_view
 from projects.forms import MemberForm, MemberRemoveForm, ProjectCreateForm, ProjectDeleteForm
@@ -21,6 +23,23 @@ def project_list(request: HttpRequest) -> HttpResponse:
     projects = selectors.project_list(user=request.user, search=search)
     template = "projects/_table.html" if request.htmx else "projects/list.html"
     return render(request, template, {"projects": projects, "search": search})
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def project_switch(request: HttpRequest) -> HttpResponse:
+    """The project switcher's list (loaded when opened): the person's projects, each
+    linked to the section they are in now."""
+    section = dict((key, url) for key, _label, url, _keys in PROJECT_SECTIONS).get(
+        request.GET.get("section", ""), "projects:detail"
+    )
+    current = request.GET.get("current", "")
+    projects = [
+        (p, reverse(section, kwargs={"name": p.name}))
+        for p in selectors.project_list(user=request.user, search="")
+        if p.name != current
+    ]
+    return render(request, "projects/_switcher.html", {"projects": projects})
 
 
 @login_required

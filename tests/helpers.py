@@ -138,7 +138,7 @@ TOKEN_SERVICE = {"images:registry-token"}
 # Addressed by an object's id; access follows the object's project.
 OBJECT_PAGES = {"actions:detail"}
 # Not about any one project: every signed-in person's (or anyone's) pages.
-GLOBAL_PAGES = {"home", "login", "logout", "healthz", "projects:list", "projects:create"}
+GLOBAL_PAGES = {"home", "login", "logout", "healthz", "projects:list", "projects:create", "projects:switch"}
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from kube import Forbidden, NotFound, Unavailable, identity_for_user
 from networking import selectors as networking_selectors
 from projects import selectors as project_selectors
 from workloads import cluster as cluster_workloads
+from workloads import controllers
 
 POD_SORTS = {
     "name": lambda p: p.name,
@@ -181,3 +182,19 @@ def project_events(*, user, project, kind: str = "", search: str = "") -> list[c
         needle = search.lower()
         events = [e for e in events if needle in f"{e.kind}/{e.name} {e.reason} {e.message}".lower()]
     return events
+
+
+def controller_list(*, user, project, kind: str) -> list[controllers.Controller]:
+    """The project's StatefulSets, Jobs or CronJobs, as the person."""
+    return controllers.controller_list(identity_for_user(user), namespace=project.name, kind=kind)
+
+
+def controller_detail(*, user, project, kind: str, name: str):
+    """A StatefulSet, Job or CronJob; its pods (a CronJob's: none) and a CronJob's Jobs."""
+    identity = identity_for_user(user)
+    found = controllers.controller_read(identity, namespace=project.name, kind=kind, name=name)
+    pods = controllers.pods_of(identity, namespace=project.name, selector=found.selector)
+    jobs = (
+        controllers.jobs_of_cronjob(identity, namespace=project.name, name=name) if kind == "cronjob" else []
+    )
+    return found, pods, jobs

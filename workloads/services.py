@@ -8,7 +8,9 @@ from django.urls import reverse
 from actions.models import Action
 from actions.refusal import Refused
 from actions.services import action_start
+from kube import identity_for_user
 from projects.access import require_role
+from workloads import controllers
 from workloads.edit import Edit
 
 
@@ -118,4 +120,25 @@ def deployment_delete(*, user, project, name: str) -> Action:
         project=project.name,
         target=f"deployment/{name}",
         parameters={"name": name, "next": reverse("workloads:deployments", kwargs={"name": project.name})},
+    )
+
+
+def cronjob_run(*, user, project, name: str) -> Action:
+    """Run a CronJob now: a Job from its template, named here so a retried task makes the
+    same one."""
+    require_role(project, "edit", "Running a CronJob")
+    controllers.controller_read(identity_for_user(user), namespace=project.name, kind="cronjob", name=name)
+    job = controllers.manual_job_name(name)
+    return action_start(
+        kind="cronjob.run",
+        user=user,
+        project=project.name,
+        target=f"cronjob/{name}",
+        parameters={
+            "name": name,
+            "job": job,
+            "next": reverse(
+                "workloads:controller", kwargs={"name": project.name, "kind": "job", "item": job}
+            ),
+        },
     )

@@ -11,7 +11,7 @@ from actions.services import action_update
 from actions.tasks import ActionFailed, action_identity, action_task
 from kube import Conflict, NotFound
 from workloads import cluster as cluster_workloads
-from workloads import edit
+from workloads import controllers, edit
 
 
 def _vanished(action: Action) -> ActionFailed:
@@ -188,3 +188,47 @@ def deployment_delete(action: Action) -> str:
             raise ActionFailed(f"{name} is being deleted, but its pods were still there after {limit} s.")
         time.sleep(1)
     return f"Deleted {name} and its pods."
+
+
+def _job_refused(identity, namespace: str, job: str) -> str:
+    """The cluster's latest warning about the Job (the quota refusing its pod), or ""."""
+    events = cluster_workloads.events_for(identity, namespace=namespace, kind="Job", name=job)
+    warnings = [e for e in events if e.type == "Warning"]
+    return f"{warnings[-1].reason}: {warnings[-1].message}" if warnings else ""
+
+
+@action_task("cronjob.run")
+def cronjob_run(action: Action) -> str:
+    """Done when the Job's pod runs (or the Job finished); failed with the Job's reason, its
+    pod's or the cluster's warning about it, else with what was seen when time ran out."""
+    params, identity = action.parameters, action_identity(action)
+    name, job = params["name"], params["job"]
+    try:
+        controllers.cronjob_run(identity, namespace=action.project, name=name, job=job)
+    except Conflict:
+        pass  # an earlier attempt of this action made it
+    except NotFound:
+        raise ActionFailed(f"The CronJob {name} no longer exists in {action.project}.") from None
+    action_update(action=action, progress=30, message=f"Job {job} made; waiting for its pod")
+    made = f"Job {job} was made from CronJob {name}, but"
+    deadline = time.monotonic() + settings.BERTH_JOB_START_WAIT
+    while True:
+        found = controllers.controller_read(identity, namespace=action.project, kind="job", name=job)
+        if found.status == "Complete":
+            return f"Job {job} from CronJob {name} completed ({found.progress})."
+        if found.status == "Failed":
+            raise ActionFailed(f"Job {job} from CronJob {name} failed: {found.problem or found.progress}.")
+        pods = controllers.pods_of(identity, namespace=action.project, selector=found.selector)
+        stuck = next((p for p in pods if p.why), None)
+        if stuck is not None:
+            raise ActionFailed(f"{made} its pod {stuck.name} can't run: {stuck.why}.")
+        running = next((p for p in pods if p.phase in ("Running", "Succeeded")), None)
+        if running is not None:
+            return f"Job {job} from CronJob {name} runs: its pod {running.name} is {running.status}."
+        refused = "" if pods else _job_refused(identity, action.project, job)
+        if refused:
+            raise ActionFailed(f"{made} the cluster made no pod for it: {refused}.")
+        if time.monotonic() >= deadline:
+            seen = ", ".join(f"{p.name} {p.status}" for p in pods) or "no pod"
+            raise ActionFailed(f"{made} it isn't running after {settings.BERTH_JOB_START_WAIT} s ({seen}).")
+        time.sleep(1)

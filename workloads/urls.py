@@ -22,4 +22,11 @@ urlpatterns = [
     path("deployments/<subdomain:deployment>/restart/", views.deployment_restart, name="deployment-restart"),
     path("deployments/<subdomain:deployment>/edit/", views.deployment_edit, name="deployment-edit"),
     path("deployments/<subdomain:deployment>/delete/", views.deployment_delete, name="deployment-delete"),
+    path("statefulsets/", views.statefulset_list, name="statefulsets"),
+    path("statefulsets/<subdomain:statefulset>/", views.statefulset_detail, name="statefulset"),
+    path("jobs/", views.job_list, name="jobs"),
+    path("jobs/<subdomain:job>/", views.job_detail, name="job"),
+    path("cronjobs/", views.cronjob_list, name="cronjobs"),
+    path("cronjobs/<subdomain:cronjob>/", views.cronjob_detail, name="cronjob"),
+    path("cronjobs/<subdomain:cronjob>/run/", views.cronjob_run, name="cronjob-run"),
 ]

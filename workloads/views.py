@@ -13,8 +13,8 @@ from actions.views import inline_action, redirect_to_action, start_from_form
 from kube import Invalid, NotFound
 from projects.access import FORM, SUBMIT, project_view
 from projects.roles import role_at_least
+from workloads import controllers, selectors, services
 from workloads import edit as edit_module
-from workloads import selectors, services
 from workloads.diff import template_diff
 from workloads.forms import DeployImageForm, EditDeploymentForm, RollbackForm, ScaleForm
 from workloads.routing import live_list_ws_url, pod_log_ws_url
@@ -277,3 +277,65 @@ def project_events(request: HttpRequest, project) -> HttpResponse:
     context = {"project": project, "events": events, "type": kind, "search": search}
     template = "workloads/_project_events.html" if request.htmx else "workloads/events.html"
     return render(request, template, context)
+
+
+# StatefulSets, Jobs and CronJobs ---------------------------------------------
+
+
+def _controllers(request, project, kind: str) -> HttpResponse:
+    context = {
+        "project": project,
+        "kind": kind,
+        "label": controllers.KINDS[kind][1],
+        "items": selectors.controller_list(user=request.user, project=project, kind=kind),
+    }
+    return render(request, "workloads/controllers.html", context)
+
+
+def _controller(request, project, kind: str, name: str) -> HttpResponse:
+    found, pods, jobs = selectors.controller_detail(user=request.user, project=project, kind=kind, name=name)
+    context = {
+        "project": project,
+        "kind": kind,
+        "item": found,
+        "pods_page": {"object_list": pods},  # the pods list's rows, unpaginated
+        "jobs": jobs,
+        "can_edit": role_at_least(project.my_role, "edit"),
+    }
+    return render(request, "workloads/controller.html", context)
+
+
+@project_view()
+def statefulset_list(request: HttpRequest, project) -> HttpResponse:
+    return _controllers(request, project, "statefulset")
+
+
+@project_view()
+def statefulset_detail(request: HttpRequest, project, statefulset: str) -> HttpResponse:
+    return _controller(request, project, "statefulset", statefulset)
+
+
+@project_view()
+def job_list(request: HttpRequest, project) -> HttpResponse:
+    return _controllers(request, project, "job")
+
+
+@project_view()
+def job_detail(request: HttpRequest, project, job: str) -> HttpResponse:
+    return _controller(request, project, "job", job)
+
+
+@project_view()
+def cronjob_list(request: HttpRequest, project) -> HttpResponse:
+    return _controllers(request, project, "cronjob")
+
+
+@project_view()
+def cronjob_detail(request: HttpRequest, project, cronjob: str) -> HttpResponse:
+    return _controller(request, project, "cronjob", cronjob)
+
+
+@project_view("edit", methods=SUBMIT)
+def cronjob_run(request: HttpRequest, project, cronjob: str) -> HttpResponse:
+    action = services.cronjob_run(user=request.user, project=project, name=cronjob)
+    return redirect_to_action(action, follow=True)

@@ -108,6 +108,37 @@ def objects(berth_cluster, admin_client, tmp_path_factory):
     )
     core.create_namespaced_config_map(name, {"metadata": {"name": "app-settings"}, "data": {"MODE": "prod"}})
     core.create_namespaced_secret(name, {"metadata": {"name": "app-settings"}, "stringData": {"KEY": "v"}})
+    pod_template = {
+        "metadata": {"labels": {"app": "db"}},
+        "spec": {"containers": [{"name": "main", "image": "db:1"}], "restartPolicy": "Never"},
+    }
+    client.AppsV1Api(admin_client).create_namespaced_stateful_set(
+        name,
+        {
+            "metadata": {"name": "db"},
+            "spec": {
+                "serviceName": "db",
+                "replicas": 0,
+                "selector": {"matchLabels": {"app": "db"}},
+                "template": {**pod_template, "spec": {**pod_template["spec"], "restartPolicy": "Always"}},
+            },
+        },
+    )
+    batch = client.BatchV1Api(admin_client)
+    batch.create_namespaced_job(
+        name, {"metadata": {"name": "once"}, "spec": {"suspend": True, "template": pod_template}}
+    )
+    batch.create_namespaced_cron_job(
+        name,
+        {
+            "metadata": {"name": "nightly"},
+            "spec": {
+                "schedule": "0 3 * * *",
+                "suspend": True,
+                "jobTemplate": {"spec": {"template": pod_template}},
+            },
+        },
+    )
     pod = wait_for(
         lambda: next(iter(core.list_namespaced_pod(name, label_selector="app=web").items), None),
         message="the deployment's pod",
@@ -123,6 +154,9 @@ def objects(berth_cluster, admin_client, tmp_path_factory):
         "service": "web",
         "route": "web",
         "volume": "data",
+        "statefulset": "db",
+        "job": "once",
+        "cronjob": "nightly",
         "config": "app",
         "kind": "configmap",
         "item": "app-settings",

@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.contrib.messages import get_messages
+from django.test import Client
 from kubernetes import client
 
 from actions.models import Action
@@ -140,6 +141,19 @@ def test_my_projects_follow_rolebindings_made_outside_berth(people, make_project
     assert name in rows and 'data-testid="my-role">view<' in rows
     client.RbacAuthorizationV1Api(admin_client).delete_namespaced_role_binding(binding, name)
     assert name not in carol.get("/projects/").content.decode()
+
+
+def test_the_switcher_links_the_same_section_of_my_other_projects(people, make_project, admin_client):
+    first, second = make_project(people["alice"]), make_project(people["alice"])
+    theirs = make_project(people["bob"])
+    alice = signed_in(people["alice"])
+    assert 'data-testid="project-switcher"' in alice.get(f"/projects/{first}/pods/").content.decode()
+    listed = alice.get("/projects/switch/", {"section": "pods", "current": first}).content.decode()
+    assert f'href="/projects/{second}/pods/" data-testid="switch-to"' in listed
+    assert f"/projects/{first}/" not in listed and theirs not in listed
+    unknown = alice.get("/projects/switch/", {"section": "nowhere"}).content.decode()
+    assert f'href="/projects/{second}/" data-testid="switch-to"' in unknown
+    assert Client().get("/projects/switch/").status_code == 302  # signed in only
 
 
 def test_search_by_name(people, make_project):

@@ -483,3 +483,114 @@ def test_the_deployment_page_says_why_its_pods_are_pending(people, project, admi
         not in alice.get(f"/projects/{project}/events/", {"q": "nothing-like-it"}).content.decode()
     )
     assert "FailedScheduling" in alice.get(f"/projects/{project}/events/", {"q": "stuck"}).content.decode()
+
+
+def _cronjob(admin_client, namespace: str, name: str, image: str, command: list[str]) -> None:
+    container = {"name": "main", "image": image, "command": command}
+    client.BatchV1Api(admin_client).create_namespaced_cron_job(
+        namespace,
+        {
+            "metadata": {"name": name},
+            "spec": {
+                "schedule": "0 3 * * *",
+                "jobTemplate": {
+                    "spec": {
+                        "backoffLimit": 0,
+                        "template": {"spec": {"restartPolicy": "Never", "containers": [container]}},
+                    }
+                },
+            },
+        },
+    )
+
+
+def test_run_a_cronjob_now_on_the_real_node_and_read_its_jobs_log(
+    people, make_project, admin_client, celery_worker, real_node
+):
+    project = make_project(people["alice"], real=True)
+    bind(admin_client, project, "view", user="bob")
+    _cronjob(
+        admin_client, project, "report", real_node.python_image, ["python3", "-c", "print('report done')"]
+    )
+    alice, bob = signed_in(people["alice"]), signed_in(people["bob"])
+    listed = alice.get(f"/projects/{project}/cronjobs/").content.decode()
+    assert 'data-name="report" data-status="Scheduled"' in listed and "0 3 * * *" in listed
+    assert 'data-testid="run-now"' not in bob.get(f"/projects/{project}/cronjobs/report/").content.decode()
+    assert bob.post(f"/projects/{project}/cronjobs/report/run/").status_code == 403
+
+    action = action_from(alice.post(f"/projects/{project}/cronjobs/report/run/"))
+    job = action.parameters["job"]
+    assert action.state == "succeeded", action.message
+    assert action.message.startswith(f"Job {job} from CronJob report "), action.message
+    assert action.next_url == f"/projects/{project}/jobs/{job}/"
+    wait_for(
+        lambda: client.BatchV1Api(admin_client).read_namespaced_job(job, project).status.succeeded == 1,
+        timeout=90,
+        message="the job to complete",
+    )
+    page = alice.get(f"/projects/{project}/jobs/{job}/").content.decode()
+    assert 'data-testid="controller-status" data-status="Complete"' in page and "1/1 succeeded" in page
+    assert "CronJob report (run by hand)" in page
+    [pod] = (
+        client.CoreV1Api(admin_client).list_namespaced_pod(project, label_selector=f"job-name={job}").items
+    )
+    assert pod.spec.node_name == real_node.name and f'data-pod="{pod.metadata.name}"' in page
+    log = alice.get(f"/projects/{project}/pods/{pod.metadata.name}/logs/download/").content.decode()
+    assert log.strip() == "report done"
+    history = alice.get(f"/projects/{project}/cronjobs/report/").content.decode()
+    assert f'data-name="{job}" data-status="Complete"' in history
+    assert (
+        f'data-name="{job}" data-status="Complete"'
+        in alice.get(f"/projects/{project}/jobs/").content.decode()
+    )
+
+
+def test_a_cronjob_whose_image_cant_be_pulled_fails_with_the_kubelets_reason(
+    people, make_project, admin_client, celery_worker, real_node
+):
+    project = make_project(people["alice"], real=True)
+    missing = real_node.python_image.rsplit("/berth/", 1)[0] + "/berth/never-built:1"
+    _cronjob(admin_client, project, "report", missing, ["true"])
+    action = action_from(signed_in(people["alice"]).post(f"/projects/{project}/cronjobs/report/run/"))
+    assert action.state == "failed", action.message
+    assert action.message.startswith(
+        f"Job {action.parameters['job']} was made from CronJob report, but its pod"
+    )
+    assert (
+        "ErrImagePull" in action.message or "ImagePullBackOff" in action.message
+    ) and missing in action.message
+
+
+def test_statefulsets_and_jobs_list_with_their_pods(people, project, admin_client):
+    """On kwok's nodes: what the pages show of the cluster's objects (nothing here ran)."""
+    template = {
+        "metadata": {"labels": {"app": "db"}},
+        "spec": {"containers": [{"name": "db", "image": "db:1"}]},
+    }
+    client.AppsV1Api(admin_client).create_namespaced_stateful_set(
+        project,
+        {
+            "metadata": {"name": "db"},
+            "spec": {
+                "serviceName": "db",
+                "replicas": 2,
+                "selector": {"matchLabels": {"app": "db"}},
+                "template": template,
+            },
+        },
+    )
+    bob = signed_in(people["bob"])
+    wait_for(
+        lambda: 'data-status="Ready"' in bob.get(f"/projects/{project}/statefulsets/").content.decode(),
+        message="the statefulset ready",
+    )
+    page = bob.get(f"/projects/{project}/statefulsets/db/").content.decode()
+    assert "2/2 ready" in page and 'data-pod="db-0"' in page and 'data-pod="db-1"' in page
+    assert f'href="/projects/{project}/yaml/statefulset/db/"' in page
+    yaml_page = bob.get(f"/projects/{project}/yaml/statefulset/db/").content.decode()
+    assert "serviceName: db" in yaml_page and 'data-testid="yaml-read-only"' in yaml_page
+    assert (
+        'data-testid="no-controllers">No Jobs in this project.'
+        in bob.get(f"/projects/{project}/jobs/").content.decode()
+    )
+    assert bob.get(f"/projects/{project}/jobs/nothing/").status_code == 404
