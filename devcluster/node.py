@@ -124,6 +124,8 @@ HOST_PATHS = (
     "/opt/cni",
 )
 CGROUP_ROOT = Path("/sys/fs/cgroup")
+# Which checkout's real node is up on this host (written by `up`, removed by `down`).
+OWNER_RECORD = Path("/run/berth-devcluster/real-node.json")
 
 
 class NodeUnavailable(RuntimeError):
@@ -195,6 +197,15 @@ def _cgroups() -> list[str]:
             for name in ("kubepods", "kubepods.slice"):
                 if (hierarchy / name).is_dir():
                     found.append(str(hierarchy / name))
+    return found
+
+
+def _cmdlines() -> list[bytes]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            with contextlib.suppress(OSError):
+                found.append((proc / "cmdline").read_bytes())
     return found
 
 
@@ -301,10 +312,24 @@ class RealNode:
             return "no network namespaces"
         ours = self.snapshot_file.exists() and not self.load_snapshot().get("restored")
         if Path(f"/sys/class/net/{BRIDGE}").exists() and not ours:
-            return f"a network interface {BRIDGE} exists already (another devcluster's real node?)"
+            return f"a network interface {BRIDGE} exists already ({self._other_owner()})"
         if _cgroups() and not ours:
             return f"{_cgroups()[0]} exists: another kubelet runs on this host"
         return self._network_clash()
+
+    def _other_owner(self) -> str:
+        """Whose real node holds the bridge, from the host-wide record ``up`` leaves."""
+        try:
+            owner = json.loads(OWNER_RECORD.read_text())["dir"]
+        except (FileNotFoundError, ValueError, KeyError):
+            return "another devcluster's real node?"
+        plane_dir = str(Path(owner).parent)
+        running = any(plane_dir.encode() in cmdline for cmdline in _cmdlines())
+        if running:
+            return f"the real node of the devcluster in {plane_dir} runs: `make cluster-down` there stops it"
+        if Path(owner).exists():
+            return f"left by the devcluster in {plane_dir}, now stopped: `make cluster-down` there undoes it"
+        return f"left by a devcluster in {plane_dir}, since deleted: a reboot clears what it left"
 
     def _network_clash(self) -> str | None:
         """A host route or interface that overlaps the addresses the node uses."""
@@ -799,6 +824,10 @@ disabled_plugins = [
         tmp = self.snapshot_file.with_suffix(".tmp")
         tmp.write_text(json.dumps(host_state(), indent=1))
         tmp.replace(self.snapshot_file)
+        # Host-wide (/run: gone with a reboot, as the changes are): whose node this is,
+        # for another checkout's `up` to name when it finds the bridge taken.
+        OWNER_RECORD.parent.mkdir(parents=True, exist_ok=True)
+        OWNER_RECORD.write_text(json.dumps({"dir": str(self.dir)}))
 
     def prepare_host(self, state: State) -> None:
         if not Path(f"/sys/class/net/{BRIDGE}").exists():
@@ -877,6 +906,11 @@ disabled_plugins = [
         shutil.rmtree(self.run_dir, ignore_errors=True)
         before["restored"] = True
         self.snapshot_file.write_text(json.dumps(before, indent=1))
+        with contextlib.suppress(FileNotFoundError, ValueError, KeyError):
+            if json.loads(OWNER_RECORD.read_text())["dir"] == str(self.dir):
+                OWNER_RECORD.unlink()
+                if not any(OWNER_RECORD.parent.iterdir()):
+                    OWNER_RECORD.parent.rmdir()
         return undone
 
     def _our_pids(self, *, with_pods: bool) -> list[int]:
