@@ -36,6 +36,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(getattr(pytest.mark, folder))
 
 
+@pytest.fixture(autouse=True)
+def fresh_channel_layer():
+    """Each test gets channel layer objects of its own. channels-redis keeps receive state on
+    the layer (a lock bound to one event loop, a count of receivers): a consumer an earlier
+    test's event loop left behind would share it with the next test's consumers."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
 @pytest.fixture(scope="session")
 def redis_url() -> str:
     from django.conf import settings
