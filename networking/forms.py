@@ -111,6 +111,9 @@ class RouteForm(forms.Form):
         if editing:
             self.fields["name"].disabled = True
             self.fields["name"].initial = editing
+            # What the form was opened on (a conflict when it changed) and what was previewed.
+            self.fields["version"] = forms.CharField(widget=forms.HiddenInput, required=False)
+            self.fields["previewed"] = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def clean_name(self) -> str:
         name = self.editing or self.cleaned_data["name"].strip()

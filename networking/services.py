@@ -6,6 +6,9 @@ field it concerns, so that bad input creates nothing.
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 from django.urls import reverse
 
 from actions.models import Action
@@ -14,6 +17,7 @@ from actions.services import action_start
 from kube import identity_for_user
 from networking import cluster as cluster_networking
 from projects.access import require_role
+from workloads.diff import Change
 
 
 def _check_host(*, project, host: str, route: str = "") -> None:
@@ -54,7 +58,33 @@ def route_create(*, user, project, spec: cluster_networking.RouteSpec) -> Action
     )
 
 
-def route_update(*, user, project, spec: cluster_networking.RouteSpec) -> Action:
+ROUTE_FIELDS = (
+    ("host", "host"),
+    ("path", "path"),
+    ("service", "service"),
+    ("port", "port"),
+    ("tls_secret", "TLS secret"),
+)
+
+
+def route_version(spec: cluster_networking.RouteSpec) -> str:
+    """A digest of a route as a form shows it: the edit form's version, and its preview's."""
+    return hashlib.sha256(json.dumps(spec.as_values(), sort_keys=True).encode()).hexdigest()[:16]
+
+
+def route_changes(before: cluster_networking.RouteSpec, after: cluster_networking.RouteSpec) -> list[Change]:
+    return [
+        Change("route", label, getattr(before, key) or "—", getattr(after, key) or "—")
+        for key, label in ROUTE_FIELDS
+        if getattr(before, key) != getattr(after, key)
+    ]
+
+
+def route_update(
+    *, user, project, spec: cluster_networking.RouteSpec, before: cluster_networking.RouteSpec
+) -> Action:
+    """``before``: the route as the person previewed their change against; the task
+    applies nothing if it differs by then."""
     require_role(project, "edit")
     _check_host(project=project, host=spec.host, route=spec.name)
     return action_start(
@@ -62,7 +92,7 @@ def route_update(*, user, project, spec: cluster_networking.RouteSpec) -> Action
         user=user,
         project=project.name,
         target=f"route/{spec.name}",
-        parameters={**spec.as_values(), "next": _routes_url(project)},
+        parameters={**spec.as_values(), "before": before.as_values(), "next": _routes_url(project)},
     )
 
 

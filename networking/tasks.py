@@ -23,8 +23,18 @@ def route_create(action: Action) -> str:
 @action_task("route.update")
 def route_update(action: Action) -> str:
     spec = cluster_networking.RouteSpec.from_values(action.parameters)
+    identity = action_identity(action)
     try:
-        cluster_networking.route_update(action_identity(action), namespace=action.project, spec=spec)
+        current = cluster_networking.route_get(identity, namespace=action.project, name=spec.name).as_spec()
+        if current == spec:
+            return f"Route {spec.name} serves {spec.host} already."
+        before = action.parameters.get("before")
+        if before and current != cluster_networking.RouteSpec.from_values(before):
+            raise ActionFailed(
+                f"Someone else changed the route {spec.name} since you previewed your change, "
+                "so nothing was applied. Edit it again to see theirs."
+            )
+        cluster_networking.route_update(identity, namespace=action.project, spec=spec)
     except NotFound:
         raise ActionFailed(f"The route {spec.name} no longer exists in {action.project}.") from None
     return f"Route {spec.name} now serves {spec.host}."

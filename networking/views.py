@@ -95,32 +95,57 @@ def route_create(request: HttpRequest, project) -> HttpResponse:
 
 @project_view("edit", methods=FORM)
 def route_edit(request: HttpRequest, project, route: str) -> HttpResponse:
+    """The form, then what saving changes, then the action; a route someone else changed
+    since the form was opened is not overwritten."""
     current = selectors.route_get(user=request.user, project=project, name=route)
-    initial = {
-        "name": current.name,
-        "host": current.host,
-        "path": current.path,
-        "service": current.service,
-        "port": current.port,
-        "tls_secret": current.tls_secret,
-    }
+    before = current.as_spec()
+    version = services.route_version(before)
+    initial = {**before.as_values(), "version": version}
     form = _route_form(request, project, editing=route, initial=initial)
+    changes = None
     if current.more_rules:
         # Made outside Berth with several hosts or paths: saving one would drop the others.
         form.add_error(
             None, f"{route} has {current.more_rules + 1} rules; Berth edits routes with one. Use kubectl."
         )
     elif request.method == "POST" and form.is_valid():
-        started = start_from_form(
-            form,
-            lambda: services.route_update(
-                user=request.user, project=project, spec=RouteSpec.from_values(form.cleaned_data)
-            ),
-            follow=False,
-        )
-        if started:
-            return started
-    context = {"project": project, "form": form, "route": current, "route_kind": selectors.route_kind()}
+        spec = RouteSpec.from_values(form.cleaned_data)
+        if form.cleaned_data["version"] != version:
+            form = RouteForm(
+                initial,
+                project=project.name,
+                editing=route,
+                **selectors.route_form_choices(user=request.user, project=project),
+            )
+            form.is_valid()
+            form.add_error(
+                None,
+                f"Someone else changed {route} since you opened this form, so nothing was saved. "
+                "Its current values are below: make your change again.",
+            )
+        else:
+            changes = services.route_changes(before, spec)
+            if not changes:
+                form.add_error(None, "Nothing would change: edit a value first.")
+            elif "apply" in request.POST and form.cleaned_data["previewed"] == services.route_version(spec):
+                started = start_from_form(
+                    form,
+                    lambda: services.route_update(
+                        user=request.user, project=project, spec=spec, before=before
+                    ),
+                    follow=False,
+                )
+                if started:
+                    return started
+            form.data = form.data.copy()
+            form.data["previewed"] = services.route_version(spec)
+    context = {
+        "project": project,
+        "form": form,
+        "route": current,
+        "route_kind": selectors.route_kind(),
+        "changes": changes,
+    }
     return render(request, "networking/route_form.html", context, status=400 if form.errors else 200)
 
 

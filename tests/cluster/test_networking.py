@@ -6,6 +6,7 @@ Nothing here sends traffic to a pod, a service or a route host: only the API is 
 from __future__ import annotations
 
 import base64
+import dataclasses
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -13,6 +14,7 @@ from django.test import Client
 from kubernetes import client
 
 from actions.models import Action
+from kube import identity_for_user
 from networking import cluster as cluster_networking
 from networking import services as networking_services
 from projects import selectors as project_selectors
@@ -58,6 +60,15 @@ def ingress_names(admin_client, namespace: str) -> list[str]:
     return [
         i.metadata.name for i in client.NetworkingV1Api(admin_client).list_namespaced_ingress(namespace).items
     ]
+
+
+def edit_route(web, url: str, data: dict):
+    """What the edit page's two buttons do: preview the change, then save it."""
+    version = web.get(url).context["form"].initial["version"]
+    preview = web.post(url, {**data, "version": version, "preview": ""})
+    assert preview.status_code == 200 and preview.context["changes"], preview.content[:300]
+    previewed = preview.context["form"].data["previewed"]
+    return web.post(url, {**data, "version": version, "previewed": previewed, "apply": ""})
 
 
 @pytest.fixture
@@ -178,7 +189,8 @@ def test_create_edit_and_delete_a_route_with_tls(people, project, admin_client, 
     edit = carol.get(f"/projects/{project}/routes/shop/edit/").content.decode()
     assert f'value="shop.{project}.example.com"' in edit
     action = action_from(
-        carol.post(
+        edit_route(
+            carol,
             f"/projects/{project}/routes/shop/edit/",
             {
                 "host": f"store.{project}.example.com",
@@ -286,7 +298,8 @@ def test_a_host_used_by_another_route_anywhere_is_refused(
     assert "the route shop in this project" in again.context["form"].errors["host"][0]
     # Editing a route may keep its own host.
     keep = action_from(
-        alice.post(
+        edit_route(
+            alice,
             f"/projects/{project}/routes/shop/edit/",
             {**data, "host": f"mine.{project}.example.com", "path": "/v2"},
         )
@@ -470,3 +483,60 @@ def test_delete_a_service_naming_the_routes_that_stop_working(people, project, a
     assert client.AppsV1Api(admin_client).read_namespaced_deployment("web", project).metadata.name == "web"
     gone = carol.get(f"/projects/{project}/services/web/")
     assert gone.status_code == 404 and "It may have been deleted." in gone.content.decode()
+
+
+def test_a_route_edit_shows_what_changes_and_never_overwrites_someone_elses(
+    people, project, admin_client, celery_worker
+):
+    make_service(admin_client, project)
+    carol = signed_in(people["carol"])
+    url = f"/projects/{project}/routes/shop/edit/"
+    data = {
+        "name": "shop",
+        "host": f"shop.{project}.example.com",
+        "path": "/",
+        "service": "web",
+        "port": "http",
+    }
+    assert action_from(carol.post(f"/projects/{project}/routes/new/", data)).state == "succeeded"
+    version = carol.get(url).context["form"].initial["version"]
+    moved = {**data, "host": f"store.{project}.example.com", "version": version}
+    preview = carol.post(url, {**moved, "preview": ""})
+    assert [(c.what, c.before, c.after) for c in preview.context["changes"]] == [
+        ("host", f"shop.{project}.example.com", f"store.{project}.example.com")
+    ]
+    assert 'data-testid="edit-diff"' in preview.content.decode()
+    assert ingress(admin_client, project, "shop").spec.rules[0].host == f"shop.{project}.example.com"
+
+    # Someone else changes the route meanwhile: saving the previewed change is refused.
+    body = ingress(admin_client, project, "shop")
+    body.spec.rules[0].http.paths[0].path = "/theirs"
+    client.NetworkingV1Api(admin_client).replace_namespaced_ingress("shop", project, body)
+    stale = carol.post(url, {**moved, "previewed": preview.context["form"].data["previewed"], "apply": ""})
+    assert stale.status_code == 400
+    assert (
+        "Someone else changed shop since you opened this form, so nothing was saved."
+        in stale.content.decode()
+    )
+    assert stale.context["form"]["path"].value() == "/theirs"
+    assert not Action.objects.filter(kind="route.update").exists()
+
+    # The same between the form and the worker: the action applies nothing and says why.
+    target = project_selectors.project_get(user=people["carol"], name=project)
+    current = cluster_networking.route_get(
+        identity_for_user(people["carol"]), namespace=project, name="shop"
+    ).as_spec()
+    queued = networking_services.route_update(
+        user=people["carol"],
+        project=target,
+        spec=dataclasses.replace(current, host=f"store.{project}.example.com"),
+        before=dataclasses.replace(current, path="/"),
+    )
+    failed = wait_for(
+        lambda: Action.objects.filter(pk=queued.pk, state__in=["succeeded", "failed"]).first(),
+        message="the route update to finish",
+    )
+    assert failed.state == "failed" and "Someone else changed the route shop" in failed.message, (
+        failed.message
+    )
+    assert ingress(admin_client, project, "shop").spec.rules[0].host == f"shop.{project}.example.com"
