@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -30,17 +31,18 @@ def _request(
     identity: Identity, method: str, path: str, body: dict | None = None, dry_run: bool = False
 ) -> dict:
     with translated():
-        return api_client(identity).call_api(
+        response = api_client(identity).call_api(
             path,
             method,
             query_params=[("dryRun", "All")] if dry_run else [],
             header_params={"Accept": "application/json", "Content-Type": "application/json"},
             body=body,
-            response_type="object",
             auth_settings=["BearerToken"],
             _return_http_data_only=True,
+            _preload_content=False,  # plain JSON: nothing the client's models don't know is lost
             _request_timeout=timeout(),
         )
+    return json.loads(response.data)
 
 
 def object_get(identity: Identity, *, kind: Kind, namespace: str, name: str) -> dict:

@@ -57,4 +57,4 @@ def test_edit_yaml_an_invalid_field_at_its_line_then_a_valid_change_applied(
     bob = signed_in(people["bob"])
     url = f"/projects/{project}/yaml/deployment/web/"
     assert 'data-testid="yaml-read-only"' in bob.get(url).content.decode()
-    assert bob.post(url, {"text": "kind: Deployment", "check": ""}).status_code == 403
+    assert bob.post(url + "check/", {"text": "kind: Deployment", "check": ""}).status_code == 403
