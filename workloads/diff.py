@@ -14,6 +14,18 @@ class Change:
     after: str
 
 
+# A container's fields a diff names, with what it calls them.
+CONTAINER_FIELDS = (
+    ("image", "image"),
+    ("command", "command"),
+    ("args", "args"),
+    ("resources", "resources"),
+    ("envFrom", "env from"),
+    ("readinessProbe", "readiness probe"),
+    ("livenessProbe", "liveness probe"),
+)
+
+
 def _show(value) -> str:
     if value in (None, "", [], {}):
         return "—"
@@ -23,7 +35,8 @@ def _show(value) -> str:
 
 
 def template_diff(current: dict, target: dict) -> list[Change]:
-    """Changes from ``current`` to ``target`` in images, env, resources, command/args and volumes."""
+    """Changes from ``current`` to ``target`` in images, env, resources, command/args, probes
+    and volumes."""
     changes: list[Change] = []
     cur_spec, tgt_spec = current.get("spec") or {}, target.get("spec") or {}
     cur_containers = {c["name"]: c for c in cur_spec.get("containers") or []}
@@ -41,9 +54,9 @@ def template_diff(current: dict, target: dict) -> list[Change]:
                 )
             )
             continue
-        for field in ("image", "command", "args", "resources"):
+        for field, what in CONTAINER_FIELDS:
             if (before.get(field) or None) != (after.get(field) or None):
-                changes.append(Change(where, field, _show(before.get(field)), _show(after.get(field))))
+                changes.append(Change(where, what, _show(before.get(field)), _show(after.get(field))))
         env_before = {e["name"]: e.get("value", _show(e.get("valueFrom"))) for e in before.get("env") or []}
         env_after = {e["name"]: e.get("value", _show(e.get("valueFrom"))) for e in after.get("env") or []}
         for key in sorted(env_before.keys() | env_after.keys()):

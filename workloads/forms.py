@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import shlex
 
 from django import forms
@@ -69,6 +70,11 @@ class DeployImageForm(forms.Form):
         return parse_env_lines(self.cleaned_data["env"])
 
 
+def _source_label(ref: str) -> str:
+    kind, name = ref.split(":", 1)
+    return f"{'Secret' if kind == 'secret' else 'ConfigMap'} {name}"
+
+
 def _quantity_field(label: str, example: str) -> forms.CharField:
     return forms.CharField(
         label=label, max_length=20, required=False, help_text=f"e.g. {example}; empty for none"
@@ -95,17 +101,51 @@ class EditDeploymentForm(forms.Form):
     cpu_limit = _quantity_field("CPU limit", "500m")
     memory_request = _quantity_field("Memory request", "128Mi")
     memory_limit = _quantity_field("Memory limit", "512Mi")
+    env_from = forms.MultipleChoiceField(
+        required=False,
+        label="Environment from Secrets and ConfigMaps",
+        help_text="Every key of each one chosen becomes a variable (Ctrl-click for several).",
+    )
+    readiness_path = forms.CharField(
+        max_length=500,
+        required=False,
+        label="Readiness probe (HTTP path)",
+        help_text="e.g. /healthz: pods get traffic once it answers 2xx or 3xx; empty for none.",
+    )
+    liveness_path = forms.CharField(
+        max_length=500,
+        required=False,
+        label="Liveness probe (HTTP path)",
+        help_text="The container is restarted when it stops answering; empty for none.",
+    )
+    probe_port = forms.CharField(
+        max_length=15,
+        required=False,
+        label="Probe port",
+        help_text="A port number, or the container port's name.",
+    )
     replicas = forms.IntegerField(min_value=0)
+    strategy = forms.ChoiceField(
+        choices=[
+            ("RollingUpdate", "Rolling update (new pods before old ones go)"),
+            ("Recreate", "Recreate (all old pods go first: for apps that can't run twice)"),
+        ],
+    )
     # The deployment's spec as the person saw it: a change by someone else meanwhile is a conflict.
     generation = forms.IntegerField(widget=forms.HiddenInput)
     # What the preview showed, so "Apply" applies what was seen.
     previewed = forms.CharField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, container_names: list[str], **kwargs):
+    def __init__(self, *args, container_names: list[str], sources: list[str] | None = None, **kwargs):
+        """``sources``: the project's Secrets and ConfigMaps as ``secret:NAME`` and
+        ``configmap:NAME`` (with the ones the container uses now, even if gone)."""
         super().__init__(*args, **kwargs)
         self.fields["container"].choices = [(n, n) for n in container_names]
         if len(container_names) == 1:
             self.fields["container"].widget = forms.HiddenInput()
+        refs = sorted(set(sources or []))
+        self.fields["env_from"].choices = [(ref, _source_label(ref)) for ref in refs]
+        self.fields["env_from"].widget.attrs["size"] = min(max(len(refs), 2), 8)
 
     clean_image = DeployImageForm.clean_image
     clean_command = DeployImageForm.clean_command
@@ -137,8 +177,37 @@ class EditDeploymentForm(forms.Form):
     def clean_memory_limit(self) -> str:
         return self._quantity("memory_limit")
 
+    def _path(self, key: str) -> str:
+        path = self.cleaned_data[key].strip()
+        if path and (not path.startswith("/") or any(c.isspace() for c in path)):
+            raise forms.ValidationError("An HTTP path, starting with / (e.g. /healthz).")
+        return path
+
+    def clean_readiness_path(self) -> str:
+        return self._path("readiness_path")
+
+    def clean_liveness_path(self) -> str:
+        return self._path("liveness_path")
+
+    def clean_probe_port(self) -> str:
+        port = self.cleaned_data["probe_port"].strip()
+        if port.isdigit():
+            if not 1 <= int(port) <= 65535:
+                raise forms.ValidationError("A port is between 1 and 65535.")
+        elif port and not re.fullmatch(r"[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?", port):
+            raise forms.ValidationError(
+                "A port number, or a container port's name (up to 15 letters, digits, -)."
+            )
+        return port
+
     def clean(self) -> dict:
         data = super().clean()
+        if (
+            (data.get("readiness_path") or data.get("liveness_path"))
+            and not data.get("probe_port")
+            and "probe_port" not in self.errors
+        ):
+            self.add_error("probe_port", "Give the port the probes ask on.")
         for kind in ("cpu", "memory"):
             request, limit = data.get(f"{kind}_request"), data.get(f"{kind}_limit")
             if request and limit and parse_quantity(request) > parse_quantity(limit):
@@ -154,6 +223,11 @@ class EditDeploymentForm(forms.Form):
             env=data["env"],
             resources={key: data[key] for key in RESOURCES},
             replicas=data["replicas"],
+            env_from=tuple(data["env_from"]),
+            readiness_path=data["readiness_path"],
+            liveness_path=data["liveness_path"],
+            probe_port=data["probe_port"],
+            strategy=data["strategy"],
         )
 
     @staticmethod
@@ -166,4 +240,9 @@ class EditDeploymentForm(forms.Form):
             **values["resources"],
             "replicas": values["replicas"],
             "generation": values["generation"],
+            "env_from": values["env_from"],
+            "readiness_path": values["readiness_path"],
+            "liveness_path": values["liveness_path"],
+            "probe_port": values["probe_port"],
+            "strategy": values["strategy"],
         }

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.paginator import Paginator
 
+from configs import selectors as configs_selectors
 from kube import Forbidden, NotFound, Unavailable, identity_for_user
 from networking import selectors as networking_selectors
 from projects import selectors as project_selectors
@@ -161,6 +162,20 @@ def pod_log_follow(*, user, project: str, pod: str, container, tail_lines: int, 
 
 def deployment_object(*, user, namespace: str, name: str) -> dict:
     return cluster_workloads.deployment_object(identity_for_user(user), namespace=namespace, name=name)
+
+
+# ConfigMaps the cluster puts in every namespace: not an app's settings.
+CLUSTER_MADE = {"kube-root-ca.crt", "openshift-service-ca.crt"}
+
+
+def env_sources(*, user, project) -> list[str]:
+    """The project's Secrets and ConfigMaps a container may take its environment from, as
+    ``secret:NAME`` and ``configmap:NAME`` (the Secrets only when the person may list them)."""
+    found = []
+    for kind in ("secret", "configmap"):
+        listed = configs_selectors.config_list(user=user, project=project, kind=kind) or []
+        found += [f"{kind}:{item.name}" for item in listed if item.name not in CLUSTER_MADE]
+    return found
 
 
 def services_selecting(*, user, project, labels: dict[str, str]) -> list[str]:

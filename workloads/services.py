@@ -137,8 +137,6 @@ def cronjob_run(*, user, project, name: str) -> Action:
         parameters={
             "name": name,
             "job": job,
-            "next": reverse(
-                "workloads:controller", kwargs={"name": project.name, "kind": "job", "item": job}
-            ),
+            "next": reverse("workloads:job", kwargs={"name": project.name, "job": job}),
         },
     )

@@ -198,15 +198,21 @@ def deployment_edit(request: HttpRequest, project, deployment: str) -> HttpRespo
     current = selectors.deployment_object(user=request.user, namespace=project.name, name=deployment)
     names = [c["name"] for c in edit_module.containers(current)]
     start = edit_module.initial(current, request.GET.get("container"))
+    sources = selectors.env_sources(user=request.user, project=project) + start["env_from"]
     form = EditDeploymentForm(
-        request.POST or None, container_names=names, initial=EditDeploymentForm.initial_from(start)
+        request.POST or None,
+        container_names=names,
+        sources=sources,
+        initial=EditDeploymentForm.initial_from(start),
     )
     changes = None
     if request.method == "POST" and form.is_valid():
         change = form.edit()
         if form.cleaned_data["generation"] != current["metadata"].get("generation"):
             # The form shows the deployment as it is now, with what happened.
-            form = EditDeploymentForm(EditDeploymentForm.initial_from(start), container_names=names)
+            form = EditDeploymentForm(
+                EditDeploymentForm.initial_from(start), container_names=names, sources=sources
+            )
             form.is_valid()
             form.add_error(
                 None,
@@ -238,6 +244,7 @@ def deployment_edit(request: HttpRequest, project, deployment: str) -> HttpRespo
         "form": form,
         "changes": changes,
         "kept_env": edit_module.referenced_env(current, start["container"]),
+        "other_probes": edit_module.other_probes(current, start["container"]),
     }
     return render(request, "workloads/edit.html", context)
 

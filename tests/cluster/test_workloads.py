@@ -391,6 +391,8 @@ def test_edit_shows_the_changes_then_applies_them_and_refuses_a_stale_form(
         "memory_request": "",
         "memory_limit": "",
         "replicas": "2",
+        "strategy": "RollingUpdate",
+        "probe_port": "8080",
         "generation": str(generation),
     }
     # First the changes, as a rollback's preview shows them; nothing is applied yet.
@@ -420,6 +422,55 @@ def test_edit_shows_the_changes_then_applies_them_and_refuses_a_stale_form(
     again = alice.post(url, {**values, "image": "web:4", "generation": str(generation + 1), "preview": ""})
     text = again.content.decode()
     assert "Someone else changed web since you opened this form" in text and 'value="web:3"' in text
+
+
+def test_edit_sources_probes_and_strategy(people, project, admin_client, celery_worker):
+    make_deployment(admin_client, project, image="web:1")
+    core, apps = client.CoreV1Api(admin_client), client.AppsV1Api(admin_client)
+    core.create_namespaced_config_map(project, {"metadata": {"name": "settings"}, "data": {"MODE": "prod"}})
+    core.create_namespaced_secret(project, {"metadata": {"name": "api-keys"}, "stringData": {"KEY": "v"}})
+    alice = signed_in(people["alice"])
+    url = f"/projects/{project}/deployments/web/edit/"
+    opened = alice.get(url)
+    choices = dict(opened.context["form"].fields["env_from"].choices)
+    assert choices == {"configmap:settings": "ConfigMap settings", "secret:api-keys": "Secret api-keys"}
+    values = {
+        **opened.context["form"].initial,
+        "command": "",
+        "env": "",
+        "env_from": ["configmap:settings", "secret:api-keys"],
+        "readiness_path": "/healthz",
+        "probe_port": "8080",
+        "strategy": "Recreate",
+    }
+    values = {k: v for k, v in values.items() if v is not None}
+    preview = alice.post(url, {**values, "preview": ""})
+    rows = {(c.where, c.what) for c in preview.context["changes"]}
+    assert rows == {
+        ("container web", "env from"),
+        ("container web", "readiness probe"),
+        ("deployment", "strategy"),
+    }
+    action = action_from(
+        alice.post(url, {**values, "apply": "", "previewed": _previewed(preview.content.decode())})
+    )
+    assert action.state == "succeeded", action.message
+    deployment = apps.read_namespaced_deployment("web", project)
+    container = deployment.spec.template.spec.containers[0]
+    assert [
+        (e.config_map_ref and e.config_map_ref.name, e.secret_ref and e.secret_ref.name)
+        for e in container.env_from
+    ] == [
+        ("settings", None),
+        (None, "api-keys"),
+    ]
+    assert (container.readiness_probe.http_get.path, container.readiness_probe.http_get.port) == (
+        "/healthz",
+        8080,
+    )
+    assert deployment.spec.strategy.type == "Recreate" and deployment.spec.strategy.rolling_update is None
+    # A viewer may not open the form.
+    assert signed_in(people["bob"]).get(url).status_code == 403
 
 
 def test_delete_says_what_goes_with_it_then_lands_on_the_list(people, project, admin_client, celery_worker):
