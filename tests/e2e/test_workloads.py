@@ -52,6 +52,14 @@ def test_scale_up_twice_then_roll_back(page, asgi_server, celery_worker, people,
     # Pause and resume: the button follows the deployment, without a reload.
     page.get_by_test_id("pause").click()
     expect(page.get_by_test_id("paused")).to_be_visible(timeout=30_000)
+    assert page.evaluate("window.__sameDocument") is True, "the page reloaded"
+    # A rollback of a paused deployment: Berth refuses it on the deployment's page, in the project.
+    page.get_by_test_id("rollback-2").click()
+    expect(page.get_by_text("Berth refused the rollback: web is paused")).to_be_visible()
+    expect(page.get_by_test_id("breadcrumbs")).to_contain_text(project)
+    assert page.url.endswith(f"/projects/{project}/deployments/web/")
+    page.screenshot(path=str(ARTIFACTS / "workloads-rollback-refused.png"), full_page=True)
+    page.evaluate("window.__sameDocument = true")
     page.get_by_test_id("resume").click()
     expect(page.get_by_test_id("pause")).to_be_visible(timeout=30_000)
     expect(page.get_by_test_id("paused")).to_have_count(0)
