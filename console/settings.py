@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -66,6 +67,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "channels",
+    "axes",
     "console",
     "actions",
     "projects",
@@ -90,7 +92,23 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "console.exceptions.ClusterErrorMiddleware",
+    "axes.middleware.AxesMiddleware",  # answers a locked-out login with login_locked_out
 ]
+
+# Logins are throttled per account and address (django-axes): after
+# BERTH_LOGIN_FAILURE_LIMIT wrong passwords for one user name from one address, that pair
+# is refused for BERTH_LOGIN_COOLOFF_MINUTES. The attempts are in the database:
+# `manage.py axes_list_attempts` lists them, `manage.py axes_reset_username NAME` lifts one.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("BERTH_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("BERTH_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "console.views.login_locked_out"
+AXES_VERBOSE = False
 
 ROOT_URLCONF = "console.urls"
 ASGI_APPLICATION = "console.asgi.application"

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -9,6 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 import kube
+from console.forms import LoginForm
 from console.middleware import current_request_id
 
 logger = logging.getLogger(__name__)
@@ -113,3 +115,14 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
         "Your session or the page was out of date, so Berth did not act on it. "
         "Go back, reload the page and try again.",
     )
+
+
+def login_locked_out(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
+    """The login page, saying this user name is locked from this address, and for how long."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    form = LoginForm(request, initial={"username": (credentials or {}).get("username", "")})
+    locked = (
+        f"Too many wrong passwords for this user name from your address: logging in is refused for "
+        f"{minutes} minutes. An administrator can lift it (manage.py axes_reset_username)."
+    )
+    return render(request, "registration/login.html", {"form": form, "locked": locked}, status=429)

@@ -62,6 +62,27 @@ def test_wrong_password_and_unknown_user_get_the_same_message(client, alice):
     assert "_auth_user_id" not in client.session
 
 
+def test_wrong_passwords_lock_that_user_name_from_that_address_only(alice, settings):
+    from axes.models import AccessAttempt
+
+    settings.AXES_FAILURE_LIMIT = 3
+    here, elsewhere = Client(REMOTE_ADDR="10.0.0.7"), Client(REMOTE_ADDR="10.0.0.8")
+    for _ in range(2):
+        assert here.post("/login/", {"username": "erin", "password": "nope"}).status_code == 200
+    locked = here.post("/login/", {"username": "erin", "password": "nope"})
+    assert locked.status_code == 429
+    assert "Too many wrong passwords for this user name from your address" in locked.content.decode()
+    assert 'value="erin"' in locked.content.decode()  # what was typed is kept
+    # The right password now is refused too, from this address; from another, it logs in.
+    right = {"username": "erin", "password": "correct horse battery"}
+    assert here.post("/login/", right).status_code == 429 and "_auth_user_id" not in here.session
+    assert elsewhere.post("/login/", right).status_code == 302
+    # Another user name from the locked address is not locked.
+    assert here.post("/login/", {"username": "frank", "password": "nope"}).status_code == 200
+    attempt = AccessAttempt.objects.get(username="erin", ip_address="10.0.0.7")
+    assert attempt.failures_since_start >= 3  # the record an administrator lists and lifts
+
+
 def test_unknown_url_gets_berths_404(client):
     response = client.get("/no/such/page/")
     assert response.status_code == 404
