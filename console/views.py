@@ -118,11 +118,15 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 
 
 def login_locked_out(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
-    """The login page, saying this user name is locked from this address, and for how long."""
+    """The login page, saying this user name is locked from this address, and for how long
+    (the registry's token service gets the same words as a JSON error)."""
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     form = LoginForm(request, initial={"username": (credentials or {}).get("username", "")})
     locked = (
         f"Too many wrong passwords for this user name from your address: logging in is refused for "
         f"{minutes} minutes. An administrator can lift it (manage.py axes_reset_username)."
     )
+    if request.resolver_match and request.resolver_match.view_name != "login":
+        # The registry's token service (docker login): its clients read JSON errors.
+        return JsonResponse({"errors": [{"code": "DENIED", "message": locked}]}, status=429)
     return render(request, "registration/login.html", {"form": form, "locked": locked}, status=429)

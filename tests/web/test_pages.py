@@ -83,6 +83,18 @@ def test_wrong_passwords_lock_that_user_name_from_that_address_only(alice, setti
     assert attempt.failures_since_start >= 3  # the record an administrator lists and lifts
 
 
+def test_the_registrys_token_service_is_throttled_the_same_way_and_answers_json(alice, settings):
+    settings.AXES_FAILURE_LIMIT = 2
+    settings.BERTH_REGISTRY_TOKEN_KEY = "a key: only a wrong password is asked here, nothing is signed"
+    docker = Client(REMOTE_ADDR="10.0.0.9")
+    wrong = {"grant_type": "password", "username": "erin", "password": "nope", "scope": ""}
+    assert docker.post("/registry/token", wrong).status_code == 401
+    locked = docker.post("/registry/token", wrong)
+    assert locked.status_code == 429 and locked["Content-Type"] == "application/json"
+    assert locked.json()["errors"][0]["code"] == "DENIED"
+    assert "Too many wrong passwords" in locked.json()["errors"][0]["message"]
+
+
 def test_unknown_url_gets_berths_404(client):
     response = client.get("/no/such/page/")
     assert response.status_code == 404
