@@ -168,6 +168,20 @@ def project_get(identity: Identity, name: str) -> Project:
     return project
 
 
+def projects_requested_by(username: str) -> int:
+    """How many projects this person asked for that still exist (OpenShift's requester
+    annotation; not those being deleted), read with Berth's identity: the person may no
+    longer see all of them."""
+    namespaces = call(
+        api(system_identity(), "core").list_namespace, label_selector=f"{PROJECT_LABEL}=true"
+    ).items
+    return sum(
+        1
+        for ns in namespaces
+        if (ns.metadata.annotations or {}).get(REQUESTER) == username and not ns.metadata.deletion_timestamp
+    )
+
+
 def namespace_exists(name: str) -> bool:
     try:
         call(api(system_identity(), "core").read_namespace, name)

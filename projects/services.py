@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.urls import reverse
 
 from actions.models import Action
 from actions.refusal import Refused
 from actions.services import action_start
+from projects import cluster as cluster_projects
 from projects.roles import role_at_least
 
 
 def project_create(*, user, name: str, display_name: str, description: str, quota: dict[str, str]) -> Action:
+    """Refused when the person has asked for ``BERTH_MAX_PROJECTS_PER_PERSON`` projects already
+    (projects still being created count, as actions not finished)."""
+    limit = settings.BERTH_MAX_PROJECTS_PER_PERSON
+    pending = Action.objects.filter(
+        kind="project.create", requested_by=user, finished_at__isnull=True
+    ).count()
+    if cluster_projects.projects_requested_by(user.get_username()) + pending >= limit:
+        raise Refused(
+            field="name",
+            message=f"You have asked for {limit} projects, the most one person may "
+            f"(BERTH_MAX_PROJECTS_PER_PERSON). Delete one, or ask an administrator.",
+        )
     return action_start(
         kind="project.create",
         user=user,

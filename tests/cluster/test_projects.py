@@ -156,6 +156,19 @@ def test_the_switcher_links_the_same_section_of_my_other_projects(people, make_p
     assert Client().get("/projects/switch/").status_code == 302  # signed in only
 
 
+def test_a_person_may_ask_for_so_many_projects(people, make_project, settings):
+    asked = cluster_projects.projects_requested_by("carol")
+    settings.BERTH_MAX_PROJECTS_PER_PERSON = asked + 1
+    make_project(people["carol"])
+    carol = signed_in(people["carol"])
+    data = {"name": unique_name(), "display_name": "", "description": "", "quota": "small"}
+    refused = carol.post("/projects/new/", data)
+    assert refused.status_code == 200  # the form again, as for any refusal at a field
+    message = f"You have asked for {asked + 1} projects, the most one person may"
+    assert message in " ".join(refused.context["form"].errors["name"])
+    assert not Action.objects.filter(kind="project.create").exists()
+
+
 def test_search_by_name(people, make_project):
     first, second = make_project(people["alice"]), make_project(people["alice"])
     page = signed_in(people["alice"]).get("/projects/", {"q": first}).content.decode()
