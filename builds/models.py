@@ -198,6 +198,9 @@ class Build(models.Model):
     log_container = models.CharField(max_length=63, blank=True)
     log_timestamp = models.CharField(max_length=40, blank=True)
     log_timestamp_lines = models.PositiveIntegerField(default=0)
+    # The stored log's size; at BERTH_BUILD_LOG_BYTES a marker line ends it and the rest
+    # of the pod's log is dropped (the build goes on).
+    log_bytes = models.PositiveBigIntegerField(default=0)
     # Written by the worker following the build every few seconds: a stale one means
     # that worker is gone and another takes over (builds.tasks.orphaned_builds_requeue).
     heartbeat_at = models.DateTimeField(null=True, blank=True)

@@ -341,6 +341,31 @@ def build_cancel(*, user, project, build: Build) -> Action:
 # Log and status: stored first, then published (the websocket refers to stored lines).
 
 
+LOG_LINE_CHARACTERS = 10_000  # a longer line is cut
+
+
+def _within_log_limit(stored: int, lines: list[str]) -> tuple[list[str], int]:
+    """The lines to store after ``stored`` bytes, and the size after them: at the limit a
+    marker line ends the log, and nothing is stored after it."""
+    limit = settings.BERTH_BUILD_LOG_BYTES
+    kept: list[str] = []
+    for text in lines:
+        if stored >= limit:
+            break
+        text = text[:LOG_LINE_CHARACTERS]
+        size = len(text.encode())
+        if stored + size > limit:
+            kept.append(
+                f"[Berth: the log stops here: {limit:,} bytes are kept of a build's log "
+                "(BERTH_BUILD_LOG_BYTES). The build goes on.]"
+            )
+            stored = limit
+            break
+        kept.append(text)
+        stored += size
+    return kept, stored
+
+
 def build_log_append(*, build: Build, lines: list[str], position: tuple[str, str, int] | None = None) -> int:
     """Store ``lines`` after the build's last sequence number, then tell the viewers.
 
@@ -348,12 +373,17 @@ def build_log_append(*, build: Build, lines: list[str], position: tuple[str, str
     these lines — is stored in the same transaction, so it always matches the lines."""
     if not lines:
         return build.last_seq
+    kept, size = _within_log_limit(build.log_bytes, lines)
     first = build.last_seq + 1
-    rows = [BuildLogLine(build=build, seq=first + i, text=text[:10_000]) for i, text in enumerate(lines)]
+    rows = [BuildLogLine(build=build, seq=first + i, text=text) for i, text in enumerate(kept)]
     with transaction.atomic():
         BuildLogLine.objects.bulk_create(rows)
         build.last_seq = first + len(rows) - 1
-        fields: dict[str, Any] = {"last_seq": build.last_seq, "heartbeat_at": timezone.now()}
+        fields: dict[str, Any] = {
+            "last_seq": build.last_seq,
+            "heartbeat_at": timezone.now(),
+            "log_bytes": size,
+        }
         if position is not None:
             fields.update(
                 zip(("log_container", "log_timestamp", "log_timestamp_lines"), position, strict=True)
@@ -361,6 +391,8 @@ def build_log_append(*, build: Build, lines: list[str], position: tuple[str, str
         Build.objects.filter(pk=build.pk).update(**fields)
         for key, value in fields.items():
             setattr(build, key, value)
+    if not rows:
+        return build.last_seq
     # Encoded once here, not once per viewer: every consumer sends the same text.
     payload = json.dumps({"lines": [[row.seq, ansi_to_html(row.text)] for row in rows]})
     _publish(build, {"type": "build.lines", "first": first, "last": build.last_seq, "payload": payload})
