@@ -482,6 +482,14 @@ def webhook_delivery_record(
         return None
 
 
+def webhook_refusals_prune(*, config: BuildConfig) -> None:
+    """Keep the newest ``BERTH_WEBHOOK_REFUSALS_KEPT`` refused deliveries of a config: anyone
+    may call a webhook's address, and each refusal would otherwise be a row kept forever."""
+    refused = WebhookDelivery.objects.filter(config=config, status_code=403).order_by("-received_at", "-id")
+    stale = refused.values_list("pk", flat=True)[settings.BERTH_WEBHOOK_REFUSALS_KEPT :]
+    WebhookDelivery.objects.filter(pk__in=list(stale)).delete()
+
+
 def webhook_delivery_finish(*, delivery: WebhookDelivery, status_code: int, outcome: str, build=None) -> None:
     delivery.status_code = status_code
     delivery.outcome = outcome[:300]

@@ -53,6 +53,7 @@ def _refuse(config: BuildConfig | None, request: HttpRequest, kind: str, why: st
             outcome=f"refused: {why}" + (f" (claimed delivery {claimed})" if claimed else ""),
             remote_addr=_remote(request),
         )
+        services.webhook_refusals_prune(config=config)
     return HttpResponse(status=403)
 
 

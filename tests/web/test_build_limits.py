@@ -1,10 +1,11 @@
-"""A build's stored log stops at BERTH_BUILD_LOG_BYTES with a line that says so."""
+"""What one build config can make Berth keep: its builds' logs stop at BERTH_BUILD_LOG_BYTES
+with a line that says so, and refused webhook calls are pruned to the newest few."""
 
 from __future__ import annotations
 
 import pytest
 
-from builds.models import Build, BuildConfig, BuildLogLine
+from builds.models import Build, BuildConfig, BuildLogLine, WebhookDelivery
 from builds.services import build_log_append
 
 pytestmark = [pytest.mark.django_db]
@@ -37,3 +38,22 @@ def test_the_log_stops_at_the_limit_with_a_marker_and_keeps_its_place(build, set
 def test_a_line_longer_than_ten_thousand_characters_is_cut(build):
     build_log_append(build=build, lines=["x" * 12_000])
     assert len(BuildLogLine.objects.get(build=build).text) == 10_000
+
+
+def test_refused_webhook_calls_keep_only_the_newest(build, settings, client):
+    settings.BERTH_WEBHOOK_REFUSALS_KEPT = 3
+    config = build.config
+    config.github_secret, config.generic_secret = "gh", "gen"
+    config.save()
+    for n in range(6):
+        response = client.post(
+            "/webhooks/p/web/github/",
+            b"{}",
+            "application/json",
+            HTTP_X_GITHUB_EVENT="push",
+            HTTP_X_GITHUB_DELIVERY=f"d{n}",
+            HTTP_X_HUB_SIGNATURE_256="sha256=wrong",
+        )
+        assert response.status_code == 403
+    kept = [d.outcome for d in WebhookDelivery.objects.filter(config=config)]
+    assert len(kept) == 3 and "claimed delivery d5" in kept[0] and "claimed delivery d3" in kept[2]
