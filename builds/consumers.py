@@ -17,12 +17,13 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from actions.events import build_group
 from builds import selectors, services
+from console.consumers import AccessRechecked
 
 CHUNK = 1000
 TAIL = 1000
 
 
-class BuildLogConsumer(AsyncWebsocketConsumer):
+class BuildLogConsumer(AccessRechecked, AsyncWebsocketConsumer):
     group: str | None = None
     sent = 0
 
@@ -55,6 +56,7 @@ class BuildLogConsumer(AsyncWebsocketConsumer):
         build = await database_sync_to_async(selectors.build_refresh)(pk=build.pk)
         event = services.status_event(build)
         await self.send(text_data=json.dumps({"status": {k: v for k, v in event.items() if k != "type"}}))
+        self.recheck_access(lambda: selectors.build_visible_to(user=user, build=build))
 
     async def _catch_up(self, until: int | None) -> None:
         while True:
@@ -88,6 +90,7 @@ class BuildLogConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=json.dumps({"status": {k: v for k, v in event.items() if k != "type"}}))
 
     async def disconnect(self, code: int) -> None:
+        self.stop_recheck()
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 

@@ -264,6 +264,9 @@ BERTH_MAX_REPLICAS = int(os.environ.get("BERTH_MAX_REPLICAS", "50"))
 BERTH_BUILD_LOG_BYTES = int(os.environ.get("BERTH_BUILD_LOG_BYTES", str(10 * 1024 * 1024)))
 # How many refused webhook calls of one build config are kept (the newest), for its page.
 BERTH_WEBHOOK_REFUSALS_KEPT = int(os.environ.get("BERTH_WEBHOOK_REFUSALS_KEPT", "50"))
+# How often an open websocket (live list, pod or build log) asks again whether the person
+# may still see it; it closes once they may not.
+BERTH_SOCKET_RECHECK_SECONDS = float(os.environ.get("BERTH_SOCKET_RECHECK_SECONDS", "20"))
 # How many projects one person may ask for (those they created and that still exist).
 BERTH_MAX_PROJECTS_PER_PERSON = int(os.environ.get("BERTH_MAX_PROJECTS_PER_PERSON", "20"))
 # A scale, rollback, restart or deploy succeeds when its pods are ready; it fails at

@@ -12,7 +12,8 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.template.loader import render_to_string
 
 from console.ansi import ansi_to_html
-from kube import ClusterError
+from console.consumers import AccessRechecked
+from kube import ClusterError, Forbidden, NotFound
 from projects import selectors as project_selectors
 from projects.roles import role_at_least
 from workloads import selectors
@@ -26,7 +27,7 @@ def _params(scope) -> dict[str, str]:
     return {k: v[-1] for k, v in parsed.items()}
 
 
-class LiveListConsumer(AsyncWebsocketConsumer):
+class LiveListConsumer(AccessRechecked, AsyncWebsocketConsumer):
     """Re-renders a viewer's table whenever the shared cache behind it changes.
 
     The viewer is authorised once, on connect; the informer is the process's
@@ -66,6 +67,11 @@ class LiveListConsumer(AsyncWebsocketConsumer):
             informer.add_listener(self._on_event)
         self.renderer = asyncio.create_task(self._render_loop())
         self.changed.set()
+        self.recheck_access(
+            lambda: (
+                selectors.live_list_role(user=user, project=self.project, resource=self.resource) is not None
+            )
+        )
 
     def _on_event(self, kind: str, payload) -> None:  # called from the watch thread
         def mark() -> None:
@@ -131,6 +137,7 @@ class LiveListConsumer(AsyncWebsocketConsumer):
         return status + body
 
     async def disconnect(self, code: int) -> None:
+        self.stop_recheck()
         for informer in getattr(self, "informers", []):
             informer.remove_listener(self._on_event)
         if getattr(self, "renderer", None):
@@ -140,7 +147,7 @@ class LiveListConsumer(AsyncWebsocketConsumer):
         return  # read-only
 
 
-class PodLogConsumer(AsyncWebsocketConsumer):
+class PodLogConsumer(AccessRechecked, AsyncWebsocketConsumer):
     """Follows one pod's log as the person and sends the lines, escaped and coloured."""
 
     closer = None
@@ -179,6 +186,7 @@ class PodLogConsumer(AsyncWebsocketConsumer):
         self.reader = threading.Thread(target=self._read, daemon=True, name=f"log-{self.project}-{self.pod}")
         self.reader.start()
         self.sender = asyncio.create_task(self._send_loop())
+        self.recheck_access(lambda: _has_role(user, self.project))
 
     def _put(self, item) -> None:
         with contextlib.suppress(RuntimeError):
@@ -216,6 +224,7 @@ class PodLogConsumer(AsyncWebsocketConsumer):
         await self.send(text_data='<div id="log-state" hx-swap-oob="true">The log stream ended.</div>')
 
     async def disconnect(self, code: int) -> None:
+        self.stop_recheck()
         if self.closer is not None:
             with contextlib.suppress(Exception):
                 self.closer()
@@ -224,6 +233,15 @@ class PodLogConsumer(AsyncWebsocketConsumer):
 
     async def receive(self, text_data=None, bytes_data=None) -> None:
         return
+
+
+def _has_role(user, project: str) -> bool:
+    """Whether the person still has a role in the project (the cluster, asked as them)."""
+    try:
+        project_selectors.project_get(user=user, name=project)
+    except (NotFound, Forbidden):
+        return False
+    return True
 
 
 class ClusterErrorLine(str):

@@ -258,6 +258,26 @@ async def test_websocket_access(people, project, tmp_path):
     assert body.splitlines()[0] == "<b>line 1</b>" and len(body.splitlines()) == 2500
 
 
+async def test_a_build_log_socket_closes_when_its_reader_loses_the_project(
+    people, project, admin_client, settings, tmp_path
+):
+    settings.BERTH_SOCKET_RECHECK_SECONDS = 0.5
+    config = await sync_to_async(BuildConfig.objects.create)(
+        project=project, name="web", git_uri="https://example.com/r.git", output_image="r/x/web:latest"
+    )
+    build = await sync_to_async(Build.objects.create)(config=config, number=1, requested_by_name="alice")
+    viewer = websocket(f"/ws/builds/{build.pk}/", await sync_to_async(session_cookie)(people["bob"]))
+    connected, _ = await viewer.connect()
+    assert connected
+    await asyncio.sleep(1.5)  # checks pass while bob is a viewer
+    await sync_to_async(client.RbacAuthorizationV1Api(admin_client).delete_namespaced_role_binding)(
+        "outside-view-bob", project
+    )
+    while (message := await viewer.receive_output(timeout=15))["type"] != "websocket.close":
+        pass
+    assert message["code"] == 4403
+
+
 def test_permission_matrix(people, project, admin_client, celery_worker, tmp_path):
     from django.contrib.auth import get_user_model
 

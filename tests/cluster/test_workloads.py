@@ -24,6 +24,7 @@ from tests.helpers import (
     wait_for,
     websocket,
 )
+from workloads import cluster as cluster_workloads
 from workloads import services as workload_services
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -257,6 +258,42 @@ async def test_pod_log_follow_gets_lines_appended_later(people, project, admin_c
     while "appended after the follow began" not in received:
         received += await viewer.receive_from(timeout=15)
     await viewer.disconnect()
+
+
+async def _closed_with(socket, code: int, within: float) -> None:
+    """Read the socket until it closes; it must close with ``code`` within ``within`` s."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        message = await socket.receive_output(timeout=max(0.1, deadline - asyncio.get_running_loop().time()))
+        if message["type"] == "websocket.close":
+            assert message.get("code") == code, message
+            return
+
+
+async def test_a_viewer_whose_role_is_taken_away_is_disconnected(
+    people, project, admin_client, redis_url, settings, tmp_path
+):
+    settings.BERTH_SOCKET_RECHECK_SECONDS = 0.5
+    await sync_to_async(make_deployment)(admin_client, project, name="logger")
+    pod = await sync_to_async(wait_for)(
+        lambda: next(iter(running_pods(admin_client, project, "logger")), None), 60, 0.2, "a running pod"
+    )
+    path = logs.write_lines(tmp_path / "app.log", ["ready"])
+    await sync_to_async(logs.attach_pod_log)(admin_client, project, pod, path)
+    cookie = await sync_to_async(session_cookie)(people["bob"])  # a viewer
+    live = websocket(f"/ws/projects/{project}/pods/", cookie)
+    log = websocket(f"/ws/projects/{project}/pods/{pod}/log/", cookie)
+    for socket in (live, log):
+        connected, _ = await socket.connect()
+        assert connected
+    assert 'id="pod-table"' in await live.receive_from(timeout=10)
+    await asyncio.sleep(1.5)  # several checks pass while bob is a viewer
+    await sync_to_async(client.RbacAuthorizationV1Api(admin_client).delete_namespaced_role_binding)(
+        "outside-view-bob", project
+    )
+    cluster_workloads._access_cache.clear()  # the cluster's "may list" answer, kept 30 s otherwise
+    await _closed_with(live, 4403, within=15)
+    await _closed_with(log, 4403, within=15)
 
 
 WORKLOAD_PAGES = ["pods/", "deployments/", "deployments/web/", "deployments/web/rollback/?revision=1"]
