@@ -199,6 +199,27 @@ def build_config_update(*, user, project, config: BuildConfig, data: dict[str, A
     return config
 
 
+def build_config_edit(*, user, project, config: BuildConfig, data: dict[str, Any], version: str) -> Action:
+    """Queue saving ``data`` (checked here first, so a refusal shows at its field) as an
+    action as the person; ``version`` is the config the person previewed against: the
+    task saves nothing if it changed meanwhile."""
+    require_role(project, "edit", "Changing a build config")
+    check_config(data, project=project.name)
+    _check_source_secret(user, project, data)
+    return action_start(
+        kind="buildconfig.update",
+        user=user,
+        project=project.name,
+        target=f"buildconfig/{config.name}",
+        parameters={
+            "name": config.name,
+            "data": data,
+            "version": version,
+            "next": reverse("builds:config", kwargs={"name": project.name, "config": config.name}),
+        },
+    )
+
+
 def running_build(config: BuildConfig) -> Build | None:
     return config.builds.exclude(status__in=Build.FINISHED).order_by("number").first()
 

@@ -426,17 +426,43 @@ def build_cancel(action: Action) -> str:
     return f"{build.name} is cancelled."
 
 
-@action_task("buildconfig.delete")
-def build_config_delete(action: Action) -> str:
-    name = action.parameters["name"]
-    try:  # the person's role now, not when they asked
+def _editor_project(action: Action, what: str):
+    """The action's project with the person's role now, not when they asked."""
+    try:
         project = project_selectors.project_get(user=action.requested_by, name=action.project)
     except ClusterError as exc:
         raise ActionFailed(str(exc)) from None
     if not role_at_least(project.my_role, "edit"):
+        raise ActionFailed(f"{what} needs the edit role in {project.name}; you have {project.my_role}.")
+    return project
+
+
+@action_task("buildconfig.update")
+def build_config_update(action: Action) -> str:
+    params = action.parameters
+    project = _editor_project(action, "Changing a build config")
+    config = BuildConfig.objects.filter(project=action.project, name=params["name"]).first()
+    if config is None:
+        raise ActionFailed(f"The build config {params['name']} no longer exists.")
+    if services.config_version(config) != params["version"]:
         raise ActionFailed(
-            f"Deleting a build config needs the edit role in {project.name}; you have {project.my_role}."
+            f"Someone else changed {config.name} since you previewed your change, so nothing was saved. "
+            "Edit it again to see theirs."
         )
+    try:
+        services.build_config_update(
+            user=action.requested_by, project=project, config=config, data=params["data"]
+        )
+    except Refused as exc:
+        raise ActionFailed(str(exc)) from None
+    building = " A build started (it builds when its config changes)." if config.trigger_config_change else ""
+    return f"Build config {config.name} saved.{building}"
+
+
+@action_task("buildconfig.delete")
+def build_config_delete(action: Action) -> str:
+    name = action.parameters["name"]
+    _editor_project(action, "Deleting a build config")
     config = BuildConfig.objects.filter(project=action.project, name=name).first()
     if config is None:
         return f"Build config {name} was gone already."

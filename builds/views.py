@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from actions.refusal import Refused
-from actions.views import redirect_to_action, refusal_to_form
+from actions.views import redirect_to_action, refusal_to_form, start_from_form
 from builds import selectors, services
 from builds.cluster import build_args
 from builds.detect import DetectionError, Dockerfiles, Plan, dockerfiles_for, why_not_incremental
@@ -102,13 +102,14 @@ def config_edit(request: HttpRequest, project, config: str) -> HttpResponse:
             if not changes:
                 form.add_error(None, "Nothing would change: edit a value first.")
             elif "apply" in request.POST and form.cleaned_data["previewed"] == digest:
-                try:
-                    services.build_config_update(user=request.user, project=project, config=obj, data=data)
-                except Refused as exc:
-                    refusal_to_form(form, exc)
-                else:
-                    messages.success(request, f"Build config {obj.name} saved.")
-                    return redirect("builds:config", name=project.name, config=obj.name)
+                started = start_from_form(
+                    form,
+                    lambda: services.build_config_edit(
+                        user=request.user, project=project, config=obj, data=data, version=version
+                    ),
+                )
+                if started:
+                    return started
             form.data = form.data.copy()
             form.data["previewed"] = digest
     context = {"project": project, "form": form, "editing": True, "config": obj, "changes": changes}

@@ -11,11 +11,11 @@ from datetime import datetime
 from kube.client import Identity, api, call, parse_time
 from workloads.cluster import PodSummary, pod_summary
 
-# The kinds, by the word Berth's URLs use: (label, plural, API group).
+# The kinds, by the word Berth's URLs use: (label, plural).
 KINDS = {
-    "statefulset": ("StatefulSet", "StatefulSets", "apps"),
-    "job": ("Job", "Jobs", "batch"),
-    "cronjob": ("CronJob", "CronJobs", "batch"),
+    "statefulset": ("StatefulSet", "StatefulSets"),
+    "job": ("Job", "Jobs"),
+    "cronjob": ("CronJob", "CronJobs"),
 }
 MANUAL = "cronjob.kubernetes.io/instantiate"  # kubectl's mark of a Job run by hand
 

@@ -21,7 +21,7 @@ from kubernetes import client
 from actions.models import Action
 from actions.refusal import Refused
 from builds import services
-from builds.models import Build, BuildConfig, BuildLogLine
+from builds.models import CONFIG_FIELDS, Build, BuildConfig, BuildLogLine
 from builds.webhooks import github_signature
 from console.ansi import ansi_to_html
 from console.asgi import application
@@ -586,7 +586,9 @@ def test_delete_a_config_with_its_builds_once_none_runs(people, project, tmp_pat
     assert alice.get(f"/projects/{project}/builds/web/").status_code == 404
 
 
-def test_an_edit_previews_what_changes_and_a_stale_form_saves_nothing(people, project, tmp_path):
+def test_an_edit_previews_what_changes_and_a_stale_form_saves_nothing(
+    people, project, tmp_path, celery_worker
+):
     url = git_repo(tmp_path / "repo", FLASK_APP)
     config = make_config(people["alice"], project, url, env={"A": "1"})
     alice = signed_in(people["alice"])
@@ -620,10 +622,34 @@ def test_an_edit_previews_what_changes_and_a_stale_form_saves_nothing(people, pr
 
     fresh = {**data, "git_ref": "dev", "version": stale.context["form"]["version"].value()}
     preview = alice.post(edit, {**fresh, "preview": ""})
-    saved = alice.post(edit, {**fresh, "previewed": preview.context["form"].data["previewed"], "apply": ""})
-    assert saved.status_code == 302 and saved["Location"] == f"/projects/{project}/builds/web/"
+    saved = action_from(
+        alice.post(edit, {**fresh, "previewed": preview.context["form"].data["previewed"], "apply": ""})
+    )
+    assert (saved.kind, saved.state, saved.message) == (
+        "buildconfig.update",
+        "succeeded",
+        "Build config web saved.",
+    )
+    assert saved.next_url == f"/projects/{project}/builds/web/"
     config.refresh_from_db()
     assert (config.env, config.git_ref) == ({"A": "2", "B": "3"}, "dev")
+    # A change queued against a version that is no longer the config's saves nothing.
+    target = project_selectors.project_get(user=people["alice"], name=project)
+    current = {key: getattr(config, key) for key in CONFIG_FIELDS}
+    queued = services.build_config_edit(
+        user=people["alice"],
+        project=target,
+        config=config,
+        data={**current, "git_ref": "main"},
+        version="0" * 16,
+    )
+    failed = wait_for(
+        lambda: Action.objects.filter(pk=queued.pk, state__in=["succeeded", "failed"]).first(),
+        message="the stale edit to finish",
+    )
+    assert failed.state == "failed" and "Someone else changed web since you previewed" in failed.message
+    config.refresh_from_db()
+    assert config.git_ref == "dev"
     unchanged = alice.post(
         edit, {**fresh, "version": alice.get(edit).context["form"].initial["version"], "env": "A=2\nB=3"}
     )
