@@ -18,6 +18,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from actions.events import build_group
 from builds import selectors, services
 from console.consumers import AccessRechecked
+from projects import selectors as project_selectors
 
 CHUNK = 1000
 TAIL = 1000
@@ -56,7 +57,8 @@ class BuildLogConsumer(AccessRechecked, AsyncWebsocketConsumer):
         build = await database_sync_to_async(selectors.build_refresh)(pk=build.pk)
         event = services.status_event(build)
         await self.send(text_data=json.dumps({"status": {k: v for k, v in event.items() if k != "type"}}))
-        self.recheck_access(lambda: selectors.build_visible_to(user=user, build=build))
+        project = build.config.project
+        self.recheck_access(lambda: project_selectors.has_role(user=user, name=project))
 
     async def _catch_up(self, until: int | None) -> None:
         while True:

@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 
 from builds.models import Build, BuildConfig, BuildLogLine, WebhookDelivery
 from console.ansi import ansi_to_html
-from kube import ClusterError, Forbidden, NotFound
+from kube import ClusterError
 from networking import selectors as network_selectors
 from projects import selectors as project_selectors
 from workloads import selectors as workload_selectors
@@ -40,16 +40,6 @@ def build_get_for_user(*, user, pk: int) -> Build | None:
     except ClusterError:
         return None
     return build
-
-
-def build_visible_to(*, user, build: Build) -> bool:
-    """Whether the person still has a role in the build's project; Unavailable when the
-    cluster doesn't answer (not a no)."""
-    try:
-        project_selectors.project_get(user=user, name=build.config.project)
-    except (NotFound, Forbidden):
-        return False
-    return True
 
 
 def build_refresh(*, pk: int) -> Build:

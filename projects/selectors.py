@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from actions.selectors import project_actions
-from kube import identity_for_user
+from kube import Forbidden, NotFound, identity_for_user
 from projects import cluster as cluster_projects
 
 
@@ -22,6 +22,16 @@ def project_list(*, user, search: str = "") -> list[cluster_projects.Project]:
 def project_get(*, user, name: str) -> cluster_projects.Project:
     """The project, with the person's role; NotFound when they have none."""
     return cluster_projects.project_get(identity_for_user(user), name)
+
+
+def has_role(*, user, name: str) -> bool:
+    """Whether the person has a role in the project (the cluster, asked as them);
+    Unavailable when it doesn't answer, which is not a no."""
+    try:
+        project_get(user=user, name=name)
+    except (NotFound, Forbidden):
+        return False
+    return True
 
 
 def project_overview(*, user, project: cluster_projects.Project) -> dict:

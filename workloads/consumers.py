@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 
 from console.ansi import ansi_to_html
 from console.consumers import AccessRechecked
-from kube import ClusterError, Forbidden, NotFound
+from kube import ClusterError
 from projects import selectors as project_selectors
 from projects.roles import role_at_least
 from workloads import selectors
@@ -186,7 +186,7 @@ class PodLogConsumer(AccessRechecked, AsyncWebsocketConsumer):
         self.reader = threading.Thread(target=self._read, daemon=True, name=f"log-{self.project}-{self.pod}")
         self.reader.start()
         self.sender = asyncio.create_task(self._send_loop())
-        self.recheck_access(lambda: _has_role(user, self.project))
+        self.recheck_access(lambda: project_selectors.has_role(user=user, name=self.project))
 
     def _put(self, item) -> None:
         with contextlib.suppress(RuntimeError):
@@ -233,15 +233,6 @@ class PodLogConsumer(AccessRechecked, AsyncWebsocketConsumer):
 
     async def receive(self, text_data=None, bytes_data=None) -> None:
         return
-
-
-def _has_role(user, project: str) -> bool:
-    """Whether the person still has a role in the project (the cluster, asked as them)."""
-    try:
-        project_selectors.project_get(user=user, name=project)
-    except (NotFound, Forbidden):
-        return False
-    return True
 
 
 class ClusterErrorLine(str):
