@@ -10,3 +10,4 @@ class ActionsConfig(AppConfig):
         # process queues them (and so must know them) before Celery's own
         # autodiscovery has necessarily run.
         autodiscover_modules("tasks")
+        from actions import receivers  # noqa: F401  (connects to projects.data)

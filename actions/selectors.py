@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from actions.models import Action
 from kube import ClusterError, identity_for_user
 from projects import cluster as project_cluster
+from projects import data
 
 
 def project_actions(*, project) -> QuerySet[Action]:
@@ -25,8 +26,10 @@ def action_get(*, user, pk: int) -> Action | None:
         return action
     if action.project:
         try:
-            project_cluster.project_get(identity_for_user(user), action.project)
+            project = project_cluster.project_get(identity_for_user(user), action.project)
         except ClusterError:  # no role (NotFound), or the cluster cannot say: no access
             return None
-        return action
+        # An action of an earlier project of that name is purged, not shown to this one's members.
+        data.bind(project)
+        return Action.objects.filter(pk=pk).first()
     return None

@@ -23,6 +23,8 @@ from django.views.decorators.http import require_POST
 from actions.refusal import Refused
 from builds import services
 from builds.models import Build, BuildConfig
+from projects import cluster as cluster_projects
+from projects import data
 
 
 def github_signature(secret: str, body: bytes) -> str:
@@ -68,6 +70,16 @@ def _payload(request: HttpRequest) -> dict:
     return data if isinstance(data, dict) else {}
 
 
+def _config(project: str, name: str) -> BuildConfig | None:
+    """The build config, if its project's namespace is the one it was made in: a project
+    deleted and made again under the name has lost the old configs (:mod:`projects.data`)."""
+    namespace = cluster_projects.project_namespace(project)
+    if namespace is None:
+        return None
+    data.bind(namespace)
+    return BuildConfig.objects.filter(project=project, name=name).first()
+
+
 def _queue(delivery, config: BuildConfig, trigger: str, git_ref: str = "") -> HttpResponse:
     try:
         build = services.build_start(user=config.updated_by, config=config, trigger=trigger, git_ref=git_ref)
@@ -83,7 +95,7 @@ def _queue(delivery, config: BuildConfig, trigger: str, git_ref: str = "") -> Ht
 @csrf_exempt
 @require_POST
 def github(request: HttpRequest, project: str, name: str) -> HttpResponse:
-    config = BuildConfig.objects.filter(project=project, name=name).first()
+    config = _config(project, name)
     if config is None:
         return HttpResponse(status=403)
     if not github_signature_valid(
@@ -125,7 +137,7 @@ def github(request: HttpRequest, project: str, name: str) -> HttpResponse:
 @csrf_exempt
 @require_POST
 def generic(request: HttpRequest, project: str, name: str, secret: str) -> HttpResponse:
-    config = BuildConfig.objects.filter(project=project, name=name).first()
+    config = _config(project, name)
     if config is None or not hmac.compare_digest(config.generic_secret.encode(), secret.encode()):
         return _refuse(config, request, "generic", "wrong secret")
     if not config.trigger_generic:

@@ -134,3 +134,24 @@ def untag(repository: str, name: str) -> list[str]:
     for other in others:
         tag(repository, found, other)
     return others
+
+
+def forget_project(project: str) -> int:
+    """Delete every manifest of the project's repositories (the project was deleted:
+    a new project of that name must not pull them). Returns how many went."""
+    deleted = 0
+    for repository in repositories(project=project):
+        digests = {m.digest for t in tags(repository) if (m := manifest(repository, t)) and m.digest}
+        for digest in sorted(digests):
+            status, _, body = _request(
+                "DELETE",
+                f"/v2/{repository}/manifests/{digest}",
+                access=_scope(repository, "pull", "push", "delete"),
+            )
+            if status not in (200, 202, 404):
+                raise RegistryError(
+                    f"The registry refused to delete {repository}@{digest} ({status}): "
+                    f"{body[:200].decode(errors='replace')}"
+                )
+            deleted += 1
+    return deleted

@@ -56,6 +56,8 @@ class Project:
     members: list[Member] = field(default_factory=list)
     my_role: str | None = None
     quota_summary: str = ""
+    uid: str = ""
+    created_by_action: int | None = None  # the Berth action that created the namespace
 
     @property
     def title(self) -> str:
@@ -64,6 +66,7 @@ class Project:
 
 def _project_from(ns: k8s.V1Namespace) -> Project:
     annotations = ns.metadata.annotations or {}
+    action = annotations.get(ACTION_ANNOTATION, "")
     return Project(
         name=ns.metadata.name,
         display_name=annotations.get(DISPLAY_NAME, ""),
@@ -71,6 +74,8 @@ def _project_from(ns: k8s.V1Namespace) -> Project:
         requester=annotations.get(REQUESTER, ""),
         status=(ns.status.phase if ns.status else None) or "Active",
         created=ns.metadata.creation_timestamp,
+        uid=ns.metadata.uid or "",
+        created_by_action=int(action) if action.isdigit() else None,
     )
 
 
@@ -180,6 +185,18 @@ def projects_requested_by(username: str) -> int:
         for ns in namespaces
         if (ns.metadata.annotations or {}).get(REQUESTER) == username and not ns.metadata.deletion_timestamp
     )
+
+
+def project_namespace(name: str) -> Project | None:
+    """The project's namespace as Berth's identity reads it (no members, no role), for
+    callers that act for no person (webhooks); None when there is no such project."""
+    try:
+        ns = call(api(system_identity(), "core").read_namespace, name)
+    except NotFound:
+        return None
+    if (ns.metadata.labels or {}).get(PROJECT_LABEL) != "true" or ns.metadata.deletion_timestamp:
+        return None
+    return _project_from(ns)
 
 
 def namespace_exists(name: str) -> bool:

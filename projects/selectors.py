@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group
 from actions.selectors import project_actions
 from kube import Forbidden, NotFound, identity_for_user
 from projects import cluster as cluster_projects
+from projects import data
 
 
 def project_list(*, user, search: str = "") -> list[cluster_projects.Project]:
@@ -20,8 +21,11 @@ def project_list(*, user, search: str = "") -> list[cluster_projects.Project]:
 
 
 def project_get(*, user, name: str) -> cluster_projects.Project:
-    """The project, with the person's role; NotFound when they have none."""
-    return cluster_projects.project_get(identity_for_user(user), name)
+    """The project, with the person's role; NotFound when they have none. What Berth kept
+    under the name for an earlier namespace is purged first (:mod:`projects.data`)."""
+    project = cluster_projects.project_get(identity_for_user(user), name)
+    data.bind(project)
+    return project
 
 
 def has_role(*, user, name: str) -> bool:

@@ -11,7 +11,7 @@ from actions.models import Action
 from actions.refusal import Refused
 from actions.tasks import ActionFailed, action_identity, action_task
 from projects import cluster as cluster_projects
-from projects import services
+from projects import data, services
 
 
 @action_task("project.create")
@@ -32,6 +32,9 @@ def project_create(action: Action) -> str:
 @action_task("project.delete")
 def project_delete(action: Action) -> str:
     cluster_projects.project_delete(action_identity(action), name=action.project)
+    # Its build configs (secrets, logs), images and audit trail go with it: a project made
+    # later under the name is someone else's. This action stays, as the record of the deletion.
+    data.purge(name=action.project, keep_action=action.pk)
     return f"Project {action.project} is being deleted."
 
 

@@ -482,6 +482,15 @@ def test_the_registry_lets_each_caller_into_its_own_repositories_only(
     token = registry_token(routed_server, f"repository:{theirs}/pause:pull", pull)
     assert registry_get(real_builds, f"/v2/{theirs}/pause/tags/list", token)[0] == 401
 
+    # A deleted project's images go with it: a project made later under its name pulls nothing.
+    from projects import data
+
+    token = registry_token(routed_server, f"repository:{mine}/pause:pull", pull)
+    assert b'"1"' in registry_get(real_builds, f"/v2/{mine}/pause/tags/list", token)[1]
+    data.purge(name=mine)
+    status, body = registry_get(real_builds, f"/v2/{mine}/pause/tags/list", token)
+    assert status == 404 or json.loads(body).get("tags") in (None, []), body[:200]
+
 
 @contextlib.contextmanager
 def build_worker(env: dict[str, str], name: str):
