@@ -35,6 +35,7 @@ from console.ansi import ansi_to_html
 from console.status import status_class
 from kube import NotFound, identity_for_user
 from projects.access import require_role
+from projects.models import ProjectRecord
 from workloads import cluster as workloads_cluster
 from workloads.diff import Change
 
@@ -136,12 +137,39 @@ def build_config_create(*, user, project, name: str, data: dict[str, Any]) -> Bu
 
 
 def _config_changed(*, config: BuildConfig, user, project) -> None:
-    """A new spec: keep it in the history, read the source again, and build if the config asks to."""
+    """A new spec: keep it in the history, read the source again, and build if the config asks to.
+
+    The change is saved even when the project already runs its most builds at once; then
+    ``config.build_not_started`` says why no build started, for the page or action to say.
+    """
     _record_revision(config, user)
     _queue_detection(config, user)
     if config.trigger_config_change:
-        build_start(
-            user=user, config=config, project=project, trigger=Build.Trigger.CONFIG_CHANGE, check_plan=False
+        try:
+            build_start(
+                user=user,
+                config=config,
+                project=project,
+                trigger=Build.Trigger.CONFIG_CHANGE,
+                check_plan=False,
+            )
+        except BuildLimitReached as exc:
+            config.build_not_started = str(exc)
+
+
+class BuildLimitReached(Refused):
+    """The project runs ``BERTH_PROJECT_BUILDS_AT_ONCE`` builds already."""
+
+
+def check_build_limit(project: str) -> None:
+    """Refuse a build in a project that runs its most builds at once: one project's builds
+    never take the whole builder pool from the others."""
+    limit = settings.BERTH_PROJECT_BUILDS_AT_ONCE
+    running = Build.objects.filter(config__project=project).exclude(status__in=Build.FINISHED).count()
+    if running >= limit:
+        raise BuildLimitReached(
+            f"{project} has {running} builds waiting or running, the most one project may have at once "
+            f"(BERTH_PROJECT_BUILDS_AT_ONCE = {limit}). Start it again once one has finished, or cancel one."
         )
 
 
@@ -192,7 +220,9 @@ def build_config_update(*, user, project, config: BuildConfig, data: dict[str, A
     if not config.output_image:
         config.output_image = default_output_image(project=project.name, name=config.name)
     config.updated_by = user
-    config.save()
+    # Only what a person sets: the build counter moves on its own (a build started since
+    # this copy was read must not be numbered again).
+    config.save(update_fields=[*CONFIG_FIELDS, "updated_by", "updated_at"])
     if config.to_openshift()["spec"] == before:
         return config
     _config_changed(config=config, user=user, project=project)
@@ -317,18 +347,22 @@ def build_start(
         problem = plan_problem(config)
         if problem:
             raise Refused(problem)
-    BuildConfig.objects.filter(pk=config.pk).update(next_number=F("next_number") + 1)
-    config.refresh_from_db(fields=["next_number"])
-    number = config.next_number - 1
-    build = Build.objects.create(
-        config=config,
-        number=number,
-        trigger=trigger,
-        requested_by=user,
-        requested_by_name=user.get_username(),
-        git_ref=git_ref or config.git_ref,
-        output_image=config.output_image,
-    )
+    with transaction.atomic():
+        # The project's record is the lock: two starts at once cannot both pass the limit.
+        ProjectRecord.objects.select_for_update().filter(name=config.project).first()
+        check_build_limit(config.project)
+        BuildConfig.objects.filter(pk=config.pk).update(next_number=F("next_number") + 1)
+        config.refresh_from_db(fields=["next_number"])
+        number = config.next_number - 1
+        build = Build.objects.create(
+            config=config,
+            number=number,
+            trigger=trigger,
+            requested_by=user,
+            requested_by_name=user.get_username(),
+            git_ref=git_ref or config.git_ref,
+            output_image=config.output_image,
+        )
     build.action = action_start(
         kind="build.start",
         user=user,

@@ -455,7 +455,14 @@ def build_config_update(action: Action) -> str:
         )
     except Refused as exc:
         raise ActionFailed(str(exc)) from None
-    building = " A build started (it builds when its config changes)." if config.trigger_config_change else ""
+    building = ""
+    if config.trigger_config_change:
+        not_started = getattr(config, "build_not_started", "")
+        building = (
+            f" No build started: {not_started}"
+            if not_started
+            else " A build started (it builds when its config changes)."
+        )
     return f"Build config {config.name} saved.{building}"
 
 

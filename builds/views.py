@@ -57,6 +57,8 @@ def config_create(request: HttpRequest, project) -> HttpResponse:
             refusal_to_form(form, exc)
         else:
             messages.success(request, f"Build config {config.name} created; Berth is reading the source.")
+            if not_started := getattr(config, "build_not_started", ""):
+                messages.warning(request, f"No build started: {not_started}")
             return redirect("builds:config", name=project.name, config=config.name)
     return render(request, "builds/form.html", {"project": project, "form": form, "editing": False})
 

@@ -16,9 +16,11 @@ import json
 import uuid
 from urllib.parse import parse_qs
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+from django_ratelimit.core import is_ratelimited
 
 from actions.refusal import Refused
 from builds import services
@@ -80,7 +82,19 @@ def _config(project: str, name: str) -> BuildConfig | None:
     return BuildConfig.objects.filter(project=project, name=name).first()
 
 
-def _queue(delivery, config: BuildConfig, trigger: str, git_ref: str = "") -> HttpResponse:
+def _queue(
+    request: HttpRequest, delivery, config: BuildConfig, trigger: str, git_ref: str = ""
+) -> HttpResponse:
+    limit = settings.BERTH_WEBHOOK_BUILDS_PER_HOUR
+    if is_ratelimited(
+        request, group="webhook-builds", key=lambda *_: config.project, rate=f"{limit}/h", increment=True
+    ):
+        why = (
+            f"webhooks have started {limit} builds in {config.project} this hour, the most they may "
+            f"(BERTH_WEBHOOK_BUILDS_PER_HOUR = {limit})"
+        )
+        services.webhook_delivery_finish(delivery=delivery, status_code=429, outcome=f"not built: {why}")
+        return JsonResponse({"message": f"Not built: {why}."}, status=429)
     try:
         build = services.build_start(user=config.updated_by, config=config, trigger=trigger, git_ref=git_ref)
     except Refused as exc:
@@ -131,7 +145,7 @@ def github(request: HttpRequest, project: str, name: str) -> HttpResponse:
         outcome = f"ignored: push to {ref or 'no ref'}, the config builds {branch or 'its default branch'}"
         services.webhook_delivery_finish(delivery=delivery, status_code=200, outcome=outcome)
         return JsonResponse({"message": outcome.capitalize()}, status=200)
-    return _queue(delivery, config, Build.Trigger.GITHUB, git_ref=config.git_ref)
+    return _queue(request, delivery, config, Build.Trigger.GITHUB, git_ref=config.git_ref)
 
 
 @csrf_exempt
@@ -153,4 +167,4 @@ def generic(request: HttpRequest, project: str, name: str, secret: str) -> HttpR
     )
     if delivery is None:
         return JsonResponse({"message": "This delivery was received before; not built again."}, status=200)
-    return _queue(delivery, config, Build.Trigger.GENERIC)
+    return _queue(request, delivery, config, Build.Trigger.GENERIC)

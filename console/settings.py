@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "channels",
     "axes",
+    "django_ratelimit",
     "console",
     "actions",
     "projects",
@@ -201,6 +202,21 @@ CHANNEL_LAYERS = {
     }
 }
 
+# Counters shared by every process (django-ratelimit's): limits on what callers without a
+# session may make Berth do, such as builds started by webhooks.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "shared": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": os.environ.get("BERTH_CHANNEL_PREFIX", "berth"),
+    },
+}
+RATELIMIT_USE_CACHE = "shared"
+# django-ratelimit names django-redis; Django's own Redis cache has the atomic add and
+# incr it needs (tests/cluster/test_builds.py counts a webhook burst through it).
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+
 # Celery: no lost work. A task is acknowledged only once it finished, is
 # re-queued when its worker dies, and a worker takes one task at a time.
 ACTION_TIME_LIMIT = int(os.environ.get("BERTH_ACTION_TIME_LIMIT", "3600"))
@@ -264,6 +280,10 @@ BERTH_MAX_REPLICAS = int(os.environ.get("BERTH_MAX_REPLICAS", "50"))
 BERTH_BUILD_LOG_BYTES = int(os.environ.get("BERTH_BUILD_LOG_BYTES", str(10 * 1024 * 1024)))
 # How many refused webhook calls of one build config are kept (the newest), for its page.
 BERTH_WEBHOOK_REFUSALS_KEPT = int(os.environ.get("BERTH_WEBHOOK_REFUSALS_KEPT", "50"))
+# Builds one project may have waiting or running at once (the builder pool is shared), and
+# builds webhooks may start in one project per hour.
+BERTH_PROJECT_BUILDS_AT_ONCE = int(os.environ.get("BERTH_PROJECT_BUILDS_AT_ONCE", "2"))
+BERTH_WEBHOOK_BUILDS_PER_HOUR = int(os.environ.get("BERTH_WEBHOOK_BUILDS_PER_HOUR", "30"))
 # How often an open websocket (live list, pod or build log) asks again whether the person
 # may still see it; it closes once they may not.
 BERTH_SOCKET_RECHECK_SECONDS = float(os.environ.get("BERTH_SOCKET_RECHECK_SECONDS", "20"))

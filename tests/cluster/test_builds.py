@@ -278,7 +278,8 @@ async def test_a_build_log_socket_closes_when_its_reader_loses_the_project(
     assert message["code"] == 4403
 
 
-def test_permission_matrix(people, project, admin_client, celery_worker, tmp_path):
+def test_permission_matrix(people, project, admin_client, celery_worker, tmp_path, settings):
+    settings.BERTH_PROJECT_BUILDS_AT_ONCE = 5
     from django.contrib.auth import get_user_model
 
     url = git_repo(tmp_path / "repo", FLASK_APP)
@@ -654,3 +655,57 @@ def test_an_edit_previews_what_changes_and_a_stale_form_saves_nothing(
         edit, {**fresh, "version": alice.get(edit).context["form"].initial["version"], "env": "A=2\nB=3"}
     )
     assert "Nothing would change: edit a value first." in unchanged.content.decode()
+
+
+def test_one_project_runs_at_most_its_share_of_builds_at_once(
+    people, project, make_project, tmp_path, settings, celery_worker
+):
+    settings.BERTH_PROJECT_BUILDS_AT_ONCE = 2
+    url = git_repo(tmp_path / "repo", FLASK_APP)
+    config = make_config(people["alice"], project, url)
+    for number in (1, 2):
+        Build.objects.create(config=config, number=number, status="Running", requested_by_name="alice")
+    BuildConfig.objects.filter(pk=config.pk).update(next_number=3)
+    alice = signed_in(people["alice"])
+
+    refused = alice.post(f"/projects/{project}/builds/web/start/", follow=True).content.decode()
+    assert "has 2 builds waiting or running" in refused and "BERTH_PROJECT_BUILDS_AT_ONCE = 2" in refused
+    webhook = Client().post(f"/webhooks/{project}/web/generic/{config.generic_secret}/")
+    assert webhook.status_code == 422 and "BERTH_PROJECT_BUILDS_AT_ONCE = 2" in webhook.json()["message"]
+    # A change is saved all the same, saying why its build did not start.
+    project_obj = project_selectors.project_get(user=people["alice"], name=project)
+    data = {field: getattr(config, field) for field in CONFIG_FIELDS} | {
+        "env": {"A": "1"},
+        "trigger_config_change": True,
+    }
+    changed = services.build_config_update(
+        user=people["alice"], project=project_obj, config=config, data=data
+    )
+    assert "BERTH_PROJECT_BUILDS_AT_ONCE = 2" in changed.build_not_started
+    assert BuildConfig.objects.get(pk=config.pk).env == {"A": "1"}
+    assert Build.objects.filter(config=config).count() == 2
+
+    # Another project's builds are not held back.
+    other = make_project(people["alice"])
+    other_config = make_config(people["alice"], other, url)
+    assert start(people["alice"], other_config).number == 1
+    # Once one has finished, the project may build again.
+    Build.objects.filter(config=config, number=1).update(status="Complete")
+    assert start(people["alice"], config).number == 3
+
+
+def test_webhooks_start_at_most_their_hourly_share_of_a_projects_builds(
+    people, project, tmp_path, settings, celery_worker
+):
+    settings.BERTH_WEBHOOK_BUILDS_PER_HOUR = 2
+    url = git_repo(tmp_path / "repo", FLASK_APP)
+    config = make_config(people["alice"], project, url)
+    webhook = f"/webhooks/{project}/web/generic/{config.generic_secret}/"
+    answers = [Client().post(webhook) for _ in range(3)]
+    assert [a.status_code for a in answers] == [202, 202, 429]
+    assert "BERTH_WEBHOOK_BUILDS_PER_HOUR = 2" in answers[2].json()["message"]
+    assert config.deliveries.order_by("-pk").first().outcome.startswith("not built: webhooks have started 2")
+    assert Build.objects.filter(config=config).count() == 2
+    # A person may still start one from the console.
+    Build.objects.filter(config=config).update(status="Complete")
+    assert start(people["alice"], config).number == 3

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 
 from builds import webhooks
 from builds.models import Build, BuildConfig, WebhookDelivery
+from projects.cluster import Project
 
 
 def test_githubs_documented_signature_vector():
@@ -24,7 +25,12 @@ def test_githubs_documented_signature_vector():
 
 
 @pytest.fixture
-def config(db):
+def config(db, monkeypatch):
+    # The namespace a webhook reads first (its UID ties the config to it: projects.data).
+    namespace = Project(
+        name="shop", display_name="", description="", requester="", status="Active", uid="u-1"
+    )
+    monkeypatch.setattr(webhooks.cluster_projects, "project_namespace", lambda name: namespace)
     owner = get_user_model().objects.create_user("alice")
     return BuildConfig.objects.create(
         project="shop",
