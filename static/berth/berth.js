@@ -29,6 +29,12 @@ document.addEventListener("scroll", function (event) {
   log.dataset.follow = (log.scrollTop + log.clientHeight >= log.scrollHeight - 8) ? "true" : "false";
 }, true);
 
+// Forms that ask first: <form data-confirm="question"> (no inline handlers: the CSP allows none).
+document.addEventListener("submit", function (event) {
+  var question = event.target.getAttribute && event.target.getAttribute("data-confirm");
+  if (question && !window.confirm(question)) { event.preventDefault(); event.stopImmediatePropagation(); }
+}, true);
+
 // Copy buttons: <button data-copy="text">; says "Copied" for a moment.
 document.addEventListener("click", function (event) {
   var button = event.target.closest("[data-copy]");

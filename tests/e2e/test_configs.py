@@ -37,3 +37,28 @@ def test_create_a_secret_reveal_it_and_find_the_reveal_in_the_activity(
     page.screenshot(path=str(ARTIFACTS / "configs-secret-revealed.png"), full_page=True)
     page.goto(f"{asgi_server}/projects/{project}/activity/")
     expect(page.locator("body")).to_contain_text("alice revealed the value of PASSWORD in the Secret db.")
+
+    # Deleting asks first (a data-confirm form, no inline handler under the CSP):
+    # dismissed, nothing goes; accepted, the Secret goes.
+    violations = []
+    page.on(
+        "console", lambda message: "Content Security Policy" in message.text and violations.append(message)
+    )
+    page.goto(f"{asgi_server}/projects/{project}/config/secret/db/")
+    questions = []
+
+    def answer(accept: bool):
+        def handle(dialog):
+            questions.append(dialog.message)
+            dialog.accept() if accept else dialog.dismiss()
+
+        return handle
+
+    page.once("dialog", answer(False))
+    page.get_by_test_id("delete-config").click()
+    expect(page.get_by_test_id("config-name")).to_have_text("Secret db")
+    assert questions == ["Delete Secret db? Pods that use it keep what they read; new ones fail to start."]
+    page.once("dialog", answer(True))
+    page.get_by_test_id("delete-config").click()
+    expect(page.locator("body")).to_contain_text("No Secrets.", timeout=30_000)
+    assert violations == []
