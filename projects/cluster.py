@@ -199,6 +199,12 @@ def project_namespace(name: str) -> Project | None:
     return _project_from(ns)
 
 
+def may_choose_any_quota(identity: Identity) -> bool:
+    """Whether the person is a cluster administrator for quotas: the cluster lets them
+    create ResourceQuotas in every namespace."""
+    return can_i(identity, verb="create", resource="resourcequotas")
+
+
 def namespace_exists(name: str) -> bool:
     try:
         call(api(system_identity(), "core").read_namespace, name)

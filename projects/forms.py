@@ -8,6 +8,7 @@ from django.conf import settings
 from console.validators import validate_dns_label
 from kube.quantity import parse_quantity
 from projects.roles import ROLES
+from projects.services import CUSTOM_QUOTA_REFUSED
 
 RESERVED_NAMES = {"default", "kube-system", "kube-public", "kube-node-lease", "openshift"}
 RESERVED_PREFIXES = ("kube-", "openshift-", "system-")
@@ -36,16 +37,17 @@ class ProjectCreateForm(forms.Form):
     pvcs = forms.IntegerField(required=False, min_value=0, label="Volume claims")
     storage = forms.CharField(required=False, help_text="e.g. 10Gi")
 
-    def __init__(self, *args, name_taken=None, **kwargs):
+    def __init__(self, *args, name_taken=None, custom_allowed: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self._name_taken = name_taken
+        self.custom_allowed = custom_allowed
         presets = settings.BERTH_QUOTA_PRESETS
         self.fields["quota"].choices = [
             *(
                 (key, f"{p['label']} — {p['cpu']} CPU, {p['memory']} memory, {p['pods']} pods")
                 for key, p in presets.items()
             ),
-            ("custom", "Custom"),
+            ("custom", "Custom" if custom_allowed else "Custom (cluster administrators)"),
         ]
         self.fields["quota"].initial = next(iter(presets))
 
@@ -60,6 +62,9 @@ class ProjectCreateForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("quota") != "custom":
+            return cleaned
+        if not self.custom_allowed:
+            self.add_error("quota", CUSTOM_QUOTA_REFUSED)
             return cleaned
         maximum = settings.BERTH_QUOTA_MAX
         for field in QUOTA_FIELDS:

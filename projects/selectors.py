@@ -54,6 +54,10 @@ def known_to_berth(*, kind: str, name: str) -> bool:
     return get_user_model().objects.filter(username=name).exists()
 
 
+def may_choose_any_quota(*, user) -> bool:
+    return cluster_projects.may_choose_any_quota(identity_for_user(user))
+
+
 def project_name_taken(name: str) -> bool:
     """Whether a namespace of that name exists, anyone's (names are cluster-wide)."""
     return cluster_projects.namespace_exists(name)

@@ -8,13 +8,30 @@ from django.urls import reverse
 from actions.models import Action
 from actions.refusal import Refused
 from actions.services import action_start
+from kube import identity_for_user
 from projects import cluster as cluster_projects
 from projects.roles import role_at_least
+
+CUSTOM_QUOTA_REFUSED = (
+    "A custom quota is for cluster administrators (whom the cluster lets create ResourceQuotas "
+    "in every namespace). Choose one of the sizes, or ask an administrator."
+)
+
+
+def _preset(quota: dict[str, str]) -> bool:
+    """Whether ``quota`` is one of the sizes anyone may choose (BERTH_QUOTA_PRESETS)."""
+    return any(
+        all(str(preset[key]) == str(value) for key, value in quota.items())
+        for preset in settings.BERTH_QUOTA_PRESETS.values()
+    )
 
 
 def project_create(*, user, name: str, display_name: str, description: str, quota: dict[str, str]) -> Action:
     """Refused when the person has asked for ``BERTH_MAX_PROJECTS_PER_PERSON`` projects already
-    (projects still being created count, as actions not finished)."""
+    (projects still being created count, as actions not finished), and for a quota other than
+    the presets unless the cluster says the person may set any quota."""
+    if not _preset(quota) and not cluster_projects.may_choose_any_quota(identity_for_user(user)):
+        raise Refused(field="quota", message=CUSTOM_QUOTA_REFUSED)
     limit = settings.BERTH_MAX_PROJECTS_PER_PERSON
     pending = Action.objects.filter(
         kind="project.create", requested_by=user, finished_at__isnull=True

@@ -45,7 +45,11 @@ def project_switch(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def project_create(request: HttpRequest) -> HttpResponse:
-    form = ProjectCreateForm(request.POST or None, name_taken=selectors.project_name_taken)
+    form = ProjectCreateForm(
+        request.POST or None,
+        name_taken=selectors.project_name_taken,
+        custom_allowed=selectors.may_choose_any_quota(user=request.user),
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         started = start_from_form(
