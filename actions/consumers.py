@@ -6,7 +6,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from actions import selectors
-from actions.events import action_group
+from actions.events import action_group, verified
 from actions.models import Action
 from actions.services import action_status_html
 
@@ -46,4 +46,5 @@ class ActionConsumer(AsyncWebsocketConsumer):
         return
 
     async def action_update(self, event: dict) -> None:
-        await self.send(text_data=event["html"])
+        if verified(event):
+            await self.send(text_data=event["html"])

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from actions.events import build_group
+from actions.events import build_group, verified
 from builds import selectors, services
 from console.consumers import AccessRechecked
 from projects import selectors as project_selectors
@@ -73,6 +73,8 @@ class BuildLogConsumer(AccessRechecked, AsyncWebsocketConsumer):
                 return
 
     async def build_lines(self, event: dict) -> None:
+        if not verified(event):
+            return
         first, last = event["first"], event["last"]
         if last <= self.sent:
             return  # sent already (from the database, while catching up)
@@ -86,10 +88,13 @@ class BuildLogConsumer(AccessRechecked, AsyncWebsocketConsumer):
         await self.send(text_data=event["payload"])
 
     async def build_status(self, event: dict) -> None:
+        if not verified(event):
+            return
         if event.get("finished"):
             # Whatever was stored before the final status goes out before it.
             await self._catch_up(until=None)
-        await self.send(text_data=json.dumps({"status": {k: v for k, v in event.items() if k != "type"}}))
+        status = {k: v for k, v in event.items() if k not in ("type", "sig")}
+        await self.send(text_data=json.dumps({"status": status}))
 
     async def disconnect(self, code: int) -> None:
         self.stop_recheck()

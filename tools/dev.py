@@ -93,7 +93,7 @@ def main() -> int:
             say(f"using the Redis already running at {DEFAULT_REDIS}")
         else:
             env["REDIS_URL"] = started.enter_context(redis_server(port=free_port()))
-            say(f"started redis-server at {env['REDIS_URL']}")
+            say(f"started redis-server at {env['REDIS_URL'].split('@')[-1]} (with a password of its own)")
 
         if env.get("KUBECONFIG"):
             say(f"using the cluster in KUBECONFIG={env['KUBECONFIG']}")

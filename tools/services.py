@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -25,6 +26,10 @@ def redis_answers(url: str, timeout: float = 1.0) -> bool:
         with socket.create_connection(
             (parsed.hostname or "127.0.0.1", parsed.port or 6379), timeout=timeout
         ) as sock:
+            if parsed.password:
+                sock.sendall(f"AUTH {parsed.password}\r\n".encode())
+                if not sock.recv(64).startswith(b"+OK"):
+                    return False
             sock.sendall(b"PING\r\n")
             return sock.recv(64).startswith(b"+PONG")
     except OSError:
@@ -33,17 +38,20 @@ def redis_answers(url: str, timeout: float = 1.0) -> bool:
 
 @contextmanager
 def redis_server(port: int | None = None) -> Iterator[str]:
-    """Run a throwaway redis-server on 127.0.0.1 and yield its URL; stop it by pid."""
+    """Run a throwaway redis-server on 127.0.0.1 and yield its URL (with the password it
+    was given: nobody else on the machine reads Berth's events or queues); stop it by pid."""
     binary = shutil.which("redis-server")
     if binary is None:
         raise SystemExit(
             "redis-server is not installed: run tools/system-deps.sh (or apt-get install redis-server)."
         )
     port = port or free_port()
+    password = secrets.token_urlsafe(24)
     workdir = tempfile.mkdtemp(prefix="berth-redis-")
     proc = subprocess.Popen(
         [
             binary,
+            "-",  # the rest of the configuration from stdin: the password, which ps would show
             "--port",
             str(port),
             "--bind",
@@ -57,10 +65,13 @@ def redis_server(port: int | None = None) -> Iterator[str]:
             "--protected-mode",
             "yes",
         ],
+        stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.STDOUT,
     )
-    url = f"redis://127.0.0.1:{port}/0"
+    proc.stdin.write(f"requirepass {password}\n".encode())
+    proc.stdin.close()
+    url = f"redis://:{password}@127.0.0.1:{port}/0"
     try:
         deadline = time.monotonic() + 10
         while not redis_answers(url):

@@ -13,7 +13,7 @@ def main(argv: list[str]) -> int:
     os.environ.setdefault("BERTH_MODE", "test")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings_test")
     with redis_server() as url:
-        print(f"[berth test] redis-server for this run at {url}", flush=True)
+        print(f"[berth test] redis-server for this run at {url.split('@')[-1]}", flush=True)
         env = {**os.environ, "REDIS_URL": url}
         return subprocess.call([sys.executable, "-m", "pytest", *argv], env=env)
 

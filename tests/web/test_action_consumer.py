@@ -117,3 +117,25 @@ async def test_a_quiet_socket_stays_connected_past_the_layers_read_timeout(peopl
     await sync_to_async(services.action_mark_running)(action=action)
     assert 'data-state="running"' in await communicator.receive_from(timeout=5)
     await communicator.disconnect()
+
+
+async def test_only_events_berth_signed_reach_the_browser(people, redis_url):
+    """Whoever can write to Redis cannot put markup on a page: an unsigned or altered event
+    is dropped, a signed one goes through."""
+    from channels.layers import get_channel_layer
+
+    from actions.events import action_group
+
+    action = await sync_to_async(_make_action)("alice")
+    cookie = await sync_to_async(_session_cookie)("alice")
+    communicator = _communicator(f"/ws/actions/{action.pk}/", cookie)
+    assert (await communicator.connect())[0]
+    await communicator.receive_from(timeout=5)  # the current state
+    layer, group = get_channel_layer(), action_group(action.pk)
+    forged = '<div id="x"><script>alert(1)</script></div>'
+    await layer.group_send(group, {"type": "action.update", "html": forged})
+    await layer.group_send(group, {"type": "action.update", "html": forged, "sig": "0" * 64})
+    assert await communicator.receive_nothing(timeout=1)
+    await sync_to_async(services.action_mark_running)(action=action)
+    assert 'data-state="running"' in await communicator.receive_from(timeout=5)
+    await communicator.disconnect()
