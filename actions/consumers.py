@@ -9,9 +9,10 @@ from actions import selectors
 from actions.events import action_group, verified
 from actions.models import Action
 from actions.services import action_status_html
+from console.consumers import Counted
 
 
-class ActionConsumer(AsyncWebsocketConsumer):
+class ActionConsumer(Counted, AsyncWebsocketConsumer):
     """Sends the rendered status of one action whenever it changes.
 
     The current state goes out right after subscribing, so a browser that
@@ -29,6 +30,8 @@ class ActionConsumer(AsyncWebsocketConsumer):
         if await database_sync_to_async(selectors.action_get)(user=user, pk=action_id) is None:
             await self.close(code=4404)
             return
+        if not await self.admit(user):
+            return
         self.group = action_group(action_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
@@ -38,6 +41,7 @@ class ActionConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=await database_sync_to_async(action_status_html)(action))
 
     async def disconnect(self, code: int) -> None:
+        await self.leave()
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 

@@ -137,6 +137,7 @@ def run(lines: int, port: int) -> None:
         identity_for_user(alice), name=project, display_name="", description="", quota=quota, action_id=0
     )
     env = {**os.environ, "KUBECONFIG": settings.KUBECONFIG, "REDIS_URL": settings.REDIS_URL}
+    env["BERTH_SOCKETS_PER_PERSON"] = "10000"  # every viewer here is alice
     log = open(data_log := Path(os.environ["BERTH_DATA_DIR"]) / "uvicorn.log", "w")  # noqa: SIM115
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "console.asgi:application", "--host", "127.0.0.1",

@@ -17,14 +17,14 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from actions.events import build_group, verified
 from builds import selectors, services
-from console.consumers import AccessRechecked
+from console.consumers import AccessRechecked, Counted
 from projects import selectors as project_selectors
 
 CHUNK = 1000
 TAIL = 1000
 
 
-class BuildLogConsumer(AccessRechecked, AsyncWebsocketConsumer):
+class BuildLogConsumer(AccessRechecked, Counted, AsyncWebsocketConsumer):
     group: str | None = None
     sent = 0
 
@@ -43,6 +43,8 @@ class BuildLogConsumer(AccessRechecked, AsyncWebsocketConsumer):
             after = int(params.get("after", ["-1"])[-1])
         except ValueError:
             after = -1
+        if not await self.admit(user):
+            return
         self.build_id = build.pk
         self.group = build_group(build.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
@@ -98,6 +100,7 @@ class BuildLogConsumer(AccessRechecked, AsyncWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         self.stop_recheck()
+        await self.leave()
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 

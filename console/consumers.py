@@ -3,14 +3,85 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import time
+import uuid
+import weakref
 from collections.abc import Callable
 
+import redis.asyncio as redis
 from channels.db import database_sync_to_async
 from django.conf import settings
 
 from kube import Unavailable
 
 ACCESS_LOST = 4403  # the close code when the person may no longer see what the socket shows
+TOO_MANY = 4429  # the close code when the person has BERTH_SOCKETS_PER_PERSON open already
+
+# One Redis client per event loop (a client's connections belong to the loop that made them).
+_clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _redis() -> redis.Redis:
+    loop = asyncio.get_running_loop()
+    client = _clients.get(loop)
+    if client is None:
+        client = _clients[loop] = redis.from_url(settings.REDIS_URL, socket_timeout=10)
+    return client
+
+
+class Counted:
+    """A websocket consumer that counts against its person's BERTH_SOCKETS_PER_PERSON.
+
+    Every Berth process shares the count: each open socket is a member of the person's
+    sorted set in Redis, scored with the time it is good until and refreshed while it
+    lives, so a process that died without closing its sockets stops counting them soon.
+    Over the limit, the socket is accepted and closed at once with ``TOO_MANY`` and a
+    reason the page shows (a refusal before accepting is only a failed handshake to the
+    browser, which would retry).
+    """
+
+    TTL = 90  # seconds a socket counts without being refreshed
+    socket_key: str | None = None
+    heartbeat_task: asyncio.Task | None = None
+
+    async def admit(self, user) -> bool:
+        limit = settings.BERTH_SOCKETS_PER_PERSON
+        self.socket_key = f"{settings.CHANNEL_LAYERS['default']['CONFIG']['prefix']}:sockets:{user.pk}"
+        self.socket_id = uuid.uuid4().hex
+        now = time.time()
+        async with _redis().pipeline(transaction=True) as pipe:
+            pipe.zremrangebyscore(self.socket_key, "-inf", now)
+            pipe.zadd(self.socket_key, {self.socket_id: now + self.TTL})
+            pipe.zcard(self.socket_key)
+            pipe.expire(self.socket_key, self.TTL)
+            *_, count, _ = await pipe.execute()
+        if count > limit:
+            await _redis().zrem(self.socket_key, self.socket_id)
+            self.socket_key = None
+            await self.accept()
+            reason = (
+                f"You have {limit} live pages open, the most one person may "
+                f"(BERTH_SOCKETS_PER_PERSON). Close some, then reload."
+            )
+            await self.close(code=TOO_MANY, reason=reason.encode()[:123].decode(errors="ignore"))
+            return False
+        self.heartbeat_task = asyncio.create_task(self._heartbeat())
+        return True
+
+    async def _heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(self.TTL / 3)
+            await _redis().zadd(self.socket_key, {self.socket_id: time.time() + self.TTL})
+            await _redis().expire(self.socket_key, self.TTL)
+
+    async def leave(self) -> None:
+        if self.heartbeat_task is not None:
+            self.heartbeat_task.cancel()
+        if self.socket_key is not None:
+            key, self.socket_key = self.socket_key, None
+            with contextlib.suppress(redis.RedisError):  # it stops counting after TTL anyway
+                await _redis().zrem(key, self.socket_id)
 
 
 class AccessRechecked:
@@ -33,7 +104,7 @@ class AccessRechecked:
             except Unavailable:
                 continue
             if not still:
-                await self.close(code=ACCESS_LOST)
+                await self.close(code=ACCESS_LOST, reason="You no longer have access to this: reload.")
                 return
 
     def stop_recheck(self) -> None:

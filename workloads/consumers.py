@@ -9,10 +9,11 @@ from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 from django.template.loader import render_to_string
 
 from console.ansi import ansi_to_html
-from console.consumers import AccessRechecked
+from console.consumers import AccessRechecked, Counted
 from kube import ClusterError
 from projects import selectors as project_selectors
 from projects.roles import role_at_least
@@ -20,6 +21,8 @@ from workloads import selectors
 
 RENDER_DELAY = 0.25  # coalesce bursts of watch events into one render per viewer
 LOG_BATCH_DELAY = 0.1
+LOG_QUEUE_LINES = 5000  # lines a slow browser may be behind; later ones are skipped, and counted
+FOLLOW_ENDED = 4408  # the close code after BERTH_LOG_FOLLOW_SECONDS
 
 
 def _params(scope) -> dict[str, str]:
@@ -27,7 +30,7 @@ def _params(scope) -> dict[str, str]:
     return {k: v[-1] for k, v in parsed.items()}
 
 
-class LiveListConsumer(AccessRechecked, AsyncWebsocketConsumer):
+class LiveListConsumer(AccessRechecked, Counted, AsyncWebsocketConsumer):
     """Re-renders a viewer's table whenever the shared cache behind it changes.
 
     The viewer is authorised once, on connect; the informer is the process's
@@ -55,6 +58,8 @@ class LiveListConsumer(AccessRechecked, AsyncWebsocketConsumer):
             role = None
         if role is None:
             await self.close(code=4403)
+            return
+        if not await self.admit(user):
             return
         self.can_edit = role_at_least(role, "edit")  # which controls the re-rendered parts offer
         self.history: tuple[str, list] = ("", [])  # a deployment's revisions, read again when it changes
@@ -138,6 +143,7 @@ class LiveListConsumer(AccessRechecked, AsyncWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         self.stop_recheck()
+        await self.leave()
         for informer in getattr(self, "informers", []):
             informer.remove_listener(self._on_event)
         if getattr(self, "renderer", None):
@@ -147,7 +153,7 @@ class LiveListConsumer(AccessRechecked, AsyncWebsocketConsumer):
         return  # read-only
 
 
-class PodLogConsumer(AccessRechecked, AsyncWebsocketConsumer):
+class PodLogConsumer(AccessRechecked, Counted, AsyncWebsocketConsumer):
     """Follows one pod's log as the person and sends the lines, escaped and coloured."""
 
     closer = None
@@ -163,6 +169,8 @@ class PodLogConsumer(AccessRechecked, AsyncWebsocketConsumer):
             await database_sync_to_async(project_selectors.project_get)(user=user, name=self.project)
         except ClusterError:
             await self.close(code=4404)
+            return
+        if not await self.admit(user):
             return
         params = _params(self.scope)
         self.container = params.get("container") or None
@@ -182,7 +190,9 @@ class PodLogConsumer(AccessRechecked, AsyncWebsocketConsumer):
         )
         self.loop = asyncio.get_running_loop()
         self.queue: asyncio.Queue[str | None] = asyncio.Queue()
+        self.skipped = 0
         await self.accept()
+        self.follow_limit = asyncio.create_task(self._follow_limit())
         self.reader = threading.Thread(target=self._read, daemon=True, name=f"log-{self.project}-{self.pod}")
         self.reader.start()
         self.sender = asyncio.create_task(self._send_loop())
@@ -190,7 +200,22 @@ class PodLogConsumer(AccessRechecked, AsyncWebsocketConsumer):
 
     def _put(self, item) -> None:
         with contextlib.suppress(RuntimeError):
-            self.loop.call_soon_threadsafe(self.queue.put_nowait, item)
+            self.loop.call_soon_threadsafe(self._enqueue, item)
+
+    def _enqueue(self, item) -> None:
+        if item is not None and self.queue.qsize() >= LOG_QUEUE_LINES:
+            self.skipped += 1  # the browser is that far behind: hold no more for it
+            return
+        self.queue.put_nowait(item)
+
+    async def _follow_limit(self) -> None:
+        """Stop following (and release the cluster's log stream) after BERTH_LOG_FOLLOW_SECONDS."""
+        seconds = settings.BERTH_LOG_FOLLOW_SECONDS
+        await asyncio.sleep(seconds)
+        after = f"{seconds // 60} minutes" if seconds >= 120 else f"{seconds} seconds"
+        await self.close(
+            code=FOLLOW_ENDED, reason=f"Stopped following after {after}: reload to follow again."
+        )
 
     def _remember(self, closer) -> None:
         self.closer = closer
@@ -213,6 +238,11 @@ class PodLogConsumer(AccessRechecked, AsyncWebsocketConsumer):
             if None in lines:
                 ended = True
                 lines = [line for line in lines if line is not None]
+            if self.skipped:
+                lines.append(
+                    ClusterErrorLine(f"… {self.skipped} lines skipped: this page could not keep up.")
+                )
+                self.skipped = 0
             rendered = "".join(
                 f'<div class="berth-log-line berth-log-error">{ansi_to_html(str(line))}</div>'
                 if isinstance(line, ClusterErrorLine)
@@ -225,11 +255,13 @@ class PodLogConsumer(AccessRechecked, AsyncWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         self.stop_recheck()
+        await self.leave()
         if self.closer is not None:
             with contextlib.suppress(Exception):
                 self.closer()
-        if getattr(self, "sender", None):
-            self.sender.cancel()
+        for task in (getattr(self, "sender", None), getattr(self, "follow_limit", None)):
+            if task is not None:
+                task.cancel()
 
     async def receive(self, text_data=None, bytes_data=None) -> None:
         return

@@ -35,6 +35,23 @@ document.addEventListener("submit", function (event) {
   if (question && !window.confirm(question)) { event.preventDefault(); event.stopImmediatePropagation(); }
 }, true);
 
+// A live page's websocket closed by Berth on purpose (access lost, too many live pages, a
+// log followed long enough) says why above what stopped updating; htmx does not retry it.
+document.addEventListener("htmx:wsClose", function (event) {
+  var close = event.detail.event;
+  if (!close || close.code < 4000) { return; }
+  var where = event.detail.elt;
+  if (where.querySelector(":scope > .berth-socket-closed")) { return; }
+  var alert = document.createElement("div");
+  alert.className = "pf-v6-c-alert pf-m-warning pf-m-inline berth-socket-closed";
+  alert.setAttribute("data-testid", "socket-closed");
+  var title = document.createElement("p");
+  title.className = "pf-v6-c-alert__title";
+  title.textContent = close.reason || "This page stopped updating: reload it.";
+  alert.appendChild(title);
+  where.insertBefore(alert, where.firstChild);
+});
+
 // Copy buttons: <button data-copy="text">; says "Copied" for a moment.
 document.addEventListener("click", function (event) {
   var button = event.target.closest("[data-copy]");

@@ -120,8 +120,13 @@
       if (data.lines) { append(data.lines); }
       if (data.status) { status(data.status); }
     };
-    socket.onclose = function () {
+    socket.onclose = function (event) {
       if (state.finished) { connection.textContent = ""; return; }
+      if (event.code >= 4000) {
+        // Berth closed it on purpose (access lost, too many live pages): say why, retry not.
+        connection.textContent = event.reason || "The log stopped following.";
+        return;
+      }
       state.retries += 1;
       connection.textContent = "Connection lost; reconnecting…";
       window.setTimeout(connect, Math.min(5000, 500 * state.retries));

@@ -260,14 +260,31 @@ async def test_pod_log_follow_gets_lines_appended_later(people, project, admin_c
     await viewer.disconnect()
 
 
-async def _closed_with(socket, code: int, within: float) -> None:
+async def _closed_with(socket, code: int, within: float) -> dict:
     """Read the socket until it closes; it must close with ``code`` within ``within`` s."""
     deadline = asyncio.get_running_loop().time() + within
     while True:
         message = await socket.receive_output(timeout=max(0.1, deadline - asyncio.get_running_loop().time()))
         if message["type"] == "websocket.close":
             assert message.get("code") == code, message
-            return
+            return message
+
+
+async def test_a_pod_log_is_followed_for_a_while_then_let_go(
+    people, project, admin_client, redis_url, settings, tmp_path
+):
+    settings.BERTH_LOG_FOLLOW_SECONDS = 2
+    await sync_to_async(make_deployment)(admin_client, project, name="logger")
+    pod = await sync_to_async(wait_for)(
+        lambda: next(iter(running_pods(admin_client, project, "logger")), None), 60, 0.2, "a running pod"
+    )
+    path = logs.write_lines(tmp_path / "app.log", ["ready"])
+    await sync_to_async(logs.attach_pod_log)(admin_client, project, pod, path)
+    cookie = await sync_to_async(session_cookie)(people["bob"])
+    log = websocket(f"/ws/projects/{project}/pods/{pod}/log/", cookie)
+    assert (await log.connect())[0]
+    closed = await _closed_with(log, 4408, within=15)
+    assert closed["reason"] == "Stopped following after 2 seconds: reload to follow again."
 
 
 async def test_a_viewer_whose_role_is_taken_away_is_disconnected(
@@ -292,8 +309,9 @@ async def test_a_viewer_whose_role_is_taken_away_is_disconnected(
         "outside-view-bob", project
     )
     cluster_workloads._access_cache.clear()  # the cluster's "may list" answer, kept 30 s otherwise
-    await _closed_with(live, 4403, within=15)
-    await _closed_with(log, 4403, within=15)
+    for socket in (live, log):
+        closed = await _closed_with(socket, 4403, within=15)
+        assert closed["reason"] == "You no longer have access to this: reload."
 
 
 WORKLOAD_PAGES = ["pods/", "deployments/", "deployments/web/", "deployments/web/rollback/?revision=1"]

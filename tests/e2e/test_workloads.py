@@ -108,3 +108,25 @@ def test_edit_an_image_through_the_preview_and_see_the_rollout_finish(
     expect(page.get_by_test_id("deployment-images")).to_have_text("web:2", timeout=60_000)
     expect(page.get_by_test_id("ready-replicas")).to_have_text("1")
     wait_for(lambda: revision(admin_client, project, "web") == "2", message="revision 2")
+
+
+def test_a_pod_log_page_says_why_it_stopped_following(
+    page, berth_cluster, redis_url, django_db_setup, people, make_project, admin_client, tmp_path
+):
+    """A socket Berth closes on purpose is said on the page (and not retried)."""
+    from devcluster import logs
+    from tests.conftest import running_asgi_server
+    from tests.helpers import running_pods
+
+    project = make_project(people["alice"])
+    make_deployment(admin_client, project, name="logger")
+    pod = wait_for(lambda: next(iter(running_pods(admin_client, project, "logger")), None), 60, 0.2, "a pod")
+    logs.attach_pod_log(admin_client, project, pod, logs.write_lines(tmp_path / "app.log", ["ready"]))
+    with running_asgi_server(redis_url, name="asgi-follow", BERTH_LOG_FOLLOW_SECONDS="3") as server:
+        log_in(page, server, "alice", PASSWORD)
+        page.goto(f"{server}/projects/{project}/pods/{pod}/")
+        expect(page.get_by_test_id("log-lines")).to_contain_text("ready", timeout=20_000)
+        expect(page.get_by_test_id("socket-closed")).to_have_text(
+            "Stopped following after 3 seconds: reload to follow again.", timeout=20_000
+        )
+        page.screenshot(path=str(ARTIFACTS / "pod-log-stopped-following.png"), full_page=True)

@@ -139,3 +139,31 @@ async def test_only_events_berth_signed_reach_the_browser(people, redis_url):
     await sync_to_async(services.action_mark_running)(action=action)
     assert 'data-state="running"' in await communicator.receive_from(timeout=5)
     await communicator.disconnect()
+
+
+async def test_one_person_has_at_most_their_share_of_live_pages(people, redis_url, settings):
+    settings.BERTH_SOCKETS_PER_PERSON = 2
+    action = await sync_to_async(_make_action)("alice")
+    alice = await sync_to_async(_session_cookie)("alice")
+    path = f"/ws/actions/{action.pk}/"
+    first, second = _communicator(path, alice), _communicator(path, alice)
+    for socket in (first, second):
+        assert (await socket.connect())[0]
+        await socket.receive_from(timeout=5)
+    third = _communicator(path, alice)
+    assert (await third.connect())[0]  # accepted, so that the browser reads why it closes
+    closed = await third.receive_output(timeout=5)
+    assert closed["type"] == "websocket.close" and closed["code"] == 4429
+    assert "You have 2 live pages open" in closed["reason"] and "BERTH_SOCKETS_PER_PERSON" in closed["reason"]
+    await _closed(third)
+    # Someone else is not counted against alice; a closed page frees its place.
+    bobs_action = await sync_to_async(_make_action)("bob")
+    bob = _communicator(f"/ws/actions/{bobs_action.pk}/", await sync_to_async(_session_cookie)("bob"))
+    assert (await bob.connect())[0]
+    assert 'data-state="queued"' in await bob.receive_from(timeout=5)
+    await second.disconnect()
+    fourth = _communicator(path, alice)
+    assert (await fourth.connect())[0]
+    assert 'data-state="queued"' in await fourth.receive_from(timeout=5)
+    for socket in (first, fourth, bob):
+        await socket.disconnect()
