@@ -24,8 +24,10 @@ def action_start(
     project: str = "",
     target: str = "",
     parameters: dict[str, Any] | None = None,
+    credit: str = "",
 ) -> Action:
-    """Record an action and queue its task once the row is committed."""
+    """Record an action and queue its task once the row is committed. It runs as ``user``;
+    ``credit`` names who asked when that was not ``user`` (a webhook, a trigger)."""
     task = task_for_kind(kind)
     action = Action.objects.create(
         kind=kind,
@@ -33,7 +35,7 @@ def action_start(
         target=target,
         parameters=parameters or {},
         requested_by=user,
-        requested_by_name=user.get_username(),
+        requested_by_name=(credit or user.get_username())[:150],
     )
     transaction.on_commit(lambda: task.delay(action.pk))
     return action

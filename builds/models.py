@@ -93,8 +93,9 @@ class BuildConfig(models.Model):
         head, _, last = image.rpartition("/")
         return f"{head}/{last.split(':', 1)[0]}" if head else last.split(":", 1)[0]
 
-    def to_openshift(self) -> dict:
-        """The config as an OpenShift ``BuildConfig`` (build.openshift.io/v1)."""
+    def to_openshift(self, *, secrets: bool = True) -> dict:
+        """The config as an OpenShift ``BuildConfig`` (build.openshift.io/v1); without the
+        webhook secrets when ``secrets`` is false (what history and exports keep)."""
         env = [{"name": k, "value": v} for k, v in self.env.items()]
         if self.strategy == self.Strategy.SOURCE:
             strategy = {
@@ -112,9 +113,11 @@ class BuildConfig(models.Model):
             }
         triggers = []
         if self.trigger_github:
-            triggers.append({"type": "GitHub", "github": {"secret": self.github_secret}})
+            triggers.append({"type": "GitHub", "github": {"secret": self.github_secret} if secrets else {}})
         if self.trigger_generic:
-            triggers.append({"type": "Generic", "generic": {"secret": self.generic_secret}})
+            triggers.append(
+                {"type": "Generic", "generic": {"secret": self.generic_secret} if secrets else {}}
+            )
         if self.trigger_config_change:
             triggers.append({"type": "ConfigChange"})
         if self.trigger_image_change:

@@ -95,8 +95,10 @@ def _check_source_secret(user, project, data: dict[str, Any]) -> None:
 
 
 def _record_revision(config: BuildConfig, user) -> None:
+    """Keep the spec in the history, without the webhook secrets: a rotated secret must not
+    live on in an older revision."""
     BuildConfigRevision.objects.create(
-        config=config, spec=config.to_openshift()["spec"], changed_by_name=user.get_username()
+        config=config, spec=config.to_openshift(secrets=False)["spec"], changed_by_name=user.get_username()
     )
 
 
@@ -347,6 +349,10 @@ def build_start(
         problem = plan_problem(config)
         if problem:
             raise Refused(problem)
+    # A build nobody started by hand is the trigger's, run as whoever last saved the config.
+    credit = user.get_username()
+    if trigger in (Build.Trigger.GITHUB, Build.Trigger.GENERIC, Build.Trigger.IMAGE_CHANGE):
+        credit = f"{Build.Trigger(trigger).label}, as {credit} (who last saved the config)"
     with transaction.atomic():
         # The project's record is the lock: two starts at once cannot both pass the limit.
         ProjectRecord.objects.select_for_update().filter(name=config.project).first()
@@ -359,7 +365,7 @@ def build_start(
             number=number,
             trigger=trigger,
             requested_by=user,
-            requested_by_name=user.get_username(),
+            requested_by_name=credit,
             git_ref=git_ref or config.git_ref,
             output_image=config.output_image,
         )
@@ -368,6 +374,7 @@ def build_start(
         user=user,
         project=config.project,
         target=f"build/{build.name}",
+        credit=credit,
         parameters={
             "build_id": build.pk,
             "next": reverse(

@@ -35,6 +35,13 @@ urlpatterns = [
         name="log-chunk",
     ),
     path("webhooks/<label:project>/<label:name>/github/", webhooks.github, name="webhook-github"),
+    # The secret in a header (X-Berth-Webhook-Secret), kept out of URLs and access logs;
+    # or in the path, as OpenShift's generic webhook has it.
+    path(
+        "webhooks/<label:project>/<label:name>/generic/",
+        webhooks.generic,
+        name="webhook-generic-header",
+    ),
     path(
         "webhooks/<label:project>/<label:name>/generic/<str:secret>/",
         webhooks.generic,

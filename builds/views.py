@@ -164,6 +164,7 @@ def config_detail(request: HttpRequest, project, config: str) -> HttpResponse:
             if is_admin
             else ""
         ),
+        "generic_header_url": base + reverse("builds:webhook-generic-header", args=[obj.project, obj.name]),
         "deliveries": selectors.webhook_deliveries(config=obj)[:20],
         "revisions": obj.revisions.all()[:20],
         "images": _image_history(obj),

@@ -28,6 +28,8 @@ from builds.models import Build, BuildConfig
 from projects import cluster as cluster_projects
 from projects import data
 
+SECRET_HEADER = "X-Berth-Webhook-Secret"  # noqa: S105 - a header's name
+
 
 def github_signature(secret: str, body: bytes) -> str:
     """The ``X-Hub-Signature-256`` value GitHub sends for ``body``."""
@@ -121,7 +123,9 @@ def github(request: HttpRequest, project: str, name: str) -> HttpResponse:
     event = request.headers.get("X-GitHub-Event", "")
     delivery = services.webhook_delivery_record(
         config=config,
-        delivery_id=request.headers.get("X-GitHub-Delivery") or f"github-{uuid.uuid4()}",
+        # A replay is the same signed body: GitHub's delivery header is not signed, so a
+        # captured delivery sent again under another id must not build again.
+        delivery_id=f"sha256:{hashlib.sha256(request.body).hexdigest()}",
         kind="github",
         event=event,
         status_code=202,
@@ -150,7 +154,8 @@ def github(request: HttpRequest, project: str, name: str) -> HttpResponse:
 
 @csrf_exempt
 @require_POST
-def generic(request: HttpRequest, project: str, name: str, secret: str) -> HttpResponse:
+def generic(request: HttpRequest, project: str, name: str, secret: str = "") -> HttpResponse:
+    secret = secret or request.headers.get(SECRET_HEADER, "")
     config = _config(project, name)
     if config is None or not hmac.compare_digest(config.generic_secret.encode(), secret.encode()):
         return _refuse(config, request, "generic", "wrong secret")

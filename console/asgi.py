@@ -4,11 +4,18 @@ Websockets are only accepted from an allowed Origin and for a session user;
 each consumer then checks access to what it is asked for.
 """
 
+import logging
 import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings")
 
 from django.core.asgi import get_asgi_application
+
+from console.redact import RedactSecrets
+
+# uvicorn writes its access log before Django sees the request: the generic webhook's
+# secret (in its path, as OpenShift's) stays out of it.
+logging.getLogger("uvicorn.access").addFilter(RedactSecrets())
 
 django_asgi_app = get_asgi_application()
 

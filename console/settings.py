@@ -274,12 +274,19 @@ KUBE_TIMEOUT = float(os.environ.get("BERTH_KUBE_TIMEOUT", "10"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "console.middleware.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "console.middleware.RequestIdFilter"},
+        "redact": {"()": "console.redact.RedactSecrets"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_id", "redact"],
+        },
     },
     "root": {"handlers": ["console"], "level": os.environ.get("BERTH_LOG_LEVEL", "INFO")},
     "loggers": {"django.request": {"level": "ERROR"}, "kubernetes": {"level": "WARNING"}},

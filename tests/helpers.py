@@ -131,7 +131,7 @@ def action_from(response):
 
 CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
 # Addressed by their own secret, not a session (tests/unit/builds/test_webhooks.py).
-WEBHOOKS = {"builds:webhook-github", "builds:webhook-generic"}
+WEBHOOKS = {"builds:webhook-github", "builds:webhook-generic", "builds:webhook-generic-header"}
 # The registry's token service: its callers present their own credentials (Basic auth),
 # and what it grants is asked of the cluster (tests/e2e/test_real_builds.py).
 TOKEN_SERVICE = {"images:registry-token"}

@@ -534,7 +534,9 @@ def test_a_webhook_build_runs_as_the_last_editor_and_the_cluster_decides(
     )
     assert Client().post(f"/webhooks/{project}/web/generic/gen/").status_code == 202
     build = finished(Build.objects.get(config=config))
-    assert build.status == "Failed" and build.requested_by_name == "carol"
+    assert build.status == "Failed"
+    assert build.requested_by_name == "Generic webhook, as carol (who last saved the config)"
+    assert build.action.requested_by_name == build.requested_by_name
     assert 'forbidden: User "carol" cannot create' in build.message
 
 

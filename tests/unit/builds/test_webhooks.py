@@ -68,7 +68,10 @@ def test_push_to_the_branch_queues_one_build_and_a_replay_does_not_build_twice(c
     replay = _github(client, config, PUSH)
     assert replay.status_code == 200
     assert Build.objects.filter(config=config).count() == 1
-    second = _github(client, config, PUSH, delivery="d-2")
+    # GitHub's delivery header is not signed: the same signed body under a new id is a replay.
+    assert _github(client, config, PUSH, delivery="d-2").status_code == 200
+    assert Build.objects.filter(config=config).count() == 1
+    second = _github(client, config, {**PUSH, "after": "b" * 40}, delivery="d-3")
     assert second.status_code == 202
     assert list(config.builds.values_list("number", flat=True).order_by("number")) == [1, 2]
     assert WebhookDelivery.objects.filter(config=config, status_code=202).count() == 2
@@ -102,6 +105,43 @@ def test_unknown_config_looks_like_a_bad_signature(client, config):
     assert response.status_code == 403 and response.content == b""
     missing = client.post("/webhooks/shop/web/github/", data=b"{}", content_type="application/json")
     assert missing.status_code == 403
+
+
+def test_generic_webhook_takes_its_secret_in_a_header_too(client, config):
+    wrong = client.post("/webhooks/shop/web/generic/", HTTP_X_BERTH_WEBHOOK_SECRET="not-it")
+    assert wrong.status_code == 403
+    assert client.post("/webhooks/shop/web/generic/").status_code == 403
+    right = client.post("/webhooks/shop/web/generic/", HTTP_X_BERTH_WEBHOOK_SECRET="generic-secret")
+    assert right.status_code == 202
+    build = Build.objects.get()
+    assert build.requested_by_name == "Generic webhook, as alice (who last saved the config)"
+
+
+def test_webhook_secrets_stay_out_of_the_config_history(config):
+    from builds import services
+
+    services._record_revision(config, config.updated_by)
+    spec = config.revisions.get().spec
+    assert "generic-secret" not in str(spec) and "gh-secret" not in str(spec)
+    assert {t["type"] for t in spec["triggers"]} == {"GitHub", "Generic"}
+
+
+def test_access_log_lines_lose_the_generic_secret():
+    import logging
+
+    from console.redact import RedactSecrets
+
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "POST", "/webhooks/shop/web/generic/generic-secret/", "1.1", 202),
+        None,
+    )
+    assert RedactSecrets().filter(record)
+    assert record.getMessage() == '127.0.0.1:5000 - "POST /webhooks/shop/web/generic/…/ HTTP/1.1" 202'
 
 
 def test_generic_webhook_needs_the_secret_in_the_url(client, config):
