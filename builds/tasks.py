@@ -32,6 +32,7 @@ from builds.source import Checkout, SourceError, checkout_from
 from images import registry
 from kube import ClusterError
 from networking import cluster as cluster_networking
+from networking import hosts
 from projects import selectors as project_selectors
 from projects.roles import role_at_least
 
@@ -534,7 +535,10 @@ def app_import(action: Action) -> str:
         spec = cluster_networking.RouteSpec(
             name=name, host=host, path="", service=name, port=str(service_port.port)
         )
-        cluster_networking.route_create(identity, namespace=namespace, spec=spec)
+        try:
+            hosts.route_create(identity, namespace=namespace, spec=spec)
+        except hosts.HostTaken as exc:
+            raise ActionFailed(f"{name} is set up, but its route could not be made: {exc}") from None
         url = cluster_networking.route_get(identity, namespace=namespace, name=name).url
     action_update(action=action, progress=80, message=f"Starting the first build of {name}")
     try:

@@ -404,10 +404,14 @@ class IngressRoutes:
     def hosts(self) -> list[tuple[dict, list[str]]]:
         """Every route's metadata and host names, cluster-wide, with Berth's identity."""
         items = _raw(api(system_identity(), "networking").list_ingress_for_all_namespaces)["items"]
-        return [
-            (i["metadata"], [rule.get("host") for rule in (i.get("spec") or {}).get("rules") or []])
-            for i in items
-        ]
+        found = []
+        for item in items:
+            spec = item.get("spec") or {}
+            hosts = [rule.get("host") for rule in spec.get("rules") or []]
+            # A TLS entry's hosts count too: its certificate answers for them.
+            hosts += [host for tls in spec.get("tls") or [] for host in tls.get("hosts") or []]
+            found.append((item["metadata"], hosts))
+        return found
 
     def create(self, identity: Identity, namespace: str, spec: RouteSpec) -> None:
         call(api(identity, "networking").create_namespaced_ingress, namespace, ingress_body(spec))
@@ -494,6 +498,13 @@ def host_owner(host: str, *, namespace: str, name: str = "") -> tuple[str, str] 
         if host in used:
             return meta.get("namespace", ""), meta.get("name", "")
     return None
+
+
+def routes_using(host: str) -> list[tuple[str, str]]:
+    """Every route (namespace, name) that uses ``host``, read with Berth's identity."""
+    return [
+        (meta.get("namespace", ""), meta.get("name", "")) for meta, used in routes().hosts() if host in used
+    ]
 
 
 def host_taken_message(host: str, *, namespace: str, name: str = "") -> str:

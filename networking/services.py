@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 
+from django.conf import settings
 from django.urls import reverse
 
 from actions.models import Action
@@ -20,8 +21,24 @@ from projects.access import require_role
 from workloads.diff import Change
 
 
+def apps_domain_problem(*, project: str, host: str, route: str) -> str:
+    """Host names under BERTH_APPS_DOMAIN are Berth's to give: a route there gets its own
+    ``<route>-<project>`` name only, so nobody claims another project's (future) default."""
+    domain = settings.BERTH_APPS_DOMAIN
+    if host != domain and not host.endswith(f".{domain}"):
+        return ""
+    own = cluster_networking.default_host(name=route, project=project, domain=domain)
+    if host == own:
+        return ""
+    return (
+        f"Host names under {domain} are given by Berth: this route's is {own} (leave the host empty "
+        "for it). For another name, use a domain of your own."
+    )
+
+
 def _check_host(*, project, host: str, route: str = "") -> None:
-    message = cluster_networking.host_taken_message(host, namespace=project.name, name=route)
+    message = apps_domain_problem(project=project.name, host=host, route=route)
+    message = message or cluster_networking.host_taken_message(host, namespace=project.name, name=route)
     if message:
         raise Refused(field="host", message=message)
 

@@ -11,12 +11,27 @@ from actions.services import action_update
 from actions.tasks import ActionFailed, action_identity, action_task
 from kube import NotFound
 from networking import cluster as cluster_networking
+from networking import hosts
+
+
+def _create(identity, namespace: str, spec: cluster_networking.RouteSpec) -> None:
+    try:
+        hosts.route_create(identity, namespace=namespace, spec=spec)
+    except hosts.HostTaken as exc:
+        raise ActionFailed(str(exc)) from None
+
+
+def _claim(namespace: str, spec: cluster_networking.RouteSpec) -> None:
+    try:
+        hosts.claim(namespace=namespace, name=spec.name, host=spec.host)
+    except hosts.HostTaken as exc:
+        raise ActionFailed(str(exc)) from None
 
 
 @action_task("route.create")
 def route_create(action: Action) -> str:
     spec = cluster_networking.RouteSpec.from_values(action.parameters)
-    cluster_networking.route_create(action_identity(action), namespace=action.project, spec=spec)
+    _create(action_identity(action), action.project, spec)
     return f"Route {spec.name} serves {spec.host}."
 
 
@@ -34,6 +49,7 @@ def route_update(action: Action) -> str:
                 f"Someone else changed the route {spec.name} since you previewed your change, "
                 "so nothing was applied. Edit it again to see theirs."
             )
+        _claim(action.project, spec)
         cluster_networking.route_update(identity, namespace=action.project, spec=spec)
     except NotFound:
         raise ActionFailed(f"The route {spec.name} no longer exists in {action.project}.") from None
@@ -44,6 +60,7 @@ def route_update(action: Action) -> str:
 def route_delete(action: Action) -> str:
     name = action.parameters["name"]
     cluster_networking.route_delete(action_identity(action), namespace=action.project, name=name)
+    hosts.release(namespace=action.project, name=name)
     return f"Route {name} deleted."
 
 
@@ -73,6 +90,6 @@ def expose(action: Action) -> str:
     spec = cluster_networking.RouteSpec(
         name=name, host=params["host"], path=params["path"], service=name, port=str(port.port)
     )
-    cluster_networking.route_create(identity, namespace=action.project, spec=spec)
+    _create(identity, action.project, spec)
     route = cluster_networking.route_get(identity, namespace=action.project, name=name)
     return f"{name} is exposed at {route.url}."

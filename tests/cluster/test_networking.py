@@ -540,3 +540,70 @@ def test_a_route_edit_shows_what_changes_and_never_overwrites_someone_elses(
         failed.message
     )
     assert ingress(admin_client, project, "shop").spec.rules[0].host == f"shop.{project}.example.com"
+
+
+def test_hosts_under_the_apps_domain_are_each_routes_own(
+    people, project, make_project, settings, admin_client
+):
+    settings.BERTH_APPS_DOMAIN = "apps.berth.local"
+    other = make_project(people["carol"])
+    # Another project's future default host, or any other name under the domain: refused.
+    for host in (f"web-{other}.apps.berth.local", "shop.apps.berth.local", "apps.berth.local"):
+        refused = networking_services.apps_domain_problem(project=project, host=host, route="web")
+        assert f"this route's is web-{project}.apps.berth.local" in refused, host
+    own = f"web-{project}.apps.berth.local"
+    assert networking_services.apps_domain_problem(project=project, host=own, route="web") == ""
+    assert networking_services.apps_domain_problem(project=project, host="a.example.com", route="web") == ""
+    make_service(admin_client, project)
+    data = {"name": "web", "path": "/", "service": "web", "port": "80", "tls_secret": ""}
+    alice = signed_in(people["alice"])
+    response = alice.post(
+        f"/projects/{project}/routes/new/", {**data, "host": f"web-{other}.apps.berth.local"}
+    )
+    assert response.status_code == 400
+    assert (
+        "Host names under apps.berth.local are given by Berth" in response.context["form"].errors["host"][0]
+    )
+    assert not Action.objects.exists()
+
+
+def test_a_host_in_another_routes_tls_is_taken_too(people, project, make_project, admin_client):
+    elsewhere = make_project(people["carol"])
+    secure = f"secure.{project}.example.com"
+    client.NetworkingV1Api(admin_client).create_namespaced_ingress(
+        elsewhere,
+        {
+            "metadata": {"name": "theirs"},
+            "spec": {
+                "tls": [{"hosts": [secure], "secretName": "cert"}],
+                "defaultBackend": {"service": {"name": "x", "port": {"number": 80}}},
+            },
+        },
+    )
+    message = cluster_networking.host_taken_message(secure, namespace=project, name="shop")
+    assert "used by a route in another project" in message
+
+
+def test_of_two_routes_asking_for_one_host_at_once_one_gets_it(people, project, make_project, admin_client):
+    """The claim is what decides while neither route exists yet (the race a check-then-create
+    would lose); a claim whose route never came is taken over after its grace minute."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from networking import hosts
+    from networking.models import RouteHost
+
+    other = make_project(people["carol"])
+    host = f"race.{project}.example.com"
+    hosts.claim(namespace=project, name="first", host=host)
+    with pytest.raises(hosts.HostTaken, match="used by a route in another project"):
+        hosts.claim(namespace=other, name="second", host=host)
+    with pytest.raises(hosts.HostTaken, match="used by the route first in this project"):
+        hosts.claim(namespace=project, name="third", host=host)
+    RouteHost.objects.filter(host=host).update(claimed_at=timezone.now() - timedelta(minutes=5))
+    hosts.claim(namespace=other, name="second", host=host)  # "first" never made its route
+    assert RouteHost.objects.get(host=host).namespace == other
+    # One host per route: a route's new host frees its old one.
+    hosts.claim(namespace=other, name="second", host=f"moved.{project}.example.com")
+    assert not RouteHost.objects.filter(host=host).exists()
