@@ -286,7 +286,7 @@ def _openshift_project_request(identity: Identity, *, name: str, display_name: s
         "displayName": display_name,
         "description": description,
     }
-    with contextlib.suppress(Conflict):
+    try:
         call(
             api(identity, "custom").create_cluster_custom_object,
             "project.openshift.io",
@@ -294,6 +294,12 @@ def _openshift_project_request(identity: Identity, *, name: str, display_name: s
             "projectrequests",
             body,
         )
+    except Conflict:
+        # An earlier attempt of this action made it, or someone else took the name since the
+        # form: only the person's own request (OpenShift records the requester) is finished.
+        existing = call(api(system_identity(), "core").read_namespace, name)
+        if (existing.metadata.annotations or {}).get(REQUESTER) != identity.user:
+            raise Conflict(f"The name {name!r} is already taken on this cluster.") from None
     # OpenShift's template does not carry Berth's label: add it so the index finds the project.
     patch = {"metadata": {"labels": {PROJECT_LABEL: "true"}}}
     call(api(system_identity(), "core").patch_namespace, name, patch)
