@@ -28,6 +28,10 @@ IDENTITIES: dict[str, tuple[str, ...]] = {
     "alice": ("developers",),
     "bob": ("developers", "qa"),
     "carol": ("qa",),
+    # Berth's own processes, each with its ClusterRole (deploy/rbac.yaml).
+    "berth-web": (),
+    "berth-actions": (),
+    "berth-builds": (),
 }
 
 
@@ -119,7 +123,9 @@ class PKI:
         return files
 
     def complete(self) -> bool:
-        return all(path.is_file() for path in self._expected())
+        if not all(path.is_file() for path in self._expected()):
+            return False
+        return set(IDENTITIES) <= set(self.tokens())  # an identity added since: made again
 
     def ensure(self) -> bool:
         """Create whatever is missing. Returns True when anything was generated.

@@ -302,6 +302,11 @@ class Plane:
         )
         return {
             "KUBECONFIG": str(self.kubeconfig),
+            # Berth's processes each act with their own identity (deploy/rbac.yaml).
+            **{
+                f"KUBECONFIG_{process.upper()}": str(self.kubeconfigs_dir / f"berth-{process}.kubeconfig")
+                for process in ("web", "actions", "builds")
+            },
             "REGISTRY": refs.registry if refs else "",
             "ROUTER_URL": f"http://{LOOPBACK}:{router}" if router else "",
             "APPS_DOMAIN": node.APPS_DOMAIN,

@@ -13,8 +13,14 @@ from kube.errors import Conflict
 RBAC_MANIFEST = Path(settings.BASE_DIR) / "deploy" / "rbac.yaml"
 
 
-def rbac_apply(path: Path = RBAC_MANIFEST) -> list[str]:
-    """Create or replace each ClusterRole and ClusterRoleBinding in the manifest."""
+# The devcluster's token users for Berth's processes, bound like their ServiceAccounts.
+PROCESS_BINDINGS = ("berth-web", "berth-actions", "berth-builds")
+
+
+def rbac_apply(path: Path = RBAC_MANIFEST, *, devcluster_users: bool = False) -> list[str]:
+    """Create or replace each ClusterRole and ClusterRoleBinding in the manifest; with
+    ``devcluster_users``, the process bindings also name the devcluster's user of the same
+    name (it has no ServiceAccount tokens for processes that run outside the cluster)."""
     rbac = api(system_identity(), "rbac")
     kinds = {
         "ClusterRole": (rbac.create_cluster_role, rbac.replace_cluster_role),
@@ -25,6 +31,13 @@ def rbac_apply(path: Path = RBAC_MANIFEST) -> list[str]:
         if not doc:
             continue
         create, replace = kinds[doc["kind"]]
+        if (
+            devcluster_users
+            and doc["kind"] == "ClusterRoleBinding"
+            and doc["metadata"]["name"] in PROCESS_BINDINGS
+        ):
+            user = {"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": doc["metadata"]["name"]}
+            doc["subjects"] = [*doc["subjects"], user]
         try:
             call(create, doc)
         except Conflict:

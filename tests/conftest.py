@@ -91,7 +91,7 @@ def berth_cluster(devcluster):
     previous = settings.KUBECONFIG
     settings.KUBECONFIG = str(devcluster.kubeconfig)
     reset_config()
-    rbac_apply()
+    rbac_apply(devcluster_users=True)
     yield devcluster
     settings.KUBECONFIG = previous
     reset_config()
@@ -157,7 +157,9 @@ def running_asgi_server(redis_url: str, name: str = "asgi-server", **extra_env: 
 
 @pytest.fixture(scope="session")
 def asgi_server(django_db_setup, redis_url, berth_cluster):
-    with running_asgi_server(redis_url) as url:
+    # As `make dev` runs it: with the web process's own identity (deploy/rbac.yaml).
+    web = berth_cluster.plane.env()["KUBECONFIG_WEB"]
+    with running_asgi_server(redis_url, KUBECONFIG=web) as url:
         yield url
 
 

@@ -41,6 +41,10 @@ def devcluster_running(env: dict[str, str]) -> bool:
 def berth_settings_for(cluster: dict[str, str]) -> dict[str, str]:
     """Berth's settings for the local cluster: where it is, its apps domain, router and registry."""
     settings = {"KUBECONFIG": cluster["KUBECONFIG"]}
+    for process in ("WEB", "ACTIONS", "BUILDS"):
+        # Each of Berth's processes with its own identity (the Procfile reads these).
+        if cluster.get(f"KUBECONFIG_{process}"):
+            settings[f"BERTH_{process}_KUBECONFIG"] = cluster[f"KUBECONFIG_{process}"]
     if cluster.get("APPS_DOMAIN"):
         settings["BERTH_APPS_DOMAIN"] = cluster["APPS_DOMAIN"]
     if cluster.get("ROUTER_URL"):
@@ -127,7 +131,7 @@ def main() -> int:
         if not os.environ.get("KUBECONFIG"):
             # The local cluster's admin credentials may apply Berth's RBAC; a real
             # cluster's administrator applies deploy/rbac.yaml themselves.
-            run(sys.executable, "manage.py", "cluster_bootstrap", env=env)
+            run(sys.executable, "manage.py", "cluster_bootstrap", "--devcluster", env=env)
         user, password = ensure_admin(env)
         url = f"http://127.0.0.1:{port}/"
         say(

@@ -26,7 +26,7 @@ def routed_server(django_db_setup, redis_url, berth_cluster, real_node):
     domain and port (the session's server keeps the defaults other tests expect)."""
     cluster = berth_cluster.plane.env()
     settings = berth_settings_for(cluster)
-    settings.pop("KUBECONFIG")
+    settings["KUBECONFIG"] = settings["BERTH_WEB_KUBECONFIG"]  # the web process's own identity
     with running_asgi_server(redis_url, name="asgi-server-routed", **settings) as url:
         yield url, settings
 

@@ -114,7 +114,7 @@ def routed_server(django_db_setup, redis_url, berth_cluster, real_node):
 
     cluster = berth_cluster.plane.env()
     env = berth_settings_for(cluster)
-    env.pop("KUBECONFIG")
+    env["KUBECONFIG"] = env["BERTH_WEB_KUBECONFIG"]  # the web process's own identity
     upstream = Path(cluster["REGISTRY_TOKEN_UPSTREAM"])
     before = upstream.read_text() if upstream.exists() else None
     with running_asgi_server(
@@ -251,8 +251,9 @@ def test_import_build_push_and_rollback_for_real(
     config = BuildConfig.objects.get(project=project, name="web")
 
     def push(files: dict[str, str], number: int) -> Build:
-        repo.commit(files, f"Version {number}")
-        body = json.dumps({"ref": "refs/heads/main", "repository": {"default_branch": "main"}}).encode()
+        after = repo.commit(files, f"Version {number}")
+        payload = {"ref": "refs/heads/main", "after": after, "repository": {"default_branch": "main"}}
+        body = json.dumps(payload).encode()
         response = Client().post(
             f"/webhooks/{project}/web/github/",
             body,
@@ -544,7 +545,8 @@ def test_a_worker_killed_mid_build_is_taken_over_without_losing_or_repeating_a_l
         "DJANGO_SETTINGS_MODULE": "console.settings_test",
         "DATABASE_URL": f"sqlite:///{settings.DATABASES['default']['NAME']}",
         "REDIS_URL": redis_url,
-        "KUBECONFIG": settings.KUBECONFIG,
+        # The builds worker with its own identity, as `make dev` runs it: no namespace rights.
+        "KUBECONFIG": real_builds["BERTH_BUILDS_KUBECONFIG"],
         "SECRET_KEY": settings.SECRET_KEY,
         "BERTH_CELERY_QUEUE": "killtest",
         "BERTH_BUILD_ORPHAN_SECONDS": "10",
