@@ -32,6 +32,9 @@ class Action(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    # Moved by the worker running it (and by whoever re-sends it): a running action whose
+    # heartbeat stops lost its worker and is taken over (actions.tasks.orphaned_actions_requeue).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

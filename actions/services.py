@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -70,6 +72,26 @@ def action_update(*, action: Action, progress: int | None = None, message: str |
     if fields:
         action.save(update_fields=fields)
     action_publish(action=action)
+
+
+def action_claim(*, action: Action) -> bool:
+    """Mark a queued action running for this worker; False when another worker has it (a
+    message sent twice runs once)."""
+    now = timezone.now()
+    claimed = Action.objects.filter(pk=action.pk, state=Action.State.QUEUED).update(
+        state=Action.State.RUNNING,
+        attempts=F("attempts") + 1,
+        started_at=Coalesce("started_at", Value(now)),
+        heartbeat_at=now,
+    )
+    if claimed:
+        action.refresh_from_db()
+        action_publish(action=action)
+    return bool(claimed)
+
+
+def action_heartbeat(*, action_id: int) -> None:
+    Action.objects.filter(pk=action_id, state=Action.State.RUNNING).update(heartbeat_at=timezone.now())
 
 
 def action_mark_running(*, action: Action) -> None:

@@ -9,16 +9,25 @@ the work calls that domain's services and cluster module.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable
+from datetime import timedelta
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from celery.signals import worker_ready
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
 
 from actions import registry, services
 from actions.models import Action
 from kube import ClusterError, Identity, identity_for_user
 
 logger = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 10
 
 ActionWork = Callable[[Action], str | None]
 
@@ -54,7 +63,34 @@ def run_action(action_id: int, work: ActionWork) -> None:
     if action.is_finished:
         logger.info("action %s already %s; not running it again", action_id, action.state)
         return
-    services.action_mark_running(action=action)
+    if not services.action_claim(action=action):
+        logger.info("action %s is %s elsewhere; not running it twice", action_id, action.state)
+        return
+    beating = threading.Event()
+    threading.Thread(
+        target=_heartbeat, args=(action_id, beating), name=f"action-{action_id}-heartbeat", daemon=True
+    ).start()
+    try:
+        _run(action, work)
+    finally:
+        beating.set()
+
+
+def _heartbeat(action_id: int, stop: threading.Event) -> None:
+    """Tell the watchdogs this worker still runs the action."""
+    # Well inside the time after which the watchdogs take the action over.
+    interval = min(HEARTBEAT_SECONDS, settings.BERTH_ACTION_ORPHAN_SECONDS / 4)
+    while not stop.wait(interval):
+        try:
+            services.action_heartbeat(action_id=action_id)
+        except Exception:  # a database hiccup: the next beat tries again
+            logger.exception("heartbeat of action %s failed", action_id)
+        finally:
+            connection.close()  # this thread's own connection
+
+
+def _run(action: Action, work: ActionWork) -> None:
+    action_id = action.pk
     try:
         message = work(action) or "Done."
     except (ActionFailed, ClusterError) as exc:
@@ -84,3 +120,51 @@ def action_identity(action: Action) -> Identity:
     if action.requested_by is None:
         raise ActionFailed("The account that asked for this no longer exists.")
     return identity_for_user(action.requested_by)
+
+
+# A worker killed mid-action (kill -9, its machine gone) leaves the action Running with a
+# heartbeat that stops, and its message unacknowledged until the broker's visibility
+# timeout (hours). A message a dead worker had taken but not started leaves the action
+# Queued. Every actions worker looks for both and sends them again; the claim in
+# run_action makes sure each runs once at a time, and the work functions finish what an
+# earlier attempt left half-done.
+
+TAKEN_OVER_ELSEWHERE = ("build.start",)  # a build's worker has its own watchdog (builds.tasks)
+
+
+def orphaned_actions_requeue() -> list[int]:
+    cutoff = timezone.now() - timedelta(seconds=settings.BERTH_ACTION_ORPHAN_SECONDS)
+    stale = Action.objects.exclude(kind__in=TAKEN_OVER_ELSEWHERE).filter(
+        state__in=[Action.State.RUNNING, Action.State.QUEUED]
+    )
+    requeued = []
+    for action in stale.filter(heartbeat_at__lt=cutoff) | stale.filter(
+        heartbeat_at__isnull=True, created_at__lt=cutoff
+    ):
+        # Claimed by whoever moves the heartbeat first: one watchdog sends it again.
+        if Action.objects.filter(pk=action.pk, state=action.state, heartbeat_at=action.heartbeat_at).update(
+            state=Action.State.QUEUED, heartbeat_at=timezone.now()
+        ):
+            logger.warning("action %s (%s) lost its worker; sending it again", action.pk, action.kind)
+            registry.task_for_kind(action.kind).delay(action.pk)
+            requeued.append(action.pk)
+    return requeued
+
+
+def _watch_orphans(interval: float) -> None:
+    while True:
+        try:
+            orphaned_actions_requeue()
+        except Exception:  # the watchdog must outlive a database hiccup
+            logger.exception("looking for orphaned actions failed")
+        finally:
+            connection.close()
+        time.sleep(interval)
+
+
+@worker_ready.connect
+def _start_watchdog(sender=None, **kwargs) -> None:
+    queues = {q.name for q in getattr(getattr(sender, "task_consumer", None), "queues", [])}
+    if settings.CELERY_TASK_DEFAULT_QUEUE in queues:
+        interval = max(1.0, settings.BERTH_ACTION_ORPHAN_SECONDS / 4)
+        threading.Thread(target=_watch_orphans, args=(interval,), name="action-watchdog", daemon=True).start()

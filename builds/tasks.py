@@ -577,6 +577,11 @@ def orphaned_builds_requeue() -> list[int]:
             heartbeat_at=timezone.now()
         ):
             logger.warning("build %s lost its worker; taking it over", build.pk)
+            # Queued again, so that the next worker's claim takes it (run_action runs an
+            # action that is Queued, once).
+            Action.objects.filter(pk=build.action_id, state=Action.State.RUNNING).update(
+                state=Action.State.QUEUED
+            )
             task_for_kind("build.start").apply_async((build.action_id,))
             requeued.append(build.pk)
     return requeued

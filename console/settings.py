@@ -245,6 +245,8 @@ SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 # Celery: no lost work. A task is acknowledged only once it finished, is
 # re-queued when its worker dies, and a worker takes one task at a time.
 ACTION_TIME_LIMIT = int(os.environ.get("BERTH_ACTION_TIME_LIMIT", "3600"))
+# An action whose worker's heartbeat (every 10 s) stopped this long ago is sent again.
+BERTH_ACTION_ORPHAN_SECONDS = int(os.environ.get("BERTH_ACTION_ORPHAN_SECONDS", "60"))
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True

@@ -40,7 +40,13 @@ def test_a_line_longer_than_ten_thousand_characters_is_cut(build):
     assert len(BuildLogLine.objects.get(build=build).text) == 10_000
 
 
-def test_refused_webhook_calls_keep_only_the_newest(build, settings, client):
+def test_refused_webhook_calls_keep_only_the_newest(build, settings, client, monkeypatch):
+    from builds import webhooks
+    from projects.cluster import Project
+
+    # The namespace a webhook reads first (here without a cluster: a stand-in answer).
+    namespace = Project(name="p", display_name="", description="", requester="", status="Active", uid="u")
+    monkeypatch.setattr(webhooks.cluster_projects, "project_namespace", lambda name: namespace)
     settings.BERTH_WEBHOOK_REFUSALS_KEPT = 3
     config = build.config
     config.github_secret, config.generic_secret = "gh", "gen"

@@ -82,3 +82,34 @@ def test_unknown_kind_is_refused_before_anything_is_recorded(alice):
     with pytest.raises(LookupError):
         services.action_start(kind="no.such.kind", user=alice)
     assert not Action.objects.exists()
+
+
+def test_an_action_whose_worker_died_is_sent_again_and_runs_once(celery_worker, alice, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from actions.tasks import orphaned_actions_requeue
+
+    settings.BERTH_ACTION_ORPHAN_SECONDS = 30
+    long_ago = timezone.now() - timedelta(minutes=5)
+
+    def stuck(state: str, heartbeat) -> Action:
+        action = Action.objects.create(
+            kind="test.succeed", requested_by=alice, requested_by_name="alice", parameters={"what": state}
+        )
+        Action.objects.filter(pk=action.pk).update(state=state, heartbeat_at=heartbeat, created_at=long_ago)
+        return action
+
+    died_running = stuck(Action.State.RUNNING, long_ago)  # its worker was killed mid-way
+    never_started = stuck(Action.State.QUEUED, None)  # its message went down with a worker
+    alive = stuck(Action.State.RUNNING, timezone.now())  # another worker runs it right now
+    assert sorted(orphaned_actions_requeue()) == sorted([died_running.pk, never_started.pk])
+    for action in (died_running, never_started):
+        wait_for(lambda action=action: _finished(action), message="the action to be taken over")
+        assert action.state == Action.State.SUCCEEDED and runs.count(action.pk) == 1
+    alive.refresh_from_db()
+    assert alive.state == Action.State.RUNNING and alive.pk not in runs
+    # A second message for an action that runs already (sent twice) does not run it again.
+    run_action(died_running.pk, _succeed)
+    assert runs.count(died_running.pk) == 1
