@@ -18,6 +18,11 @@ def _kind(kind: str) -> str:
     return kind
 
 
+def _exists(request, project, kind: str, item: str) -> None:
+    """An action on a Secret or ConfigMap that is not there is a 404, not a queued failure."""
+    selectors.config_get(user=request.user, project=project, kind=_kind(kind), name=item)
+
+
 @project_view()
 def config_list(request: HttpRequest, project) -> HttpResponse:
     context = {
@@ -89,6 +94,7 @@ def config_set(request: HttpRequest, project, kind: str, item: str) -> HttpRespo
 
 @project_view("edit", methods=SUBMIT)
 def config_remove(request: HttpRequest, project, kind: str, item: str) -> HttpResponse:
+    _exists(request, project, kind, item)
     form = KeyForm(request.POST)
     if not form.is_valid():
         return redirect("configs:detail", name=project.name, kind=kind, item=item)
@@ -100,6 +106,7 @@ def config_remove(request: HttpRequest, project, kind: str, item: str) -> HttpRe
 
 @project_view("edit", methods=SUBMIT)
 def config_delete(request: HttpRequest, project, kind: str, item: str) -> HttpResponse:
+    _exists(request, project, kind, item)
     action = services.config_delete(user=request.user, project=project, kind=_kind(kind), name=item)
     return redirect_to_action(action, follow=True)
 
@@ -107,6 +114,7 @@ def config_delete(request: HttpRequest, project, kind: str, item: str) -> HttpRe
 @project_view("edit", methods=SUBMIT)
 def secret_reveal(request: HttpRequest, project, item: str) -> HttpResponse:
     """One value, in place of its mask (htmx); the reveal is in the project's activity."""
+    _exists(request, project, "secret", item)
     form = KeyForm(request.POST)
     if not form.is_valid():
         return render(request, "configs/_value.html", {"error": "Which key?"}, status=422)

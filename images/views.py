@@ -5,7 +5,7 @@ import binascii
 
 from django.contrib import messages
 from django.contrib.auth import authenticate
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -88,8 +88,20 @@ def image_list(request: HttpRequest, project) -> HttpResponse:
     return render(request, "images/list.html", context)
 
 
+def _exists(request, project, image: str) -> None:
+    """Tagging an image the project does not have is a 404, not a refused action."""
+    if not registry.enabled():
+        raise Http404("This cluster's registry does not use Berth as its token service.")
+    try:
+        if not distribution.tags(f"{project.name}/{image}"):
+            raise Http404(f"{project.name} has no image named {image}.")
+    except distribution.RegistryError:
+        return  # the registry is away: the action says so, in its own words
+
+
 @project_view("edit", methods=SUBMIT)
 def image_tag(request: HttpRequest, project, image: str) -> HttpResponse:
+    _exists(request, project, image)
     try:
         action = services.image_tag(
             user=request.user,
@@ -106,6 +118,7 @@ def image_tag(request: HttpRequest, project, image: str) -> HttpResponse:
 
 @project_view("edit", methods=SUBMIT)
 def image_untag(request: HttpRequest, project, image: str) -> HttpResponse:
+    _exists(request, project, image)
     try:
         action = services.image_untag(
             user=request.user, project=project, image=image, tag=request.POST.get("tag", "").strip()

@@ -44,6 +44,7 @@ def object_yaml_check(request: HttpRequest, project, kind: str, item: str) -> Ht
     """An editor's YAML: checked (the API server's dry run: errors at their lines, the
     diff), and applied as an action once the check passed and "Apply" was pressed."""
     known = _known(kind)
+    selectors.object_get(user=request.user, project=project, kind=known, name=item)  # NotFound: a 404
     text = request.POST.get("text", "")
     if len(text) > TEXT_LIMIT:  # never cut: a shortened object would lose what was cut
         checked = services.Check(errors=[(None, f"The YAML is longer than {TEXT_LIMIT // 1024} KiB.")])

@@ -23,6 +23,10 @@ from tools.services import free_port, redis_answers, stop
 
 pytest_plugins = ["devcluster.fixtures"]
 
+# The reliability suite (`make reliability`) runs on its own: minutes of kills and
+# generated inputs, with figures for docs/reliability.md.
+collect_ignore_glob = [] if os.environ.get("BERTH_RELIABILITY") else ["reliability/*"]
+
 # Each folder is a kind of test, and its marker (the one place they are set):
 # `make test-fast` runs `-m "unit or web"` minus anything that needs the cluster.
 FOLDER_MARKERS = ("unit", "web", "worker", "cluster", "e2e")

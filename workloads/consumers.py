@@ -166,7 +166,11 @@ class PodLogConsumer(AccessRechecked, Counted, AsyncWebsocketConsumer):
         kwargs = self.scope["url_route"]["kwargs"]
         self.project, self.pod = kwargs["name"], kwargs["pod"]
         try:
-            await database_sync_to_async(project_selectors.project_get)(user=user, name=self.project)
+            project = await database_sync_to_async(project_selectors.project_get)(
+                user=user, name=self.project
+            )
+            # A pod the project does not have: refused here, not an error line later.
+            await database_sync_to_async(selectors.pod_detail)(user=user, project=project, name=self.pod)
         except ClusterError:
             await self.close(code=4404)
             return

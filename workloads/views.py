@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import wraps
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -58,6 +59,7 @@ def pod_detail(request: HttpRequest, project, pod: str) -> HttpResponse:
 
 @project_view()
 def pod_events(request: HttpRequest, project, pod: str) -> HttpResponse:
+    selectors.pod_detail(user=request.user, project=project, name=pod)  # NotFound: a 404
     events = selectors.events_for(user=request.user, project=project, kind="Pod", name=pod)
     return render(request, "workloads/_events.html", {"events": events})
 
@@ -115,6 +117,21 @@ def _refused(request, project, deployment: str, message: str) -> HttpResponse:
     return redirect("workloads:deployment", name=project.name, deployment=deployment)
 
 
+def existing_deployment(view):
+    """A deployment's control: a 404 when the deployment is not there (nothing queued). The
+    shared cache answers; the cluster itself when the cache has not seen it yet."""
+
+    @wraps(view)
+    def wrapper(request, project, deployment: str, *args, **kwargs):
+        try:
+            selectors.deployment_summary(user=request.user, namespace=project.name, name=deployment)
+        except NotFound:
+            selectors.deployment_object(user=request.user, namespace=project.name, name=deployment)
+        return view(request, project, deployment, *args, **kwargs)
+
+    return wrapper
+
+
 def _start(request, start, project, deployment: str, **kwargs) -> HttpResponse:
     try:
         action = start(user=request.user, project=project, name=deployment, **kwargs)
@@ -126,6 +143,7 @@ def _start(request, start, project, deployment: str, **kwargs) -> HttpResponse:
 
 
 @project_view("edit", methods=SUBMIT)
+@existing_deployment
 def deployment_scale(request: HttpRequest, project, deployment: str) -> HttpResponse:
     form = ScaleForm(request.POST)
     if not form.is_valid():
@@ -137,6 +155,7 @@ def deployment_scale(request: HttpRequest, project, deployment: str) -> HttpResp
 
 
 @project_view("edit", methods=FORM)
+@existing_deployment
 def deployment_rollback(request: HttpRequest, project, deployment: str) -> HttpResponse:
     form = RollbackForm(request.POST or request.GET)
     if not form.is_valid():
@@ -162,16 +181,19 @@ def deployment_rollback(request: HttpRequest, project, deployment: str) -> HttpR
 
 
 @project_view("edit", methods=SUBMIT)
+@existing_deployment
 def deployment_pause(request: HttpRequest, project, deployment: str) -> HttpResponse:
     return _start(request, services.deployment_pause, project, deployment, paused=True)
 
 
 @project_view("edit", methods=SUBMIT)
+@existing_deployment
 def deployment_resume(request: HttpRequest, project, deployment: str) -> HttpResponse:
     return _start(request, services.deployment_pause, project, deployment, paused=False)
 
 
 @project_view("edit", methods=SUBMIT)
+@existing_deployment
 def deployment_restart(request: HttpRequest, project, deployment: str) -> HttpResponse:
     return _start(request, services.deployment_restart, project, deployment)
 

@@ -29,6 +29,7 @@ from actions.models import Action
 from builds.models import Build, BuildConfig
 from devcluster import logs
 from devcluster.placement import use_fake_nodes
+from images import registry
 from kube.client import make_identity
 from projects import cluster as cluster_projects
 from projects.roles import ROLES, role_at_least
@@ -47,6 +48,8 @@ from tests.helpers import (
     websocket_patterns,
 )
 
+# Served only where Berth is the registry's token service (the real node's tests).
+NEEDS_THE_REGISTRY = {"images:tag", "images:untag"}
 PERSONS = ("anonymous", "none", "view", "edit", "admin")
 USERS = {"none": "dave", "view": "carol", "edit": "bob", "admin": "alice"}
 # tests/web/test_access_checks.py checks that every URL and websocket is one of these
@@ -222,6 +225,8 @@ def test_project_url(route, persons):
                 # The page, or one that needs a choice first (a rollback's revision)
                 # sending the person back with a message.
                 assert status in (200, 302) and not location.startswith("/login/"), where
+            elif route.name in NEEDS_THE_REGISTRY and not registry.enabled():
+                assert status == 404, where  # no registry of Berth's: there is no such image
             else:
                 assert status not in (403, 404, 405) and not location.startswith("/login/"), where
 
