@@ -6,7 +6,7 @@ PIP_TOOLS_VERSION := 7.6.2
 PY := $(VENV)/bin/python
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: dev test test-fast lock setup system-deps cluster cluster-down lint format vendor clean
+.PHONY: reliability dev test test-fast lock setup system-deps cluster cluster-down lint format vendor clean
 
 # requirements*.txt are locks (every package, transitive ones too, with hashes): pip
 # installs exactly those files. `make lock` remakes them from requirements*.in.
@@ -31,6 +31,13 @@ test: setup
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m devcluster build
 	$(PY) -m tools.test -v $(PYTEST_ARGS)
+
+## The reliability suite (outside `make test`, minutes): workers killed mid-action, a
+## cross-project sweep, generated inputs on every form; figures in docs/reliability.md.
+reliability: setup
+	$(PY) -m devcluster build
+	BERTH_RELIABILITY=1 $(PY) -m tools.test -v -p no:cacheprovider tests/reliability $(PYTEST_ARGS)
+	@cat test-artifacts/reliability.json
 
 ## The inner loop: unit and web tests only (no cluster, worker or browser), in seconds.
 test-fast: $(VENV)/.installed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import re
 import sys
@@ -609,14 +610,39 @@ def deployment_rollback_plan(
     return current, _template_without_hash(target.template)
 
 
-def deployment_rollback(identity: Identity, *, namespace: str, name: str, revision: int) -> str:
-    """What `kubectl rollout undo --to-revision` does: one read, one LIST, one patch."""
+def template_digest(template: dict) -> str:
+    return hashlib.sha256(json.dumps(template, sort_keys=True).encode()).hexdigest()
+
+
+def deployment_rollback(
+    identity: Identity,
+    *,
+    namespace: str,
+    name: str,
+    revision: int,
+    target_digest: str = "",
+    remember: Callable[[str], None] | None = None,
+) -> str:
+    """What `kubectl rollout undo --to-revision` does: one read, one LIST, one patch.
+
+    Rolling back turns the revision into the newest one (its number goes). ``remember``
+    is told the target template's digest before the patch; a later attempt given it as
+    ``target_digest`` (the worker died after the patch) sees the rollback done.
+    """
     apps = api(identity, "apps")
     deployment = call(apps.read_namespaced_deployment, name, namespace)
-    current, target = _rollback_target(apps, deployment, revision)
+    try:
+        current, target = _rollback_target(apps, deployment, revision)
+    except NotFound:
+        now = _template_without_hash(apps.api_client.sanitize_for_serialization(deployment.spec.template))
+        if target_digest and template_digest(now) == target_digest:
+            return f"Skipped: {name} already runs revision {revision}'s template (rolled back before)."
+        raise
     template = _template_without_hash(target.template)
     if current == template:
         return f"Skipped: {name} already runs revision {revision}'s template."
+    if remember is not None:
+        remember(template_digest(template))
     annotations = {
         k: v for k, v in (deployment.metadata.annotations or {}).items() if k in ANNOTATIONS_TO_SKIP
     }

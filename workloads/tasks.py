@@ -79,8 +79,18 @@ def deployment_scale(action: Action) -> str:
 @action_task("deployment.rollback")
 def deployment_rollback(action: Action) -> str:
     params = action.parameters
+
+    def remember(digest: str) -> None:  # before the patch: a takeover after it sees it done
+        action.parameters["target_digest"] = digest
+        action.save(update_fields=["parameters"])
+
     did = cluster_workloads.deployment_rollback(
-        action_identity(action), namespace=action.project, name=params["name"], revision=params["revision"]
+        action_identity(action),
+        namespace=action.project,
+        name=params["name"],
+        revision=params["revision"],
+        target_digest=params.get("target_digest", ""),
+        remember=remember,
     )
     if did.startswith("Skipped"):
         return did

@@ -11,6 +11,7 @@ from kubernetes import client
 
 from actions.models import Action
 from devcluster import logs
+from kube import NotFound, identity_for_user
 from kube import informer as informer_module
 from projects import selectors as project_selectors
 from tests.helpers import (
@@ -700,3 +701,52 @@ def test_statefulsets_and_jobs_list_with_their_pods(people, project, admin_clien
         in bob.get(f"/projects/{project}/jobs/").content.decode()
     )
     assert bob.get(f"/projects/{project}/jobs/nothing/").status_code == 404
+
+
+def test_an_action_on_an_object_the_project_does_not_have_is_a_404_and_queues_nothing(people, project):
+    alice = signed_in(people["alice"])
+    base = f"/projects/{project}"
+    for url in (
+        f"{base}/deployments/ghost/scale/",
+        f"{base}/deployments/ghost/rollback/",
+        f"{base}/deployments/ghost/pause/",
+        f"{base}/deployments/ghost/resume/",
+        f"{base}/deployments/ghost/restart/",
+        f"{base}/config/configmap/ghost/delete/",
+        f"{base}/config/configmap/ghost/remove/",
+        f"{base}/config/secret/ghost/reveal/",
+        f"{base}/yaml/configmap/ghost/check/",
+    ):
+        assert alice.post(url, {"replicas": "2", "revision": "1", "key": "K"}).status_code == 404, url
+    assert alice.get(f"{base}/pods/ghost/events/").status_code == 404
+    assert not Action.objects.exists()
+
+
+def test_a_rollback_taken_over_after_its_patch_sees_it_done(people, project, admin_client):
+    """The worker died after the patch: revision 1 became the newest one and its number is
+    gone, so the next attempt knows it by the digest remembered before the patch."""
+    make_deployment(admin_client, project, name="web", image="web:1")
+    apps = client.AppsV1Api(admin_client)
+    patch = {"spec": {"template": {"spec": {"containers": [{"name": "web", "image": "web:2"}]}}}}
+    apps.patch_namespaced_deployment("web", project, patch)
+    alice = identity_for_user(people["alice"])
+    wait_for(
+        lambda: len(cluster_workloads.deployment_history(alice, namespace=project, name="web")) == 2,
+        message="two revisions",
+    )
+    remembered = []
+    first = cluster_workloads.deployment_rollback(
+        alice, namespace=project, name="web", revision=1, remember=remembered.append
+    )
+    assert first == "Rolled web back to revision 1." and len(remembered) == 1
+
+    def numbers() -> list[int]:
+        return [r.number for r in cluster_workloads.deployment_history(alice, namespace=project, name="web")]
+
+    wait_for(lambda: 1 not in numbers(), message="revision 1 to become the newest")
+    again = cluster_workloads.deployment_rollback(
+        alice, namespace=project, name="web", revision=1, target_digest=remembered[0]
+    )
+    assert again.startswith("Skipped: web already runs revision 1's template")
+    with pytest.raises(NotFound, match="no longer exists"):
+        cluster_workloads.deployment_rollback(alice, namespace=project, name="web", revision=1)
