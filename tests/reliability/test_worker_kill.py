@@ -63,6 +63,7 @@ def _bindings(admin_client, namespace: str, user: str) -> list[str]:
     ]
 
 
+@pytest.mark.timeout(60 * 60)  # a hundred kills, each with a worker's start: minutes
 def test_killed_workers_lose_nothing_and_repeat_nothing(
     people, make_project, admin_client, berth_cluster, redis_url, settings
 ):
