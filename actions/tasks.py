@@ -151,20 +151,30 @@ def orphaned_actions_requeue() -> list[int]:
     return requeued
 
 
-def _watch_orphans(interval: float) -> None:
-    while True:
-        try:
-            orphaned_actions_requeue()
-        except Exception:  # the watchdog must outlive a database hiccup
-            logger.exception("looking for orphaned actions failed")
-        finally:
-            connection.close()
-        time.sleep(interval)
+def watchdog(queue: str, name: str, look: Callable[[], object], interval: float) -> None:
+    """Run ``look`` every ``interval`` seconds in each worker that consumes ``queue`` (from
+    the moment it is ready): the takeovers of actions and of builds."""
+
+    def loop() -> None:
+        while True:
+            try:
+                look()
+            except Exception:  # the watchdog must outlive a database hiccup
+                logger.exception("%s failed", name)
+            finally:
+                connection.close()  # this thread's own connection
+            time.sleep(interval)
+
+    @worker_ready.connect(weak=False)
+    def start(sender=None, **kwargs) -> None:
+        queues = {q.name for q in getattr(getattr(sender, "task_consumer", None), "queues", [])}
+        if queue in queues:
+            threading.Thread(target=loop, name=name, daemon=True).start()
 
 
-@worker_ready.connect
-def _start_watchdog(sender=None, **kwargs) -> None:
-    queues = {q.name for q in getattr(getattr(sender, "task_consumer", None), "queues", [])}
-    if settings.CELERY_TASK_DEFAULT_QUEUE in queues:
-        interval = max(1.0, settings.BERTH_ACTION_ORPHAN_SECONDS / 4)
-        threading.Thread(target=_watch_orphans, args=(interval,), name="action-watchdog", daemon=True).start()
+watchdog(
+    settings.CELERY_TASK_DEFAULT_QUEUE,
+    "action-watchdog",
+    orphaned_actions_requeue,
+    interval=max(1.0, settings.BERTH_ACTION_ORPHAN_SECONDS / 4),
+)

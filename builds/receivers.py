@@ -6,13 +6,9 @@ from __future__ import annotations
 from django.dispatch import receiver
 
 from builds.models import BuildConfig
-from projects.data import project_data_purged
+from projects.data import delete_rows, project_data_purged
 
 
 @receiver(project_data_purged, dispatch_uid="builds.purge")
 def purge_build_configs(*, name: str, before, **_) -> tuple[str, int]:
-    configs = BuildConfig.objects.filter(project=name)
-    if before is not None:
-        configs = configs.filter(created_at__lt=before)
-    count, _ = configs.delete()
-    return "build rows", count
+    return "build rows", delete_rows(BuildConfig.objects.filter(project=name), before=before)

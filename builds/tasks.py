@@ -9,11 +9,9 @@ with its sequence numbers, *then* published to the group ``build-<id>``.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from datetime import timedelta
 
-from celery.signals import worker_ready
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
@@ -22,7 +20,7 @@ from actions.models import Action
 from actions.refusal import Refused
 from actions.registry import task_for_kind
 from actions.services import action_update
-from actions.tasks import ActionFailed, action_identity, action_task
+from actions.tasks import ActionFailed, action_identity, action_task, watchdog
 from builds import cluster as cluster_builds
 from builds import services
 from builds.backends import new_builder
@@ -587,17 +585,4 @@ def orphaned_builds_requeue() -> list[int]:
     return requeued
 
 
-def _watch_orphans(interval: float) -> None:
-    while True:
-        try:
-            orphaned_builds_requeue()
-        except Exception:  # the watchdog must outlive a database hiccup
-            logger.exception("looking for orphaned builds failed")
-        time.sleep(interval)
-
-
-@worker_ready.connect
-def _start_watchdog(sender=None, **kwargs) -> None:
-    queues = {q.name for q in getattr(getattr(sender, "task_consumer", None), "queues", [])}
-    if settings.BERTH_BUILD_QUEUE in queues:
-        threading.Thread(target=_watch_orphans, args=(15.0,), name="build-watchdog", daemon=True).start()
+watchdog(settings.BERTH_BUILD_QUEUE, "build-watchdog", orphaned_builds_requeue, interval=15.0)

@@ -72,8 +72,10 @@ class Counted:
     async def _heartbeat(self) -> None:
         while True:
             await asyncio.sleep(self.TTL / 3)
-            await _redis().zadd(self.socket_key, {self.socket_id: time.time() + self.TTL})
-            await _redis().expire(self.socket_key, self.TTL)
+            async with _redis().pipeline(transaction=True) as pipe:
+                pipe.zadd(self.socket_key, {self.socket_id: time.time() + self.TTL})
+                pipe.expire(self.socket_key, self.TTL)
+                await pipe.execute()
 
     async def leave(self) -> None:
         if self.heartbeat_task is not None:

@@ -122,18 +122,21 @@ def untag(repository: str, name: str) -> list[str]:
         for t in tags(repository)
         if t != name and (m := manifest(repository, t)) and m.digest == found.digest
     ]
-    status, _, body = _request(
-        "DELETE",
-        f"/v2/{repository}/manifests/{found.digest}",
-        access=_scope(repository, "pull", "push", "delete"),
-    )
-    if status not in (200, 202, 404):
-        raise RegistryError(
-            f"The registry refused to delete {name} ({status}): {body[:200].decode(errors='replace')}"
-        )
+    _delete_manifest(repository, found.digest, what=name)
     for other in others:
         tag(repository, found, other)
     return others
+
+
+def _delete_manifest(repository: str, digest: str, *, what: str) -> None:
+    """Delete a manifest (a gone one is deleted already)."""
+    status, _, body = _request(
+        "DELETE", f"/v2/{repository}/manifests/{digest}", access=_scope(repository, "pull", "push", "delete")
+    )
+    if status not in (200, 202, 404):
+        raise RegistryError(
+            f"The registry refused to delete {what} ({status}): {body[:200].decode(errors='replace')}"
+        )
 
 
 def forget_project(project: str) -> int:
@@ -143,15 +146,6 @@ def forget_project(project: str) -> int:
     for repository in repositories(project=project):
         digests = {m.digest for t in tags(repository) if (m := manifest(repository, t)) and m.digest}
         for digest in sorted(digests):
-            status, _, body = _request(
-                "DELETE",
-                f"/v2/{repository}/manifests/{digest}",
-                access=_scope(repository, "pull", "push", "delete"),
-            )
-            if status not in (200, 202, 404):
-                raise RegistryError(
-                    f"The registry refused to delete {repository}@{digest} ({status}): "
-                    f"{body[:200].decode(errors='replace')}"
-                )
+            _delete_manifest(repository, digest, what=f"{repository}@{digest}")
             deleted += 1
     return deleted

@@ -510,8 +510,12 @@ def routes_using(host: str) -> list[tuple[str, str]]:
 def host_taken_message(host: str, *, namespace: str, name: str = "") -> str:
     """Why ``host`` cannot be used, or "" when it is free."""
     owner = host_owner(host, namespace=namespace, name=name)
-    if owner is None:
-        return ""
+    return "" if owner is None else taken_message(host, owner=owner, namespace=namespace)
+
+
+def taken_message(host: str, *, owner: tuple[str, str], namespace: str) -> str:
+    """Whose ``host`` is, as ``namespace``'s members may read it: a route of another
+    project is not named."""
     if owner[0] == namespace:
         return f"{host} is already used by the route {owner[1]} in this project."
     return f"{host} is already used by a route in another project. Choose another host name."

@@ -32,7 +32,10 @@ def claim(*, namespace: str, name: str, host: str) -> None:
         holder = RouteHost.objects.filter(host=host).first()
         if holder is not None and (holder.namespace, holder.name) != (namespace, name):
             if _still_used(holder):
-                raise HostTaken(_taken(host, holder.namespace, holder.name, namespace)) from None
+                owner = (holder.namespace, holder.name)
+                raise HostTaken(
+                    cluster_networking.taken_message(host, owner=owner, namespace=namespace)
+                ) from None
             # A stale claim: taken over only if nobody else took it over meanwhile.
             taken_over = RouteHost.objects.filter(
                 host=host, namespace=holder.namespace, name=holder.name
@@ -69,9 +72,3 @@ def _still_used(holder: RouteHost) -> bool:
     if timezone.now() - holder.claimed_at < CLAIM_GRACE:
         return True
     return (holder.namespace, holder.name) in cluster_networking.routes_using(holder.host)
-
-
-def _taken(host: str, namespace: str, name: str, mine: str) -> str:
-    if namespace == mine:
-        return f"{host} is already used by the route {name} in this project."
-    return f"{host} is already used by a route in another project. Choose another host name."

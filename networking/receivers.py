@@ -5,13 +5,10 @@ from __future__ import annotations
 from django.dispatch import receiver
 
 from networking.models import RouteHost
-from projects.data import project_data_purged
+from projects.data import delete_rows, project_data_purged
 
 
 @receiver(project_data_purged, dispatch_uid="networking.purge")
 def purge_host_claims(*, name: str, before, **_) -> tuple[str, int]:
     claims = RouteHost.objects.filter(namespace=name)
-    if before is not None:
-        claims = claims.filter(claimed_at__lt=before)
-    count, _ = claims.delete()
-    return "host claims", count
+    return "host claims", delete_rows(claims, before=before, date_field="claimed_at")

@@ -28,6 +28,15 @@ log = logging.getLogger(__name__)
 project_data_purged = Signal()
 
 
+def delete_rows(rows, *, before, date_field: str = "created_at") -> int:
+    """Delete ``rows`` (a project's, for a receiver): all of them, or with ``before``
+    only those made before it. Returns how many went, cascades included."""
+    if before is not None:
+        rows = rows.filter(**{f"{date_field}__lt": before})
+    count, _ = rows.delete()
+    return count
+
+
 def bind(project: Project) -> None:
     """Make sure the data kept under the project's name is its namespace's (by UID).
 

@@ -261,6 +261,16 @@ async def test_pod_log_follow_gets_lines_appended_later(people, project, admin_c
     await viewer.disconnect()
 
 
+def logging_pod(admin_client, project: str, tmp_path, lines: list[str]) -> str:
+    """A running pod of a deployment "logger" whose log (kwok's) holds ``lines``."""
+    make_deployment(admin_client, project, name="logger")
+    pod = wait_for(
+        lambda: next(iter(running_pods(admin_client, project, "logger")), None), 60, 0.2, "a running pod"
+    )
+    logs.attach_pod_log(admin_client, project, pod, logs.write_lines(tmp_path / "app.log", lines))
+    return pod
+
+
 async def _closed_with(socket, code: int, within: float) -> dict:
     """Read the socket until it closes; it must close with ``code`` within ``within`` s."""
     deadline = asyncio.get_running_loop().time() + within
@@ -275,12 +285,7 @@ async def test_a_pod_log_is_followed_for_a_while_then_let_go(
     people, project, admin_client, redis_url, settings, tmp_path
 ):
     settings.BERTH_LOG_FOLLOW_SECONDS = 2
-    await sync_to_async(make_deployment)(admin_client, project, name="logger")
-    pod = await sync_to_async(wait_for)(
-        lambda: next(iter(running_pods(admin_client, project, "logger")), None), 60, 0.2, "a running pod"
-    )
-    path = logs.write_lines(tmp_path / "app.log", ["ready"])
-    await sync_to_async(logs.attach_pod_log)(admin_client, project, pod, path)
+    pod = await sync_to_async(logging_pod)(admin_client, project, tmp_path, ["ready"])
     cookie = await sync_to_async(session_cookie)(people["bob"])
     log = websocket(f"/ws/projects/{project}/pods/{pod}/log/", cookie)
     assert (await log.connect())[0]
@@ -292,12 +297,7 @@ async def test_a_viewer_whose_role_is_taken_away_is_disconnected(
     people, project, admin_client, redis_url, settings, tmp_path
 ):
     settings.BERTH_SOCKET_RECHECK_SECONDS = 0.5
-    await sync_to_async(make_deployment)(admin_client, project, name="logger")
-    pod = await sync_to_async(wait_for)(
-        lambda: next(iter(running_pods(admin_client, project, "logger")), None), 60, 0.2, "a running pod"
-    )
-    path = logs.write_lines(tmp_path / "app.log", ["ready"])
-    await sync_to_async(logs.attach_pod_log)(admin_client, project, pod, path)
+    pod = await sync_to_async(logging_pod)(admin_client, project, tmp_path, ["ready"])
     cookie = await sync_to_async(session_cookie)(people["bob"])  # a viewer
     live = websocket(f"/ws/projects/{project}/pods/", cookie)
     log = websocket(f"/ws/projects/{project}/pods/{pod}/log/", cookie)
