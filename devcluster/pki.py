@@ -125,7 +125,9 @@ class PKI:
     def complete(self) -> bool:
         if not all(path.is_file() for path in self._expected()):
             return False
-        return set(IDENTITIES) <= set(self.tokens())  # an identity added since: made again
+        # An identity added since, or tokens written with an empty group: made again.
+        rows = self.token_csv.read_text().splitlines()
+        return set(IDENTITIES) <= set(self.tokens()) and not any(row.endswith(",") for row in rows)
 
     def ensure(self) -> bool:
         """Create whatever is missing. Returns True when anything was generated.
@@ -226,6 +228,8 @@ class PKI:
         buf = io.StringIO()
         writer = csv.writer(buf, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
         for user, groups in IDENTITIES.items():
-            writer.writerow([tokens[user], user, f"devcluster-{user}", ",".join(groups)])
+            # No groups column without groups: an empty one is read as the group "".
+            row = [tokens[user], user, f"devcluster-{user}"]
+            writer.writerow([*row, ",".join(groups)] if groups else row)
         self.token_csv.write_text(buf.getvalue())
         self.token_csv.chmod(0o600)

@@ -361,7 +361,12 @@ def test_permission_matrix(people, project, admin_client, celery_worker, tmp_pat
     assert anonymous.post(f"/webhooks/{project}/web/generic/gen/").status_code == 202
     hooked = Build.objects.filter(config=config, trigger__in=["github", "generic"])
     assert hooked.count() == 2
-    assert {b.requested_by_name for b in hooked} == {"alice"}  # run as the config's last editor
+    # Run as the config's last editor, credited to the webhook.
+    assert {b.requested_by.username for b in hooked} == {"alice"}
+    assert {b.requested_by_name for b in hooked} == {
+        "GitHub webhook, as alice (who last saved the config)",
+        "Generic webhook, as alice (who last saved the config)",
+    }
     for build in hooked:
         assert finished(build).status == "Complete", build.message
 
