@@ -726,6 +726,8 @@ def test_a_rollback_taken_over_after_its_patch_sees_it_done(people, project, adm
     """The worker died after the patch: revision 1 became the newest one and its number is
     gone, so the next attempt knows it by the digest remembered before the patch."""
     make_deployment(admin_client, project, name="web", image="web:1")
+    # Patched before the controller saw revision 1, the Deployment would only ever have one.
+    wait_for(lambda: revision(admin_client, project, "web") == "1", message="revision 1")
     apps = client.AppsV1Api(admin_client)
     patch = {"spec": {"template": {"spec": {"containers": [{"name": "web", "image": "web:2"}]}}}}
     apps.patch_namespaced_deployment("web", project, patch)

@@ -22,7 +22,7 @@ from kubernetes import client
 from actions.models import Action
 from projects import selectors as project_selectors
 from projects import services as project_services
-from tests.helpers import ARTIFACTS, make_deployment, wait_for
+from tests.helpers import ARTIFACTS, make_deployment, revision, wait_for
 from tests.reliability.conftest import record
 from workloads import services as workload_services
 
@@ -36,6 +36,7 @@ ORPHAN_SECONDS = 3
 def _worker(env: dict[str, str], n: int) -> subprocess.Popen:
     log = open(ARTIFACTS / f"reliability-worker-{n % 4}.log", "w")  # noqa: SIM115 - the process owns it
     command = [sys.executable, "-m", "celery", "-A", "console", "worker", "-P", "solo"]
+    command += ["--without-gossip", "--without-mingle"]  # as the Procfile runs them
     command += ["-Q", settings.CELERY_TASK_DEFAULT_QUEUE, "--loglevel=WARNING", "-n", f"reliability-{n}@%h"]
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
@@ -44,9 +45,9 @@ def _revisions(apps: client.AppsV1Api, project: str) -> dict[int, str]:
     """The deployment's revisions (ReplicaSets) and the image of each."""
     found = {}
     for rs in apps.list_namespaced_replica_set(project, label_selector="app=web").items:
-        revision = (rs.metadata.annotations or {}).get("deployment.kubernetes.io/revision")
-        if revision:
-            found[int(revision)] = rs.spec.template.spec.containers[0].image
+        number = (rs.metadata.annotations or {}).get("deployment.kubernetes.io/revision")
+        if number:
+            found[int(number)] = rs.spec.template.spec.containers[0].image
     return found
 
 
@@ -72,6 +73,7 @@ def test_killed_workers_lose_nothing_and_repeat_nothing(
     alice = people["alice"]
     project = make_project(alice)
     make_deployment(admin_client, project, "web", image="web:1")
+    wait_for(lambda: revision(admin_client, project, "web") == "1", message="revision 1")
     apps = client.AppsV1Api(admin_client)
     second = {"spec": {"template": {"spec": {"containers": [{"name": "web", "image": "web:2"}]}}}}
     apps.patch_namespaced_deployment("web", project, second)
@@ -106,9 +108,9 @@ def test_killed_workers_lose_nothing_and_repeat_nothing(
                 current = (
                     apps.read_namespaced_deployment("web", project).spec.template.spec.containers[0].image
                 )
-                revision, wanted = next((r, i) for r, i in _revisions(apps, project).items() if i != current)
+                number, wanted = next((r, i) for r, i in _revisions(apps, project).items() if i != current)
                 action = workload_services.deployment_rollback(
-                    user=alice, project=target, name="web", revision=revision
+                    user=alice, project=target, name="web", revision=number
                 )
             elif kind == "project":
                 wanted = f"{project}-{n}"
