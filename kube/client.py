@@ -183,7 +183,23 @@ def translated() -> Iterator[None]:
     except ApiException as exc:
         raise translate(exc) from exc
     except (urllib3.exceptions.HTTPError, OSError) as exc:
-        raise Unavailable(f"The cluster could not be reached: {exc.__class__.__name__}") from exc
+        raise Unavailable(f"The cluster could not be reached: {_unreachable(exc)}") from exc
+
+
+def _unreachable(exc: BaseException) -> str:
+    """Why, in a person's words (not the client's exception class, nor the cluster's address)."""
+    reason = getattr(exc, "reason", None) if isinstance(exc, urllib3.exceptions.MaxRetryError) else exc
+    reason = reason or exc
+    if isinstance(reason, urllib3.exceptions.SSLError):
+        return "its TLS certificate was not accepted."
+    # Before the timeouts: urllib3's NewConnectionError is a ConnectTimeoutError too.
+    if isinstance(reason, (urllib3.exceptions.NewConnectionError, ConnectionRefusedError)):
+        return "nothing answers at its address (is its API server running?)."
+    if isinstance(reason, (urllib3.exceptions.TimeoutError, TimeoutError)):
+        return "it did not answer in time."
+    if isinstance(reason, (urllib3.exceptions.ProtocolError, ConnectionError)):
+        return "the connection broke off."
+    return f"{type(reason).__name__}."
 
 
 def timeout() -> tuple[float, float]:

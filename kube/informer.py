@@ -22,6 +22,9 @@ from typing import Any
 from kube.client import api, system_identity
 
 logger = logging.getLogger(__name__)
+# A watch that broke tries again after 1, 2, 4, 5, 5… s: pages resume within seconds of the
+# API server's return, at one LIST per informer every 5 s while it is away.
+RETRY_MAX_SECONDS = 5.0
 
 Listener = Callable[[str, Any], None]  # (event type, summary or name) — called from the watch thread
 
@@ -192,7 +195,7 @@ class Informer:
                     self._notify("DISCONNECTED", str(exc))
                 resource_version = None  # events may have been missed: start from a fresh LIST
                 self._stop.wait(backoff)
-                backoff = min(backoff * 2, 15.0)
+                backoff = min(backoff * 2, RETRY_MAX_SECONDS)
 
 
 _informers: dict[tuple[str, str], Informer] = {}
@@ -221,3 +224,11 @@ def informer_for(namespace: str, resource: str, summarise: Callable[[dict], Any]
 def informers() -> dict[tuple[str, str], Informer]:
     with _registry_lock:
         return dict(_informers)
+
+
+def stop_all() -> None:
+    """Stop every informer of the process (before its cluster goes away)."""
+    with _registry_lock:
+        for informer in _informers.values():
+            informer.stop()
+        _informers.clear()

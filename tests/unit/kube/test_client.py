@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
+import urllib3
 from kubernetes.client.exceptions import ApiException
 
 from kube import Identity, NotFound, Unavailable
-from kube.client import _Pool, call, translate
+from kube.client import _Pool, call, translate, translated
 
 
 class RecordingPool:
@@ -51,3 +52,25 @@ def test_names_that_a_path_would_normalise_are_refused_before_any_request(name):
         call(never, name, "default")
     with pytest.raises(NotFound):
         call(never, name="ok", namespace=name)
+
+
+@pytest.mark.parametrize(
+    ("error", "words"),
+    [
+        (
+            urllib3.exceptions.MaxRetryError(
+                None, "/api", urllib3.exceptions.NewConnectionError(None, "refused")
+            ),
+            "nothing answers at its address",
+        ),
+        (urllib3.exceptions.MaxRetryError(None, "/api", urllib3.exceptions.SSLError("bad")), "TLS"),
+        (urllib3.exceptions.ReadTimeoutError(None, "/api", "slow"), "did not answer in time"),
+        (urllib3.exceptions.ProtocolError("reset"), "broke off"),
+        (ConnectionRefusedError(), "nothing answers at its address"),
+    ],
+)
+def test_an_unreachable_cluster_is_said_in_words_not_the_clients_class_names(error, words):
+    with pytest.raises(Unavailable) as raised, translated():
+        raise error
+    assert str(raised.value).startswith("The cluster could not be reached: ")
+    assert words in str(raised.value) and "Error" not in str(raised.value)
