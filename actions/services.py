@@ -6,6 +6,7 @@ action's kind (``actions.tasks.action_task``) does the work in the worker.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.db import transaction
@@ -13,10 +14,17 @@ from django.db.models import F, Value
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from actions.events import publish
 from actions.models import Action
 from actions.registry import task_for_kind
+
+logger = logging.getLogger(__name__)
+
+QUEUE_AWAY = (
+    "Waiting for Berth's queue (Redis), which is not answering: this starts by itself once it is back."
+)
 
 
 def action_start(
@@ -30,7 +38,7 @@ def action_start(
 ) -> Action:
     """Record an action and queue its task once the row is committed. It runs as ``user``;
     ``credit`` names who asked when that was not ``user`` (a webhook, a trigger)."""
-    task = task_for_kind(kind)
+    task_for_kind(kind)  # an unknown kind fails here, before anything is recorded
     action = Action.objects.create(
         kind=kind,
         project=project,
@@ -39,8 +47,21 @@ def action_start(
         requested_by=user,
         requested_by_name=(credit or user.get_username())[:150],
     )
-    transaction.on_commit(lambda: task.delay(action.pk))
+    transaction.on_commit(lambda: action_send(action))
     return action
+
+
+def action_send(action: Action) -> bool:
+    """Hand ``action`` to its worker pool. With the queue (Redis) away, the action stays
+    Queued and says so, and the workers' watchdog (actions.tasks) sends it again once the
+    queue answers: what a person asked for is neither lost nor reported as an error."""
+    try:
+        task_for_kind(action.kind).delay(action.pk)
+        return True
+    except OperationalError as exc:
+        logger.warning("action %s (%s) stays queued: the queue is away (%s)", action.pk, action.kind, exc)
+        Action.objects.filter(pk=action.pk, state=Action.State.QUEUED).update(message=QUEUE_AWAY)
+        return False
 
 
 def action_record(*, kind: str, user, project: str, target: str, message: str) -> Action:

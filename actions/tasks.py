@@ -129,13 +129,14 @@ def action_identity(action: Action) -> Identity:
 # run_action makes sure each runs once at a time, and the work functions finish what an
 # earlier attempt left half-done.
 
-TAKEN_OVER_ELSEWHERE = ("build.start",)  # a build's worker has its own watchdog (builds.tasks)
+# A running build's worker has its own watchdog (builds.tasks); a queued one is sent again here.
+TAKEN_OVER_ELSEWHERE = ("build.start",)
 
 
 def orphaned_actions_requeue() -> list[int]:
     cutoff = timezone.now() - timedelta(seconds=settings.BERTH_ACTION_ORPHAN_SECONDS)
-    stale = Action.objects.exclude(kind__in=TAKEN_OVER_ELSEWHERE).filter(
-        state__in=[Action.State.RUNNING, Action.State.QUEUED]
+    stale = Action.objects.filter(state__in=[Action.State.RUNNING, Action.State.QUEUED]).exclude(
+        kind__in=TAKEN_OVER_ELSEWHERE, state=Action.State.RUNNING
     )
     requeued = []
     for action in stale.filter(heartbeat_at__lt=cutoff) | stale.filter(
@@ -146,8 +147,8 @@ def orphaned_actions_requeue() -> list[int]:
             state=Action.State.QUEUED, heartbeat_at=timezone.now()
         ):
             logger.warning("action %s (%s) lost its worker; sending it again", action.pk, action.kind)
-            registry.task_for_kind(action.kind).delay(action.pk)
-            requeued.append(action.pk)
+            if services.action_send(action):  # else tried again after the cutoff
+                requeued.append(action.pk)
     return requeued
 
 

@@ -18,8 +18,7 @@ from django.utils import timezone
 
 from actions.models import Action
 from actions.refusal import Refused
-from actions.registry import task_for_kind
-from actions.services import action_update
+from actions.services import action_send, action_update
 from actions.tasks import ActionFailed, action_identity, action_task, watchdog
 from builds import cluster as cluster_builds
 from builds import services
@@ -580,8 +579,8 @@ def orphaned_builds_requeue() -> list[int]:
             Action.objects.filter(pk=build.action_id, state=Action.State.RUNNING).update(
                 state=Action.State.QUEUED
             )
-            task_for_kind("build.start").apply_async((build.action_id,))
-            requeued.append(build.pk)
+            if action_send(build.action):  # else tried again after the cutoff
+                requeued.append(build.pk)
     return requeued
 
 

@@ -21,6 +21,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited
+from redis import RedisError
 
 from actions.refusal import Refused
 from builds import services
@@ -88,9 +89,15 @@ def _queue(
     request: HttpRequest, delivery, config: BuildConfig, trigger: str, git_ref: str = ""
 ) -> HttpResponse:
     limit = settings.BERTH_WEBHOOK_BUILDS_PER_HOUR
-    if is_ratelimited(
-        request, group="webhook-builds", key=lambda *_: config.project, rate=f"{limit}/h", increment=True
-    ):
+    try:
+        limited = is_ratelimited(
+            request, group="webhook-builds", key=lambda *_: config.project, rate=f"{limit}/h", increment=True
+        )
+    except RedisError:  # the counter (and the queue) live in Redis: the sender may deliver again
+        why = "Berth's queue (Redis) is not answering; deliver this again later"
+        services.webhook_delivery_finish(delivery=delivery, status_code=503, outcome=f"not built: {why}")
+        return JsonResponse({"message": f"Not built: {why}."}, status=503)
+    if limited:
         why = (
             f"webhooks have started {limit} builds in {config.project} this hour, the most they may "
             f"(BERTH_WEBHOOK_BUILDS_PER_HOUR = {limit})"

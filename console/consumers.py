@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 import uuid
 import weakref
@@ -17,6 +18,10 @@ from kube import Unavailable
 
 ACCESS_LOST = 4403  # the close code when the person may no longer see what the socket shows
 TOO_MANY = 4429  # the close code when the person has BERTH_SOCKETS_PER_PERSON open already
+TRY_AGAIN_LATER = 1013  # Redis is away: the page's htmx reconnects (with its backoff)
+NO_CHANNEL_LAYER = "none"  # an alias CHANNEL_LAYERS lacks: a consumer that needs no Redis stream
+
+logger = logging.getLogger(__name__)
 
 # One Redis client per event loop (a client's connections belong to the loop that made them).
 _clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -45,6 +50,19 @@ class Counted:
     socket_key: str | None = None
     heartbeat_task: asyncio.Task | None = None
 
+    async def __call__(self, scope, receive, send) -> None:
+        # Redis away (restarted, say) fails the count or the channel layer's stream: the
+        # socket closes with TRY_AGAIN_LATER and the page reconnects once Redis is back.
+        # A warning, not a traceback per socket.
+        try:
+            await super().__call__(scope, receive, send)
+        except (redis.RedisError, OSError) as exc:
+            logger.warning("websocket %s closed: Redis is not answering (%s)", scope.get("path"), exc)
+            with contextlib.suppress(redis.RedisError, OSError):
+                await self.disconnect(TRY_AGAIN_LATER)
+            with contextlib.suppress(Exception):  # the connection may be gone already
+                await send({"type": "websocket.close", "code": TRY_AGAIN_LATER})
+
     async def admit(self, user) -> bool:
         limit = settings.BERTH_SOCKETS_PER_PERSON
         self.socket_key = f"{settings.CHANNEL_LAYERS['default']['CONFIG']['prefix']}:sockets:{user.pk}"
@@ -72,10 +90,13 @@ class Counted:
     async def _heartbeat(self) -> None:
         while True:
             await asyncio.sleep(self.TTL / 3)
-            async with _redis().pipeline(transaction=True) as pipe:
-                pipe.zadd(self.socket_key, {self.socket_id: time.time() + self.TTL})
-                pipe.expire(self.socket_key, self.TTL)
-                await pipe.execute()
+            try:
+                async with _redis().pipeline(transaction=True) as pipe:
+                    pipe.zadd(self.socket_key, {self.socket_id: time.time() + self.TTL})
+                    pipe.expire(self.socket_key, self.TTL)
+                    await pipe.execute()
+            except redis.RedisError:  # Redis away: counted again at the next beat it answers
+                continue
 
     async def leave(self) -> None:
         if self.heartbeat_task is not None:

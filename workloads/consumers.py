@@ -13,7 +13,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 
 from console.ansi import ansi_to_html
-from console.consumers import AccessRechecked, Counted
+from console.consumers import NO_CHANNEL_LAYER, AccessRechecked, Counted
 from kube import ClusterError
 from projects import selectors as project_selectors
 from projects.roles import role_at_least
@@ -34,9 +34,11 @@ class LiveListConsumer(AccessRechecked, Counted, AsyncWebsocketConsumer):
     """Re-renders a viewer's table whenever the shared cache behind it changes.
 
     The viewer is authorised once, on connect; the informer is the process's
-    shared one, so a thousand viewers of a namespace cost one watch.
+    shared one, so a thousand viewers of a namespace cost one watch. It needs no channel
+    layer: with Redis away the page goes on following the cluster.
     """
 
+    channel_layer_alias = NO_CHANNEL_LAYER
     informer = None
 
     async def connect(self) -> None:
@@ -156,6 +158,7 @@ class LiveListConsumer(AccessRechecked, Counted, AsyncWebsocketConsumer):
 class PodLogConsumer(AccessRechecked, Counted, AsyncWebsocketConsumer):
     """Follows one pod's log as the person and sends the lines, escaped and coloured."""
 
+    channel_layer_alias = NO_CHANNEL_LAYER  # the lines come from the cluster, not Redis
     closer = None
 
     async def connect(self) -> None:
