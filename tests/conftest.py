@@ -89,6 +89,7 @@ def berth_cluster(devcluster):
     """Point Berth's client at the devcluster and apply Berth's RBAC there."""
     from django.conf import settings
 
+    from kube import informer
     from kube.bootstrap import rbac_apply
     from kube.client import reset_config
 
@@ -97,8 +98,33 @@ def berth_cluster(devcluster):
     reset_config()
     rbac_apply(devcluster_users=True)
     yield devcluster
+    # The informers' threads would go on watching, and logging, into a closed session.
+    informer.stop_all()
     settings.KUBECONFIG = previous
     reset_config()
+
+
+@pytest.fixture
+def private_plane(settings, monkeypatch):
+    """A control plane of the test's own (state directory and ports; kwok's nodes, no real
+    node), Berth's client pointed at it: a test may stop its API server and disturb no other."""
+    from devcluster.plane import Plane
+    from kube import informer
+    from kube.client import reset_config
+
+    monkeypatch.setenv("BERTH_DEVCLUSTER_REAL_NODE", "0")
+    directory = Path(tempfile.mkdtemp(prefix="berth-private-plane-"))
+    plane = Plane(directory)
+    result = plane.up(probe=False)
+    settings.KUBECONFIG = str(result.kubeconfig)
+    reset_config()
+    try:
+        yield plane
+    finally:
+        informer.stop_all()  # the watches of its namespaces would outlive it, retrying
+        plane.down(purge=True)
+        reset_config()
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture

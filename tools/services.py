@@ -37,16 +37,17 @@ def redis_answers(url: str, timeout: float = 1.0) -> bool:
 
 
 @contextmanager
-def redis_server(port: int | None = None) -> Iterator[str]:
+def redis_server(port: int | None = None, password: str | None = None) -> Iterator[str]:
     """Run a throwaway redis-server on 127.0.0.1 and yield its URL (with the password it
-    was given: nobody else on the machine reads Berth's events or queues); stop it by pid."""
+    was given: nobody else on the machine reads Berth's events or queues); stop it by pid.
+    A port and password given again start it again where its clients look (empty)."""
     binary = shutil.which("redis-server")
     if binary is None:
         raise SystemExit(
             "redis-server is not installed: run tools/system-deps.sh (or apt-get install redis-server)."
         )
     port = port or free_port()
-    password = secrets.token_urlsafe(24)
+    password = password or secrets.token_urlsafe(24)
     workdir = tempfile.mkdtemp(prefix="berth-redis-")
     proc = subprocess.Popen(
         [

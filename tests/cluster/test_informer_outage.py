@@ -1,41 +1,21 @@
 """The shared watch through a real API server outage: it says so, then resumes by itself.
 
-Runs on a private control plane (its own state directory and ports), so that
-stopping its API server disturbs no other test.
+Runs on a private control plane (tests/conftest.py's private_plane), so that stopping its
+API server disturbs no other test.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 import threading
-from pathlib import Path
 
 import pytest
 from kubernetes import client
 
-from devcluster.plane import Plane
-from kube.client import reset_config
 from tests.helpers import wait_for
 from workloads import cluster as cluster_workloads
 
 pytestmark = pytest.mark.cluster
-
-
-@pytest.fixture
-def private_plane(settings):
-    directory = Path(tempfile.mkdtemp(prefix="berth-outage-plane-"))
-    plane = Plane(directory)
-    result = plane.up(probe=False)
-    settings.KUBECONFIG = str(result.kubeconfig)
-    reset_config()
-    try:
-        yield plane
-    finally:
-        plane.down(purge=True)
-        reset_config()
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 def test_watch_reports_the_outage_and_resumes(private_plane):
