@@ -32,8 +32,9 @@ test: setup
 	$(PY) -m devcluster build
 	$(PY) -m tools.test -v $(PYTEST_ARGS)
 
-## The reliability suite (outside `make test`, minutes): workers killed mid-action, a
-## cross-project sweep, generated inputs on every form; figures in docs/reliability.md.
+## The reliability suite (outside `make test`, about 1 h 20 min): workers killed mid-action,
+## a cross-project sweep, generated inputs on every form, websocket drops, the API server
+## and Redis restarted, a page on one socket for an hour; figures in docs/reliability.md.
 reliability: setup
 	$(PY) -m devcluster build
 	BERTH_RELIABILITY=1 $(PY) -m tools.test -v -p no:cacheprovider tests/reliability $(PYTEST_ARGS)

@@ -87,7 +87,7 @@ def test_an_apiserver_outage_is_said_and_survived(
 
         restart = threading.Thread(target=private_plane.up, kwargs={"probe": False})
         restart.start()  # the whole plane comes back; its API server answers first
-        wait_for(lambda: _answers(admin), timeout=120, interval=0.05, message="the API server to answer")
+        wait_for(lambda: _answers(admin), timeout=120, interval=0.2, message="the API server to answer")
         back = time.monotonic()
         for live in (page, pods):
             expect(live.get_by_test_id("live-status")).not_to_contain_text(AWAY, timeout=30_000)
@@ -134,6 +134,7 @@ def test_an_apiserver_outage_is_said_and_survived(
     assert Action.objects.filter(pk__gt=during.pk, pk__lt=after.pk).count() == 0  # nothing queued meanwhile
     assert final["queued after its return"].state == "succeeded", final["queued after its return"].message
     ended = final["queued as it stopped"]
-    assert ended.state == "succeeded" or "cluster" in ended.message.lower(), ended.message
+    readable = "could not be reached" in ended.message and "Error" not in ended.message
+    assert ended.state == "succeeded" or readable, ended.message
     assert "Traceback" not in log_text
     assert logged == []
