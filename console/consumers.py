@@ -56,9 +56,9 @@ class Counted:
         # A warning, not a traceback per socket.
         try:
             await super().__call__(scope, receive, send)
-        except (redis.RedisError, OSError) as exc:
+        except redis.RedisError as exc:
             logger.warning("websocket %s closed: Redis is not answering (%s)", scope.get("path"), exc)
-            with contextlib.suppress(redis.RedisError, OSError):
+            with contextlib.suppress(redis.RedisError):
                 await self.disconnect(TRY_AGAIN_LATER)
             with contextlib.suppress(Exception):  # the connection may be gone already
                 await send({"type": "websocket.close", "code": TRY_AGAIN_LATER})
