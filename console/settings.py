@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "objects",
     "builds",
     "images",
+    "catalog",
 ]
 
 MIDDLEWARE = [

@@ -10,6 +10,7 @@ ROOT = Path(__file__).resolve().parents[2]
 APPS = (
     "actions",
     "builds",
+    "catalog",
     "configs",
     "console",
     "images",
