@@ -267,6 +267,26 @@ def api_group_served(group: str) -> bool:
     return group in _groups_by_server[server]
 
 
+def request_json(
+    identity: Identity, method: str, path: str, body: dict | None = None, *, dry_run: bool = False
+) -> dict:
+    """One call by API path as ``identity``, plain JSON both ways (nothing the client's models
+    don't know is lost); with ``dry_run`` the API server validates, admits and stores nothing."""
+    with translated():
+        response = api_client(identity).call_api(
+            path,
+            method,
+            query_params=[("dryRun", "All")] if dry_run else [],
+            header_params={"Accept": "application/json", "Content-Type": "application/json"},
+            body=body,
+            auth_settings=["BearerToken"],
+            _return_http_data_only=True,
+            _preload_content=False,
+            _request_timeout=timeout(),
+        )
+    return json.loads(response.data)
+
+
 def cluster_health() -> dict:
     info = call(api(system_identity(), "version").get_code)
     return {"version": info.git_version}

@@ -1,0 +1,196 @@
+"""Instantiating a template into a project on the real control plane, as the person: the
+whole template checked by the API server's dry run first, then made by one action."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from kubernetes import client
+
+from actions.models import Action
+from actions.refusal import Refused
+from actions.tasks import run_action
+from catalog import services
+from catalog import tasks as catalog_tasks
+from catalog.processing import template_process, template_read
+from projects import selectors as project_selectors
+from tests.helpers import bind, wait_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+TEMPLATE = {
+    "kind": "Template",
+    "apiVersion": "template.openshift.io/v1",
+    "metadata": {"name": "greeter"},
+    "message": "Greeter ${NAME} answers on port 8080; its key is ${API_KEY}.",
+    "labels": {"app": "${NAME}"},
+    "objects": [
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "${NAME}-settings"},
+            "data": {"GREETING": "${GREETING}"},
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "${NAME}-keys"},
+            "stringData": {"API_KEY": "${API_KEY}"},
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "${NAME}"},
+            "spec": {"ports": [{"port": 8080}], "selector": {"app": "${NAME}"}},
+        },
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "${NAME}"},
+            "spec": {
+                "replicas": "${{REPLICAS}}",
+                "selector": {"matchLabels": {"app": "${NAME}"}},
+                "template": {
+                    "metadata": {"labels": {"app": "${NAME}"}},
+                    "spec": {
+                        "containers": [
+                            {
+                                "name": "web",
+                                "image": "greeter:1",
+                                "envFrom": [{"configMapRef": {"name": "${NAME}-settings"}}],
+                                "resources": {
+                                    "requests": {"cpu": "100m", "memory": "64Mi"},
+                                    "limits": {"cpu": "100m", "memory": "64Mi"},
+                                },
+                            }
+                        ]
+                    },
+                },
+            },
+        },
+    ],
+    "parameters": [
+        {"name": "NAME", "required": True, "value": "greeter"},
+        {"name": "GREETING", "value": "hello"},
+        {"name": "REPLICAS", "value": "2"},
+        {"name": "API_KEY", "generate": "expression", "from": "[a-f0-9]{32}"},
+    ],
+}
+
+
+@pytest.fixture
+def project(people, make_project, admin_client):
+    """alice admin, bob viewer."""
+    name = make_project(people["alice"])
+    bind(admin_client, name, "view", user="bob")
+    return name
+
+
+def _instantiate(user, project: str, template: dict = TEMPLATE, **values: str) -> Action:
+    target = project_selectors.project_get(user=user, name=project)
+    return services.template_instantiate(user=user, project=target, text=json.dumps(template), values=values)
+
+
+def _ended(action: Action) -> Action:
+    return wait_for(
+        lambda: Action.objects.filter(pk=action.pk, state__in=("succeeded", "failed")).first(),
+        timeout=60,
+        message="the action to end",
+    )
+
+
+def test_a_template_is_made_by_one_action_as_the_person(people, project, admin_client, celery_worker):
+    action = _ended(_instantiate(people["alice"], project))
+    assert action.state == "succeeded", action.message
+    assert action.message.startswith(
+        "Made ConfigMap greeter-settings, Secret greeter-keys, Service greeter, Deployment greeter."
+    )
+    key = action.message.rsplit("its key is ", 1)[1].rstrip(".")
+    assert len(key) == 32
+    core, apps = client.CoreV1Api(admin_client), client.AppsV1Api(admin_client)
+    deployment = apps.read_namespaced_deployment("greeter", project)
+    assert deployment.spec.replicas == 2 and deployment.metadata.labels == {"app": "greeter"}
+    assert core.read_namespaced_config_map("greeter-settings", project).data == {"GREETING": "hello"}
+    assert core.read_namespaced_service("greeter", project).metadata.labels == {"app": "greeter"}
+    assert action.requested_by_name == "alice"
+
+
+def test_everything_wrong_is_said_before_anything_is_made(people, project, admin_client):
+    client.CoreV1Api(admin_client).create_namespaced_config_map(
+        project, {"metadata": {"name": "greeter-settings"}}
+    )
+    elsewhere = json.loads(json.dumps(TEMPLATE))
+    elsewhere["objects"][1]["metadata"]["namespace"] = "${TARGET}"
+    elsewhere["parameters"].append({"name": "TARGET", "value": "kube-system"})
+    elsewhere["objects"].append(
+        {"apiVersion": "example.org/v1", "kind": "Frobnicator", "metadata": {"name": "f"}}
+    )
+    elsewhere["objects"].append({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "mine"}})
+    with pytest.raises(Refused) as refused:
+        _instantiate(people["alice"], project, elsewhere, REPLICAS="-1")
+    said = str(refused.value)
+    assert said.startswith("Nothing was made: ")
+    assert f"ConfigMap greeter-settings exists already in {project}." in said
+    assert (
+        f"Secret greeter-keys names the namespace kube-system: a template makes objects only in {project}."
+        in said
+    )
+    assert "Frobnicator f: The cluster serves no Frobnicator in example.org/v1." in said
+    assert "Namespace mine is not an object of a project" in said
+    assert "Deployment greeter:" in said and "replicas" in said  # the API server's own words
+    assert not Action.objects.exists()
+    assert (
+        client.CoreV1Api(admin_client).list_namespaced_secret(project, label_selector="app=greeter").items
+        == []
+    )
+
+
+def test_a_bad_name_from_a_parameter_is_refused_at_its_field(people, project):
+    with pytest.raises(Refused, match="Service Not_A_Name:"):
+        _instantiate(people["alice"], project, NAME="Not_A_Name")
+    with pytest.raises(Refused, match="NAME is required") as refused:
+        _instantiate(people["alice"], project, NAME="")
+    assert refused.value.field == "NAME"
+    assert not Action.objects.exists()
+
+
+def test_a_viewer_cannot_instantiate(people, project):
+    with pytest.raises(Refused, match="needs the edit role"):
+        _instantiate(people["bob"], project)
+    assert not Action.objects.exists()
+
+
+def test_an_object_made_meanwhile_fails_the_action_with_what_was_made_and_a_retry_finishes(
+    people, project, admin_client
+):
+    processed = template_process(template_read(json.dumps(TEMPLATE)), {})
+    action = Action.objects.create(
+        kind="template.instantiate",
+        project=project,
+        target="template/greeter",
+        requested_by=people["alice"],
+        requested_by_name="alice",
+        parameters={"template": "greeter", "objects": processed.objects, "message": ""},
+    )
+    core = client.CoreV1Api(admin_client)
+    # Checked and queued, then someone else makes the Service before the worker gets there.
+    core.create_namespaced_service(
+        project, {"metadata": {"name": "greeter"}, "spec": {"ports": [{"port": 80}]}}
+    )
+    run_action(action.pk, catalog_tasks.template_instantiate)
+    action.refresh_from_db()
+    assert (action.state, action.message) == (
+        "failed",
+        "Made ConfigMap greeter-settings, Secret greeter-keys. Not made: Service greeter, "
+        "Deployment greeter — Service greeter: Service greeter exists already",
+    )
+    # Sent again (as a takeover would) once that Service is gone: what this action made is
+    # known by its annotation and kept; the rest is made.
+    core.delete_namespaced_service("greeter", project)
+    wait_for(lambda: not core.list_namespaced_service(project).items, message="the Service to go")
+    Action.objects.filter(pk=action.pk).update(state="queued")
+    run_action(action.pk, catalog_tasks.template_instantiate)
+    action.refresh_from_db()
+    assert action.state == "succeeded", action.message
+    assert action.message.startswith("Made ConfigMap greeter-settings, Secret greeter-keys, Service greeter")
