@@ -20,6 +20,7 @@ urlpatterns = [
     path("projects/<label:name>/", include("storage.urls")),
     path("projects/<label:name>/", include("configs.urls")),
     path("projects/<label:name>/", include("objects.urls")),
+    path("projects/<label:name>/", include("catalog.urls")),
     path("", include("builds.urls")),
     path("", include("images.urls")),
 ]

@@ -4,6 +4,7 @@ from datetime import timedelta
 from django import template
 
 from console.status import status_class as _status_class
+from projects.roles import role_at_least
 
 register = template.Library()
 
@@ -45,3 +46,9 @@ def short_digest(value: str) -> str:
 def get_item(mapping: dict, key: str):
     """``{{ values|get_item:key }}``: a dict's value for a key held in a variable."""
     return (mapping or {}).get(key, "")
+
+
+@register.filter
+def at_least(role: str | None, needed: str) -> bool:
+    """``{% if project.my_role|at_least:"edit" %}``: whether a role reaches another."""
+    return role_at_least(role, needed)

@@ -15,7 +15,7 @@ from catalog import services
 from catalog import tasks as catalog_tasks
 from catalog.processing import template_process, template_read
 from projects import selectors as project_selectors
-from tests.helpers import bind, wait_for
+from tests.helpers import bind, signed_in, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -194,3 +194,35 @@ def test_an_object_made_meanwhile_fails_the_action_with_what_was_made_and_a_retr
     action.refresh_from_db()
     assert action.state == "succeeded", action.message
     assert action.message.startswith("Made ConfigMap greeter-settings, Secret greeter-keys, Service greeter")
+
+
+def test_the_deploy_page_reads_a_template_then_asks_for_its_parameters(people, project, celery_worker):
+    alice = signed_in(people["alice"])
+    url = f"/projects/{project}/templates/deploy/"
+    assert 'data-testid="template-form"' in alice.get(url).content.decode()
+    assert signed_in(people["bob"]).get(url).status_code == 403  # a viewer deploys nothing
+
+    bad = alice.post(url, {"text": "kind: [unclosed"}).content.decode()
+    assert 'data-testid="error-text"' in bad and "neither JSON nor YAML" in bad
+    assert "kind: [unclosed" in bad  # what was typed is kept
+
+    text = json.dumps(TEMPLATE)
+    read = alice.post(url, {"text": text}).content.decode()
+    assert 'data-testid="parameter-NAME"' in read and 'value="greeter"' in read
+    assert "Generated if empty ([a-f0-9]{32})." in read
+    assert not Action.objects.exists()
+
+    refused = alice.post(url, {"text": text, "deploy": "1", "p-NAME": "Not_A_Name"}).content.decode()
+    assert 'data-testid="deploy-error"' in refused and "Nothing was made: " in refused
+    assert 'value="Not_A_Name"' in refused  # kept for correcting
+    assert not Action.objects.exists()
+
+    required = json.loads(text)
+    required["parameters"].append({"name": "OWNER", "displayName": "Owner", "required": True})
+    missing = alice.post(url, {"text": json.dumps(required), "deploy": "1"}).content.decode()
+    assert 'data-testid="error-OWNER"' in missing
+
+    started = alice.post(url, {"text": text, "deploy": "1", "p-NAME": "hello", "p-REPLICAS": "1"})
+    assert started.status_code == 302
+    action = _ended(Action.objects.get(kind="template.instantiate"))
+    assert action.state == "succeeded" and action.message.startswith("Made ConfigMap hello-settings")

@@ -39,6 +39,7 @@ def test_every_url_is_a_project_page_an_object_page_a_webhook_or_global():
         "images",
         "configs",
         "objects",
+        "catalog",
     }
     assert [r.name for r in object_routes()] == ["actions:detail"]
 

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from catalog import views
+
+app_name = "catalog"
+
+urlpatterns = [
+    path("templates/deploy/", views.template_deploy, name="deploy"),
+]
