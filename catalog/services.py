@@ -1,10 +1,11 @@
 """Instantiating a template into a project: checked whole first, then made as one action.
 
 Before anything is queued, every object of the processed template is checked: it names no
-other namespace, the cluster serves its kind (a namespaced one), and the API server's dry
-run *as the person* accepts it — names, values, RBAC, quota, and "exists already". So a
-refusal lists every object's problem and nothing is half-made; the action then creates the
-objects in the template's order, a line of progress each.
+other namespace, the cluster serves its kind (a namespaced one), a route's hosts pass the
+Routes page's rules, and the API server's dry run *as the person* accepts it — names,
+values, RBAC, quota, and "exists already". So a refusal lists every object's problem and
+nothing is half-made; the action then creates the objects in the template's order, a line
+of progress each. OpenShift's Routes become Berth routes where the cluster has none.
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ from actions.models import Action
 from actions.refusal import Refused
 from actions.services import action_start
 from catalog import cluster as cluster_catalog
+from catalog import openshift
 from catalog.processing import Processed, TemplateError, template_process, template_read
 from kube import ClusterError, Conflict, identity_for_user
+from networking import cluster as cluster_networking
+from networking.services import apps_domain_problem
 from projects.access import require_role
 
 
@@ -22,11 +26,13 @@ def _label(obj: dict) -> str:
     return f"{obj.get('kind', '?')} {(obj.get('metadata') or {}).get('name', '?')}"
 
 
-def template_check(*, user, project, processed: Processed) -> list[str]:
-    """What stops ``processed`` from being made in ``project`` as ``user``: a line an
-    object, empty when all is well."""
-    problems = []
+def template_plan(*, user, project, processed: Processed) -> tuple[list[dict], list[str]]:
+    """What the action will make of ``processed`` in ``project`` as ``user`` (OpenShift's
+    Routes as Berth routes where the cluster has none), and what stops it: a line an
+    object, none when all is well."""
+    planned, problems = [], []
     identity = identity_for_user(user)
+    routes_served = cluster_networking.openshift_routes_available()
     for obj in processed.objects:
         label = _label(obj)
         namespace = (obj.get("metadata") or {}).get("namespace")
@@ -35,6 +41,24 @@ def template_check(*, user, project, processed: Processed) -> list[str]:
                 f"{label} names the namespace {namespace}: a template makes objects only in {project.name}."
             )
             continue
+        if openshift.is_route(obj) and not routes_served:
+            spec = openshift.route_spec(obj, project=project.name, objects=processed.objects)
+            if not (spec.service and spec.port):
+                problems.append(
+                    f"{label}: name its Service in spec.to and, unless the template has that "
+                    "Service, the port in spec.port.targetPort."
+                )
+                continue
+            problems += _host_problems(label, project, [spec.host], spec.name)
+            obj = cluster_networking.ingress_body(spec)  # checked as the Ingress it becomes
+            planned.append(
+                {**openshift.MAPPED_ROUTE, "metadata": {"name": spec.name}, "route": spec.as_values()}
+            )
+        else:
+            planned.append(obj)
+            problems += _host_problems(
+                label, project, openshift.hosts_of(obj), (obj.get("metadata") or {}).get("name", "")
+            )
         try:
             resource = cluster_catalog.resource_for(str(obj.get("apiVersion", "")), str(obj.get("kind", "")))
         except ClusterError as exc:
@@ -52,7 +76,18 @@ def template_check(*, user, project, processed: Processed) -> list[str]:
             problems.append(f"{label} exists already in {project.name}.")
         except ClusterError as exc:
             problems.append(f"{label}: {exc}")
-    return problems
+    return planned, problems
+
+
+def _host_problems(label: str, project, hosts: list[str], name: str) -> list[str]:
+    """The Routes page's rules for every host a template's route asks for."""
+    found = []
+    for host in hosts:
+        message = apps_domain_problem(project=project.name, host=host, route=name)
+        message = message or cluster_networking.host_taken_message(host, namespace=project.name, name=name)
+        if message:
+            found.append(f"{label}: {message}")
+    return found
 
 
 def template_instantiate(*, user, project, text: str, values: dict[str, str]) -> Action:
@@ -65,7 +100,7 @@ def template_instantiate(*, user, project, text: str, values: dict[str, str]) ->
         raise Refused(str(exc), field=exc.field or None) from None
     if not processed.objects:
         raise Refused("The template makes no objects.")
-    problems = template_check(user=user, project=project, processed=processed)
+    planned, problems = template_plan(user=user, project=project, processed=processed)
     if problems:
         raise Refused("Nothing was made: " + " ".join(problems))
     return action_start(
@@ -73,5 +108,5 @@ def template_instantiate(*, user, project, text: str, values: dict[str, str]) ->
         user=user,
         project=project.name,
         target=f"template/{template.name}",
-        parameters={"template": template.name, "objects": processed.objects, "message": processed.message},
+        parameters={"template": template.name, "objects": planned, "message": processed.message},
     )

@@ -6,11 +6,47 @@ from actions.models import Action
 from actions.services import action_update
 from actions.tasks import ActionFailed, action_identity, action_task
 from catalog import cluster as cluster_catalog
-from kube import ClusterError, Conflict
+from catalog import openshift
+from kube import ClusterError, Conflict, Identity
+from networking import hosts
+from networking.cluster import RouteSpec
 
 
 def _label(obj: dict) -> str:
     return f"{obj['kind']} {obj['metadata']['name']}"
+
+
+def _failed(made: list[str], left: list[dict], label: str, exc: Exception) -> ActionFailed:
+    done = f"Made {', '.join(made)}. " if made else "Made nothing. "
+    return ActionFailed(f"{done}Not made: {', '.join(_label(o) for o in left)} — {label}: {exc}")
+
+
+def _create(action: Action, identity: Identity, obj: dict, label: str) -> None:
+    """Create ``obj`` as the person, its hosts claimed first (as the Routes page claims
+    them); one this action made already (an earlier attempt) is kept, anyone else's is an
+    error."""
+    resource = cluster_catalog.resource_for(obj["apiVersion"], obj["kind"])
+    name = obj["metadata"]["name"]
+    claimed = openshift.hosts_of(obj)
+    for host in claimed:
+        hosts.claim(namespace=action.project, name=name, host=host)
+    try:
+        cluster_catalog.object_create(
+            identity, resource=resource, namespace=action.project, body=obj, dry_run=False
+        )
+    except Conflict:
+        existing = cluster_catalog.object_read(
+            identity, resource=resource, namespace=action.project, name=name
+        )
+        made_by = (existing.get("metadata", {}).get("annotations") or {}).get(
+            cluster_catalog.TEMPLATE_ANNOTATION
+        )
+        if made_by != str(action.pk):
+            raise ActionFailed(f"{label} exists already") from None
+    except ClusterError:
+        if claimed:
+            hosts.release(namespace=action.project, name=name)
+        raise
 
 
 @action_task("template.instantiate")
@@ -22,31 +58,21 @@ def template_instantiate(action: Action) -> str:
     made: list[str] = []
     for index, obj in enumerate(objects):
         metadata = obj.setdefault("metadata", {})
-        metadata["namespace"] = action.project
-        metadata["annotations"] = {
-            **(metadata.get("annotations") or {}),
-            cluster_catalog.TEMPLATE_ANNOTATION: str(action.pk),
-        }
         label = _label(obj)
         try:
-            resource = cluster_catalog.resource_for(obj["apiVersion"], obj["kind"])
-            try:
-                cluster_catalog.object_create(
-                    identity, resource=resource, namespace=action.project, body=obj, dry_run=False
-                )
-            except Conflict:
-                existing = cluster_catalog.object_read(
-                    identity, resource=resource, namespace=action.project, name=metadata["name"]
-                )
-                made_by = (existing.get("metadata", {}).get("annotations") or {}).get(
-                    cluster_catalog.TEMPLATE_ANNOTATION
-                )
-                if made_by != str(action.pk):
-                    raise ActionFailed(f"{label} exists already") from None
-        except (ActionFailed, ClusterError) as exc:
-            left = [_label(o) for o in objects[index:]]
-            done = f"Made {', '.join(made)}. " if made else "Made nothing. "
-            raise ActionFailed(f"{done}Not made: {', '.join(left)} — {label}: {exc}") from None
+            if obj["apiVersion"] == openshift.MAPPED_ROUTE["apiVersion"]:
+                # Made as the Routes page makes one: its host claimed, an identical one kept.
+                spec = RouteSpec.from_values(obj["route"])
+                hosts.route_create(identity, namespace=action.project, spec=spec)
+            else:
+                metadata["namespace"] = action.project
+                metadata["annotations"] = {
+                    **(metadata.get("annotations") or {}),
+                    cluster_catalog.TEMPLATE_ANNOTATION: str(action.pk),
+                }
+                _create(action, identity, obj, label)
+        except (ActionFailed, ClusterError, hosts.HostTaken) as exc:
+            raise _failed(made, objects[index:], label, exc) from None
         made.append(label)
         action_update(
             action=action, progress=round(100 * (index + 1) / len(objects)), message=f"Made {label}."

@@ -171,7 +171,7 @@ def test_an_object_made_meanwhile_fails_the_action_with_what_was_made_and_a_retr
         target="template/greeter",
         requested_by=people["alice"],
         requested_by_name="alice",
-        parameters={"template": "greeter", "objects": processed.objects, "message": ""},
+        parameters={"template": "greeter", "objects": processed.objects, "message": ""},  # as planned
     )
     core = client.CoreV1Api(admin_client)
     # Checked and queued, then someone else makes the Service before the worker gets there.
@@ -226,3 +226,64 @@ def test_the_deploy_page_reads_a_template_then_asks_for_its_parameters(people, p
     assert started.status_code == 302
     action = _ended(Action.objects.get(kind="template.instantiate"))
     assert action.state == "succeeded" and action.message.startswith("Made ConfigMap hello-settings")
+
+
+def test_an_openshift_route_becomes_a_berth_route_with_the_routes_pages_rules(
+    people, project, make_project, admin_client, celery_worker, settings
+):
+    from networking.models import RouteHost
+
+    routed = json.loads(json.dumps(TEMPLATE))
+    routed["objects"].append(
+        {
+            "apiVersion": "v1",
+            "kind": "Route",
+            "metadata": {"name": "${NAME}"},
+            "spec": {"to": {"kind": "Service", "name": "${NAME}"}},
+        }
+    )
+    action = _ended(_instantiate(people["alice"], project, routed))
+    assert action.state == "succeeded", action.message
+    assert "Route greeter" in action.message
+    host = f"greeter-{project}.{settings.BERTH_APPS_DOMAIN}"  # no host: the project's default
+    ingress = client.NetworkingV1Api(admin_client).read_namespaced_ingress("greeter", project)
+    rule = ingress.spec.rules[0]
+    assert rule.host == host and rule.http.paths[0].backend.service.port.number == 8080
+    assert RouteHost.objects.filter(host=host, namespace=project, name="greeter").exists()
+
+    # Another project's template asks for that host (under the apps domain: only Berth
+    # gives those), and for one a route of the first project uses: both refused before
+    # anything is made, as on the Routes page.
+    client.NetworkingV1Api(admin_client).create_namespaced_ingress(
+        project,
+        {
+            "metadata": {"name": "shop"},
+            "spec": {
+                "rules": [{"host": "shop.example.org"}],
+                "defaultBackend": {"service": {"name": "greeter", "port": {"number": 8080}}},
+            },
+        },
+    )
+    other = make_project(people["alice"])
+    taken = json.loads(json.dumps(routed))
+    taken["objects"][-1]["spec"]["host"] = host
+    taken["objects"].append(
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "Ingress",
+            "metadata": {"name": "side"},
+            "spec": {
+                "rules": [{"host": "shop.example.org"}],
+                "defaultBackend": {"service": {"name": "greeter", "port": {"number": 8080}}},
+            },
+        }
+    )
+    with pytest.raises(Refused) as refused:
+        _instantiate(people["alice"], other, taken)
+    said = str(refused.value)
+    assert f"Route greeter: Host names under {settings.BERTH_APPS_DOMAIN} are given by Berth" in said
+    assert "Ingress side: shop.example.org is already used by a route in another project." in said
+    portless = json.loads(json.dumps(routed))
+    portless["objects"][-1]["spec"]["to"]["name"] = "nowhere"
+    with pytest.raises(Refused, match=r"the port in spec\.port\.targetPort"):
+        _instantiate(people["alice"], other, portless)
