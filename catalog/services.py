@@ -10,6 +10,8 @@ of progress each. OpenShift's Routes become Berth routes where the cluster has n
 
 from __future__ import annotations
 
+from django.urls import reverse
+
 from actions.models import Action
 from actions.refusal import Refused
 from actions.services import action_start
@@ -103,10 +105,15 @@ def template_instantiate(*, user, project, text: str, values: dict[str, str]) ->
     planned, problems = template_plan(user=user, project=project, processed=processed)
     if problems:
         raise Refused("Nothing was made: " + " ".join(problems))
-    return action_start(
+    action = action_start(
         kind="template.instantiate",
         user=user,
         project=project.name,
         target=f"template/{template.name}",
         parameters={"template": template.name, "objects": planned, "message": processed.message},
     )
+    # Where the action's page goes once it succeeds: what was made, and (for whoever asked)
+    # the template's message.
+    action.parameters["next"] = reverse("catalog:result", kwargs={"name": project.name, "action": action.pk})
+    action.save(update_fields=["parameters"])
+    return action

@@ -77,5 +77,6 @@ def template_instantiate(action: Action) -> str:
         action_update(
             action=action, progress=round(100 * (index + 1) / len(objects)), message=f"Made {label}."
         )
-    message = action.parameters.get("message", "")
-    return f"Made {', '.join(made)}." + (f" {message}" if message else "")
+    # Not the template's message: it may hold generated passwords, and an action's message is
+    # the project's to read. Its result page shows it to whoever asked (catalog.selectors).
+    return f"Made {', '.join(made)}."

@@ -6,4 +6,5 @@ app_name = "catalog"
 
 urlpatterns = [
     path("templates/deploy/", views.template_deploy, name="deploy"),
+    path("templates/made/<int:action>/", views.template_result, name="result"),
 ]

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from actions.views import start_from_form
-from catalog import services
+from catalog import selectors, services
 from catalog.forms import ParametersForm, TemplateForm
 from projects.access import FORM, project_view
 
@@ -38,3 +38,13 @@ def template_deploy(request: HttpRequest, project) -> HttpResponse:
         "parameters": parameters,
     }
     return render(request, "catalog/deploy.html", context)
+
+
+@project_view("edit")
+def template_result(request: HttpRequest, project, action: int) -> HttpResponse:
+    found = selectors.template_result(user=request.user, project=project, pk=action)
+    if found is None:
+        raise Http404
+    action_obj, made, message = found
+    context = {"project": project, "action": action_obj, "made": made, "message": message}
+    return render(request, "catalog/result.html", context)

@@ -106,7 +106,8 @@ def test_a_template_is_made_by_one_action_as_the_person(people, project, admin_c
     assert action.message.startswith(
         "Made ConfigMap greeter-settings, Secret greeter-keys, Service greeter, Deployment greeter."
     )
-    key = action.message.rsplit("its key is ", 1)[1].rstrip(".")
+    assert "its key is" not in action.message  # the template's message is not the project's to read
+    key = action.parameters["message"].rsplit("its key is ", 1)[1].rstrip(".")
     assert len(key) == 32
     core, apps = client.CoreV1Api(admin_client), client.AppsV1Api(admin_client)
     deployment = apps.read_namespaced_deployment("greeter", project)
@@ -196,7 +197,9 @@ def test_an_object_made_meanwhile_fails_the_action_with_what_was_made_and_a_retr
     assert action.message.startswith("Made ConfigMap greeter-settings, Secret greeter-keys, Service greeter")
 
 
-def test_the_deploy_page_reads_a_template_then_asks_for_its_parameters(people, project, celery_worker):
+def test_the_deploy_page_reads_a_template_then_asks_for_its_parameters(
+    people, project, admin_client, celery_worker
+):
     alice = signed_in(people["alice"])
     url = f"/projects/{project}/templates/deploy/"
     assert 'data-testid="template-form"' in alice.get(url).content.decode()
@@ -226,6 +229,20 @@ def test_the_deploy_page_reads_a_template_then_asks_for_its_parameters(people, p
     assert started.status_code == 302
     action = _ended(Action.objects.get(kind="template.instantiate"))
     assert action.state == "succeeded" and action.message.startswith("Made ConfigMap hello-settings")
+
+    # Its result: every object with its page; the template's message only for whoever asked.
+    result = f"/projects/{project}/templates/made/{action.pk}/"
+    assert action.next_url == result
+    page = alice.get(result).content.decode()
+    assert page.count('data-testid="made-object"') == 4
+    assert f'href="/projects/{project}/deployments/hello/"' in page
+    assert f'href="/projects/{project}/config/secret/hello-keys/"' in page
+    assert 'data-testid="template-message"' in page and "Greeter hello answers on port 8080" in page
+    bind(admin_client, project, "edit", user="carol")
+    other_editor = signed_in(people["carol"]).get(result).content.decode()
+    assert 'data-testid="made-object"' in other_editor and "its key is" not in other_editor
+    assert signed_in(people["bob"]).get(result).status_code == 403
+    assert alice.get(f"/projects/{project}/templates/made/999999/").status_code == 404
 
 
 def test_an_openshift_route_becomes_a_berth_route_with_the_routes_pages_rules(

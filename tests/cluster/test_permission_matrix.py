@@ -191,7 +191,14 @@ def make_persons(objects, people) -> tuple[dict, dict]:
     action = Action.objects.create(
         kind="test.any", project=objects["name"], requested_by=people["alice"], requested_by_name="alice"
     )
-    values = {**objects, "pk": action.pk, "action_id": action.pk, "build_id": build.pk}
+    made = Action.objects.create(
+        kind="template.instantiate",
+        project=objects["name"],
+        requested_by=people["alice"],
+        requested_by_name="alice",
+        parameters={"template": "t", "objects": [], "message": ""},
+    )
+    values = {**objects, "pk": action.pk, "action_id": action.pk, "build_id": build.pk, "action": made.pk}
     dave = get_user_model().objects.create_user(USERS["none"], password="x")
     accounts = {"anonymous": None, "none": dave, **{role: people[USERS[role]] for role in ROLES}}
     return accounts, values

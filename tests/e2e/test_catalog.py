@@ -30,12 +30,12 @@ def test_paste_a_template_fill_its_parameters_and_deploy(
     page.locator("input[name=p-GREETING]").fill("<b>bonjour</b>")
     page.screenshot(path=str(ARTIFACTS / "catalog-parameters.png"), full_page=True)
     page.get_by_test_id("template-deploy").click()
-    status = page.get_by_test_id("action-status")
-    expect(status).to_have_attribute("data-state", "succeeded", timeout=60_000)
-    expect(status).to_contain_text(
-        "Made ConfigMap hello-settings, Secret hello-keys, Service hello, Deployment hello."
-    )
-    expect(status).to_contain_text("Greeter hello answers on port 8080")
+    # The action's page follows on to what was made, with the template's message.
+    expect(page.get_by_test_id("made-objects")).to_be_visible(timeout=60_000)
+    expect(page.get_by_test_id("made-object")).to_have_count(4)
+    expect(page.get_by_test_id("template-message")).to_contain_text("Greeter hello answers on port 8080")
     page.screenshot(path=str(ARTIFACTS / "catalog-deployed.png"), full_page=True)
+    page.get_by_role("link", name="hello-settings").click()
+    expect(page).to_have_url(f"{asgi_server}/projects/{project}/config/configmap/hello-settings/")
     made = client.CoreV1Api(admin_client).read_namespaced_config_map("hello-settings", project)
     assert made.data == {"GREETING": "<b>bonjour</b>"}

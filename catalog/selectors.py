@@ -1,0 +1,61 @@
+"""Reads: what a template's action made in a project, each object with its Berth page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+
+from actions.models import Action
+
+# A kind's page in Berth: (URL name, the URL's keyword for the object, or "" for a list).
+PAGES = {
+    "Deployment": ("workloads:deployment", "deployment"),
+    "StatefulSet": ("workloads:statefulset", "statefulset"),
+    "Job": ("workloads:job", "job"),
+    "CronJob": ("workloads:cronjob", "cronjob"),
+    "Pod": ("workloads:pod", "pod"),
+    "Service": ("networking:service", "service"),
+    "Route": ("networking:routes", ""),
+    "Ingress": ("networking:routes", ""),
+    "PersistentVolumeClaim": ("storage:volume", "volume"),
+    "ConfigMap": ("configs:detail", "configmap"),
+    "Secret": ("configs:detail", "secret"),
+}
+
+
+@dataclass(frozen=True)
+class Made:
+    kind: str
+    name: str
+    url: str
+
+
+def _url(project: str, kind: str, name: str) -> str:
+    page = PAGES.get(kind)
+    if page is None:
+        return ""
+    url_name, keyword = page
+    kwargs = {"name": project}
+    if url_name == "configs:detail":
+        kwargs.update(kind=keyword, item=name)
+    elif keyword:
+        kwargs[keyword] = name
+    try:
+        return reverse(url_name, kwargs=kwargs)
+    except NoReverseMatch:
+        return ""
+
+
+def template_result(*, user, project, pk: int) -> tuple[Action, list[Made], str] | None:
+    """The template action ``pk`` of ``project``: what it made (each with its page) and the
+    template's message — which may hold generated passwords, so only for whoever asked."""
+    action = Action.objects.filter(pk=pk, project=project.name, kind="template.instantiate").first()
+    if action is None:
+        return None
+    made = [
+        Made(o["kind"], o["metadata"]["name"], _url(project.name, o["kind"], o["metadata"]["name"]))
+        for o in action.parameters.get("objects", [])
+    ]
+    message = action.parameters.get("message", "") if action.requested_by_id == user.pk else ""
+    return action, made, message
