@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.urls import NoReverseMatch, reverse
 
 from actions.models import Action
+from catalog.models import ProjectTemplate
 
 # A kind's page in Berth: (URL name, the URL's keyword for the object, or "" for a list).
 PAGES = {
@@ -59,3 +60,12 @@ def template_result(*, user, project, pk: int) -> tuple[Action, list[Made], str]
     ]
     message = action.parameters.get("message", "") if action.requested_by_id == user.pk else ""
     return action, made, message
+
+
+def template_list(*, project) -> list[ProjectTemplate]:
+    """The templates saved in ``project`` (its members' catalog)."""
+    return list(ProjectTemplate.objects.filter(project=project.name).defer("text"))
+
+
+def template_get(*, project, name: str) -> ProjectTemplate | None:
+    return ProjectTemplate.objects.filter(project=project.name, name=name).first()

@@ -10,14 +10,17 @@ of progress each. OpenShift's Routes become Berth routes where the cluster has n
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.urls import reverse
 
 from actions.models import Action
 from actions.refusal import Refused
-from actions.services import action_start
+from actions.services import action_record, action_start
 from catalog import cluster as cluster_catalog
 from catalog import openshift
+from catalog.models import ProjectTemplate
 from catalog.processing import Processed, TemplateError, template_process, template_read
+from console.validators import DNS_SUBDOMAIN
 from kube import ClusterError, Conflict, identity_for_user
 from networking import cluster as cluster_networking
 from networking.services import apps_domain_problem
@@ -117,3 +120,54 @@ def template_instantiate(*, user, project, text: str, values: dict[str, str]) ->
     action.parameters["next"] = reverse("catalog:result", kwargs={"name": project.name, "action": action.pk})
     action.save(update_fields=["parameters"])
     return action
+
+
+def template_save(*, user, project, text: str) -> ProjectTemplate:
+    """Keep a template in the project's catalog (by its name), to deploy it again."""
+    require_role(project, "edit", "Saving a template")
+    try:
+        template = template_read(text)
+    except TemplateError as exc:
+        raise Refused(str(exc), field="text") from None
+    if not DNS_SUBDOMAIN.match(template.name) or len(template.name) > 253:
+        raise Refused(f"Its metadata.name {template.name!r} is not a Kubernetes name.", field="text")
+    limit = settings.BERTH_TEMPLATES_PER_PROJECT
+    kept = ProjectTemplate.objects.filter(project=project.name)
+    if kept.filter(name=template.name).exists():
+        raise Refused(f"A template named {template.name} is saved already: delete it first.", field="text")
+    if kept.count() >= limit:
+        raise Refused(
+            f"{project.name} keeps {limit} templates, the most a project may "
+            f"(BERTH_TEMPLATES_PER_PROJECT): delete one first.",
+            field="text",
+        )
+    saved = ProjectTemplate.objects.create(
+        project=project.name,
+        name=template.name,
+        display_name=template.display_name[:500],
+        description=template.description,
+        text=text,
+        saved_by=user,
+        saved_by_name=user.get_username(),
+    )
+    action_record(
+        kind="template.save",
+        user=user,
+        project=project.name,
+        target=f"template/{template.name}",
+        message=f"Saved the template {template.name} in the project's catalog.",
+    )
+    return saved
+
+
+def template_delete(*, user, project, name: str) -> None:
+    require_role(project, "edit", "Deleting a template")
+    deleted, _ = ProjectTemplate.objects.filter(project=project.name, name=name).delete()
+    if deleted:
+        action_record(
+            kind="template.delete",
+            user=user,
+            project=project.name,
+            target=f"template/{name}",
+            message=f"Deleted the template {name} from the project's catalog.",
+        )

@@ -6,5 +6,6 @@ app_name = "catalog"
 
 urlpatterns = [
     path("templates/deploy/", views.template_deploy, name="deploy"),
+    path("templates/saved/<subdomain:template>/delete/", views.template_delete, name="delete"),
     path("templates/made/<int:action>/", views.template_result, name="result"),
 ]

@@ -1,25 +1,49 @@
-"""The template deploy page: paste or upload a template, fill its parameters, deploy."""
+"""The Templates tab: paste, upload or pick a saved template, fill its parameters, deploy;
+keep templates in the project's catalog; what a deployed template made."""
 
 from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 
-from actions.views import start_from_form
+from actions.refusal import Refused
+from actions.views import refusal_to_form, start_from_form
 from catalog import selectors, services
 from catalog.forms import ParametersForm, TemplateForm
-from projects.access import FORM, project_view
+from projects.access import FORM, SUBMIT, project_view
+
+
+def _deploy_url(project, saved: str = "") -> str:
+    url = reverse("catalog:deploy", kwargs={"name": project.name})
+    return f"{url}?saved={saved}" if saved else url
 
 
 @project_view("edit", methods=FORM)
 def template_deploy(request: HttpRequest, project) -> HttpResponse:
-    source = TemplateForm(request.POST or None, request.FILES or None)
+    saved_name = request.GET.get("saved", "")
+    if request.method == "POST":
+        source = TemplateForm(request.POST, request.FILES)
+    elif saved_name:
+        saved = selectors.template_get(project=project, name=saved_name)
+        if saved is None:
+            raise Http404
+        source = TemplateForm({"text": saved.text})
+    else:
+        source = TemplateForm()
     parameters = None
-    if request.method == "POST" and source.is_valid():
+    if source.is_bound and source.is_valid():
         template = source.cleaned_data["template"]
-        deploying = "deploy" in request.POST
+        deploying = request.method == "POST" and "deploy" in request.POST
         parameters = ParametersForm(request.POST if deploying else None, template=template, prefix="p")
-        if deploying and parameters.is_valid():
+        if request.method == "POST" and "save" in request.POST:
+            try:
+                services.template_save(user=request.user, project=project, text=source.cleaned_data["text"])
+            except Refused as exc:
+                refusal_to_form(source, exc)
+            else:
+                return redirect(_deploy_url(project, template.name))
+        elif deploying and parameters.is_valid():
             started = start_from_form(
                 parameters,
                 lambda: services.template_instantiate(
@@ -31,13 +55,23 @@ def template_deploy(request: HttpRequest, project) -> HttpResponse:
             )
             if started:
                 return started
+    saved_list = selectors.template_list(project=project)
     context = {
         "project": project,
         "source": source,
-        "template": source.cleaned_data.get("template") if source.is_bound and source.is_valid() else None,
+        "template": source.cleaned_data.get("template") if source.is_bound and not source.errors else None,
         "parameters": parameters,
+        "saved": saved_list,
+        "saved_names": {t.name for t in saved_list},
     }
     return render(request, "catalog/deploy.html", context)
+
+
+@project_view("edit", methods=SUBMIT)
+def template_delete(request: HttpRequest, project, template: str) -> HttpResponse:
+    # Deleting one that is gone already (a second click) changes nothing and says nothing.
+    services.template_delete(user=request.user, project=project, name=template)
+    return redirect(_deploy_url(project))
 
 
 @project_view("edit")

@@ -322,12 +322,14 @@ BERTH_WEBHOOK_BUILDS_PER_HOUR = int(os.environ.get("BERTH_WEBHOOK_BUILDS_PER_HOU
 # How often an open websocket (live list, pod or build log) asks again whether the person
 # may still see it; it closes once they may not.
 BERTH_SOCKET_RECHECK_SECONDS = float(os.environ.get("BERTH_SOCKET_RECHECK_SECONDS", "20"))
-# How many projects one person may ask for (those they created and that still exist).
 # Live pages (websockets) one person may have open at once, over every Berth process.
 BERTH_SOCKETS_PER_PERSON = int(os.environ.get("BERTH_SOCKETS_PER_PERSON", "50"))
 # A pod log page follows the log this long, then stops (and the cluster's stream with it).
 BERTH_LOG_FOLLOW_SECONDS = int(os.environ.get("BERTH_LOG_FOLLOW_SECONDS", "3600"))
+# How many projects one person may ask for (those they created and that still exist).
 BERTH_MAX_PROJECTS_PER_PERSON = int(os.environ.get("BERTH_MAX_PROJECTS_PER_PERSON", "20"))
+# Templates a project may keep in its catalog (each at most 1 MiB).
+BERTH_TEMPLATES_PER_PROJECT = int(os.environ.get("BERTH_TEMPLATES_PER_PROJECT", "50"))
 # A scale, rollback, restart or deploy succeeds when its pods are ready; it fails at
 # the cluster's first lasting reason (a quota, an image pull), or after this long.
 BERTH_ROLLOUT_TIMEOUT = int(os.environ.get("BERTH_ROLLOUT_TIMEOUT", "600"))

@@ -304,3 +304,37 @@ def test_an_openshift_route_becomes_a_berth_route_with_the_routes_pages_rules(
     portless["objects"][-1]["spec"]["to"]["name"] = "nowhere"
     with pytest.raises(Refused, match=r"the port in spec\.port\.targetPort"):
         _instantiate(people["alice"], other, portless)
+
+
+def test_templates_saved_in_a_project_are_listed_deployed_and_deleted(
+    people, project, admin_client, celery_worker, settings
+):
+    alice = signed_in(people["alice"])
+    url = f"/projects/{project}/templates/deploy/"
+    text = json.dumps(TEMPLATE)
+    saved = alice.post(url, {"text": text, "save": "1"})
+    assert saved.status_code == 302 and saved["Location"] == f"{url}?saved=greeter"
+    page = alice.get(saved["Location"]).content.decode()
+    assert 'data-testid="saved-greeter"' in page and 'data-testid="parameter-NAME"' in page
+    assert 'data-testid="template-save"' not in page  # it is saved already
+    assert alice.post(url, {"text": text, "save": "1"}).content.decode().count("is saved already") == 1
+    settings.BERTH_TEMPLATES_PER_PROJECT = 1
+    other = json.loads(text)
+    other["metadata"]["name"] = "second"
+    full = alice.post(url, {"text": json.dumps(other), "save": "1"}).content.decode()
+    assert "keeps 1 templates, the most a project may (BERTH_TEMPLATES_PER_PROJECT)" in full
+    assert alice.get(f"{url}?saved=nothing").status_code == 404
+
+    # Deployed from the catalog, like a pasted one; the saving is in the project's activity.
+    started = alice.post(f"{url}?saved=greeter", {"text": text, "deploy": "1", "p-NAME": "again"})
+    assert started.status_code == 302
+    assert _ended(Action.objects.get(kind="template.instantiate")).state == "succeeded"
+    assert Action.objects.filter(kind="template.save", target="template/greeter").exists()
+
+    viewer = signed_in(people["bob"])
+    assert viewer.post(f"/projects/{project}/templates/saved/greeter/delete/").status_code == 403
+    assert alice.post(f"/projects/{project}/templates/saved/greeter/delete/").status_code == 302
+    assert 'data-testid="saved-templates"' not in alice.get(url).content.decode()
+    gone = alice.post(f"/projects/{project}/templates/saved/greeter/delete/")
+    assert gone.status_code == 302  # deleting what is gone changes nothing
+    assert Action.objects.filter(kind="template.delete", target="template/greeter").count() == 1

@@ -27,6 +27,7 @@ from kubernetes import client
 
 from actions.models import Action
 from builds.models import Build, BuildConfig
+from catalog.models import ProjectTemplate
 from devcluster import logs
 from devcluster.placement import use_fake_nodes
 from images import registry
@@ -198,7 +199,17 @@ def make_persons(objects, people) -> tuple[dict, dict]:
         requested_by_name="alice",
         parameters={"template": "t", "objects": [], "message": ""},
     )
-    values = {**objects, "pk": action.pk, "action_id": action.pk, "build_id": build.pk, "action": made.pk}
+    kept = ProjectTemplate.objects.create(
+        project=objects["name"], name="kept", text="{}", saved_by_name="alice"
+    )
+    values = {
+        **objects,
+        "pk": action.pk,
+        "action_id": action.pk,
+        "build_id": build.pk,
+        "action": made.pk,
+        "template": kept.name,
+    }
     dave = get_user_model().objects.create_user(USERS["none"], password="x")
     accounts = {"anonymous": None, "none": dave, **{role: people[USERS[role]] for role in ROLES}}
     return accounts, values

@@ -12,6 +12,7 @@ from kubernetes import client
 
 from actions.models import Action
 from builds.models import Build, BuildConfig, BuildLogLine
+from catalog.models import ProjectTemplate
 from projects import data
 from projects.cluster import Project
 from projects.models import ProjectRecord
@@ -36,6 +37,7 @@ def old_project_data(project: str, user) -> tuple[BuildConfig, Action]:
     action = Action.objects.create(
         kind="deployment.scale", project=project, target="deployment/web", requested_by=user
     )
+    ProjectTemplate.objects.create(project=project, name="shop", text="{}", saved_by_name=user.username)
     return config, action
 
 
@@ -65,6 +67,7 @@ def test_a_project_made_again_under_the_name_reads_nothing_of_the_old_one(people
     assert not BuildConfig.objects.filter(pk=config.pk).exists()
     assert not BuildLogLine.objects.exists() and not Build.objects.exists()
     assert not Action.objects.filter(pk=action.pk).exists()
+    assert not ProjectTemplate.objects.exists()
     new_uid = core.read_namespace(name).metadata.uid
     assert ProjectRecord.objects.get(name=name).uid == new_uid
 
