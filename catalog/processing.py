@@ -132,6 +132,8 @@ def template_read(text: str | bytes) -> Template:
         where = getattr(exc, "problem_mark", None)
         at = f" (line {where.line + 1}, column {where.column + 1})" if where else ""
         raise TemplateError(f"This is neither JSON nor YAML{at}: {getattr(exc, 'problem', exc)}.") from None
+    # As Kubernetes reads YAML: what YAML would take for a date or a number key stays text.
+    data = json.loads(json.dumps(data, default=str))
     if not isinstance(data, dict) or data.get("kind") != "Template":
         kind = data.get("kind") if isinstance(data, dict) else type(data).__name__
         raise TemplateError(f"This is not a Template (kind {kind!r}): Berth reads OpenShift templates.")

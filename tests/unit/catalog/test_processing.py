@@ -232,3 +232,17 @@ def test_the_command_prints_a_json_list(tmp_path):
         call_command("process_template", str(path), "-p", "DATABASE_SERVICE_NAME=", stdout=out)
     with pytest.raises(CommandError, match="no such file"):
         call_command("process_template", str(tmp_path / "missing.json"), stdout=out)
+
+
+def test_yaml_dates_and_number_keys_stay_text_as_kubernetes_reads_them():
+    text = (
+        "kind: Template\napiVersion: v1\nmetadata: {name: dated}\nobjects:\n"
+        "- {apiVersion: v1, kind: ConfigMap, metadata: {name: c}, data: {RELEASED: 2024-01-31, 8080: port}}\n"
+    )
+    listed = processed_text(text)
+    assert listed.objects[0]["data"] == {"RELEASED": "2024-01-31", "8080": "port"}
+    json.dumps(listed.as_list())  # printable as JSON
+
+
+def processed_text(text: str):
+    return template_process(template_read(text), {})
