@@ -3,11 +3,16 @@
 Pure: what an object becomes. A ``Route`` becomes a Berth route (an Ingress through the
 cluster's router, or an OpenShift Route where served), with the same host rules as the
 Routes page: an empty host gets the project's default name, and a host is checked and
-claimed like any other. The other kinds (ImageStream, BuildConfig, DeploymentConfig) are
-still refused with a message saying so.
+claimed like any other. A ``DeploymentConfig`` becomes a Deployment (its image triggers
+from the project's streams kept as ``image.openshift.io/triggers``, those from the
+``openshift`` namespace resolved by the image catalog); an ``ImageStream`` is the project's
+repository in the integrated registry, which needs nothing made. A ``BuildConfig`` is
+still refused, saying so.
 """
 
 from __future__ import annotations
+
+import json
 
 from django.conf import settings
 
@@ -16,6 +21,11 @@ from networking.cluster import RouteSpec, default_host
 ROUTE_API_VERSIONS = ("route.openshift.io/v1", "v1")  # old templates say "v1"
 # What a Route becomes in the action's plan: made by networking.hosts (claim, then create).
 MAPPED_ROUTE = {"apiVersion": "berth.io/v1", "kind": "Route"}
+
+
+def planned_as(obj: dict, mapped: dict) -> bool:
+    """Whether an object of an action's plan is one of Berth's stand-ins (MAPPED_…)."""
+    return (obj.get("apiVersion"), obj.get("kind")) == (mapped["apiVersion"], mapped["kind"])
 
 
 def is_route(obj: dict) -> bool:
@@ -59,3 +69,120 @@ def hosts_of(obj: dict) -> list[str]:
         hosts += [h for t in spec.get("tls") or [] for h in t.get("hosts") or []]
         return sorted({h for h in hosts if h})
     return []
+
+
+DEPLOYMENT_CONFIG_API_VERSIONS = ("apps.openshift.io/v1", "v1")
+IMAGE_STREAM_API_VERSIONS = ("image.openshift.io/v1", "v1")
+# What an ImageStream becomes in the action's plan: nothing to make — the project's
+# repository in the integrated registry, which its first build or push fills.
+MAPPED_STREAM = {"apiVersion": "berth.io/v1", "kind": "ImageStream"}
+IMAGE_TRIGGERS = "image.openshift.io/triggers"
+
+
+def is_deployment_config(obj: dict) -> bool:
+    return obj.get("kind") == "DeploymentConfig" and obj.get("apiVersion") in DEPLOYMENT_CONFIG_API_VERSIONS
+
+
+def is_image_stream(obj: dict) -> bool:
+    return obj.get("kind") == "ImageStream" and obj.get("apiVersion") in IMAGE_STREAM_API_VERSIONS
+
+
+def _strategy(spec: dict) -> tuple[dict, list[str]]:
+    strategy = spec.get("strategy") or {}
+    kind = strategy.get("type") or "Rolling"
+    problems = []
+    params = strategy.get("rollingParams") or strategy.get("recreateParams") or {}
+    if any(params.get(hook) for hook in ("pre", "mid", "post")):
+        problems.append("its lifecycle hooks are not run by Berth yet")
+    if kind == "Recreate":
+        return {"type": "Recreate"}, problems
+    if kind == "Rolling":
+        rolling = {k: params[k] for k in ("maxSurge", "maxUnavailable") if k in params}
+        return (
+            {"type": "RollingUpdate", "rollingUpdate": rolling} if rolling else {"type": "RollingUpdate"}
+        ), problems
+    return {}, [*problems, f"its {kind} strategy has no Kubernetes equivalent"]
+
+
+def _field_path(container: str) -> str:
+    return f'spec.template.spec.containers[?(@.name=="{container}")].image'
+
+
+def deployment_from_config(dc: dict, *, project: str, registry: str, resolve) -> tuple[dict, list[str]]:
+    """The Deployment doing what DeploymentConfig ``dc`` asks, and what it cannot do.
+
+    An ImageChange trigger from the project's own image stream (no namespace, or the
+    project's) sets the container's image to that stream's tag in the integrated registry
+    and keeps following it (``image.openshift.io/triggers``, as Berth's builds roll out);
+    one from another namespace (``openshift``) is the image catalog's, through ``resolve``
+    (``catalog.images.catalog_image``), which raises LookupError with what there is.
+    """
+    metadata = dc.get("metadata") or {}
+    spec = dc.get("spec") or {}
+    template = json.loads(json.dumps(spec.get("template") or {}))
+    containers = (template.get("spec") or {}).get("containers") or []
+    problems: list[str] = []
+    strategy, strategy_problems = _strategy(spec)
+    problems += strategy_problems
+    if spec.get("test"):
+        problems.append("a test deployment has no Kubernetes equivalent")
+    triggers = []
+    for trigger in spec.get("triggers") or []:
+        if trigger.get("type") != "ImageChange":
+            continue  # ConfigChange: a Deployment rolls out on its template's changes anyway
+        params = trigger.get("imageChangeParams") or {}
+        source = params.get("from") or {}
+        stream_tag, namespace = str(source.get("name", "")), str(source.get("namespace") or "")
+        if source.get("kind") != "ImageStreamTag" or not stream_tag:
+            problems.append("an image trigger not from an ImageStreamTag")
+            continue
+        own = namespace in ("", project)
+        if own:
+            name, _, tag = stream_tag.partition(":")
+            image = f"{registry}/{project}/{name}:{tag or 'latest'}"
+        else:
+            try:
+                image = resolve(stream_tag)
+            except LookupError as exc:
+                problems.append(str(exc))
+                continue
+        for container in containers:
+            if container.get("name") in (params.get("containerNames") or []):
+                container["image"] = image
+                if own:
+                    triggers.append(
+                        {
+                            "from": {"kind": "ImageStreamTag", "name": stream_tag},
+                            "fieldPath": _field_path(container["name"]),
+                            **({} if params.get("automatic", True) else {"paused": "true"}),
+                        }
+                    )
+    for container in containers:
+        if not str(container.get("image") or "").strip():
+            problems.append(
+                f"its container {container.get('name')} has no image (and no image trigger gives it one)"
+            )
+    selector = dict(spec.get("selector") or ((template.get("metadata") or {}).get("labels") or {}))
+    template.setdefault("metadata", {})
+    template["metadata"]["labels"] = {**(template["metadata"].get("labels") or {}), **selector}
+    template["metadata"].pop("name", None)
+    annotations = dict(metadata.get("annotations") or {})
+    if triggers:
+        annotations[IMAGE_TRIGGERS] = json.dumps(triggers)
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {
+            k: v
+            for k, v in {**metadata, "annotations": annotations}.items()
+            if k in ("name", "labels", "annotations") and v
+        },
+        "spec": {
+            "replicas": spec.get("replicas", 1),
+            "selector": {"matchLabels": selector},
+            "template": template,
+            **({"strategy": strategy} if strategy else {}),
+            **{k: spec[k] for k in ("minReadySeconds", "revisionHistoryLimit", "paused") if k in spec},
+        },
+    }
+    return deployment, problems

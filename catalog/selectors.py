@@ -22,6 +22,7 @@ PAGES = {
     "PersistentVolumeClaim": ("storage:volume", "volume"),
     "ConfigMap": ("configs:detail", "configmap"),
     "Secret": ("configs:detail", "secret"),
+    "ImageStream": ("images:list", ""),
 }
 
 

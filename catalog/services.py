@@ -5,7 +5,8 @@ other namespace, the cluster serves its kind (a namespaced one), a route's hosts
 Routes page's rules, and the API server's dry run *as the person* accepts it — names,
 values, RBAC, quota, and "exists already". So a refusal lists every object's problem and
 nothing is half-made; the action then creates the objects in the template's order, a line
-of progress each. OpenShift's Routes become Berth routes where the cluster has none.
+of progress each. OpenShift's own kinds become what Berth has where the cluster serves
+none (catalog.openshift).
 """
 
 from __future__ import annotations
@@ -18,17 +19,23 @@ from actions.refusal import Refused
 from actions.services import action_record, action_start
 from catalog import cluster as cluster_catalog
 from catalog import openshift
+from catalog.images import catalog_image
 from catalog.models import ProjectTemplate
 from catalog.processing import Processed, TemplateError, template_process, template_read
 from console.validators import DNS_SUBDOMAIN
 from kube import ClusterError, Conflict, identity_for_user
+from kube.client import api_group_served
 from networking import cluster as cluster_networking
 from networking.services import apps_domain_problem
 from projects.access import require_role
 
 
+def _name(obj: dict) -> str:
+    return str((obj.get("metadata") or {}).get("name", ""))
+
+
 def _label(obj: dict) -> str:
-    return f"{obj.get('kind', '?')} {(obj.get('metadata') or {}).get('name', '?')}"
+    return f"{obj.get('kind', '?')} {_name(obj) or '?'}"
 
 
 def template_plan(*, user, project, processed: Processed) -> tuple[list[dict], list[str]]:
@@ -46,7 +53,19 @@ def template_plan(*, user, project, processed: Processed) -> tuple[list[dict], l
                 f"{label} names the namespace {namespace}: a template makes objects only in {project.name}."
             )
             continue
-        if openshift.is_route(obj) and not routes_served:
+        if openshift.is_image_stream(obj) and not api_group_served("image.openshift.io"):
+            planned.append({**openshift.MAPPED_STREAM, "metadata": {"name": _name(obj)}})
+            continue
+        if obj.get("kind") == "BuildConfig" and not api_group_served("build.openshift.io"):
+            problems.append(f"{label}: Berth does not make build configs from templates yet.")
+            continue
+        if openshift.is_deployment_config(obj) and not api_group_served("apps.openshift.io"):
+            obj, mapped = openshift.deployment_from_config(
+                obj, project=project.name, registry=settings.BERTH_BUILD_REGISTRY, resolve=catalog_image
+            )
+            problems += [f"{label}: {problem}" for problem in mapped]
+            planned.append(obj)
+        elif openshift.is_route(obj) and not routes_served:
             spec = openshift.route_spec(obj, project=project.name, objects=processed.objects)
             if not (spec.service and spec.port):
                 problems.append(
@@ -61,9 +80,7 @@ def template_plan(*, user, project, processed: Processed) -> tuple[list[dict], l
             )
         else:
             planned.append(obj)
-            problems += _host_problems(
-                label, project, openshift.hosts_of(obj), (obj.get("metadata") or {}).get("name", "")
-            )
+            problems += _host_problems(label, project, openshift.hosts_of(obj), _name(obj))
         try:
             resource = cluster_catalog.resource_for(str(obj.get("apiVersion", "")), str(obj.get("kind", "")))
         except ClusterError as exc:

@@ -60,7 +60,9 @@ def template_instantiate(action: Action) -> str:
         metadata = obj.setdefault("metadata", {})
         label = _label(obj)
         try:
-            if obj["apiVersion"] == openshift.MAPPED_ROUTE["apiVersion"]:
+            if openshift.planned_as(obj, openshift.MAPPED_STREAM):
+                pass  # the project's repository in the integrated registry: nothing to make
+            elif openshift.planned_as(obj, openshift.MAPPED_ROUTE):
                 # Made as the Routes page makes one: its host claimed, an identical one kept.
                 spec = RouteSpec.from_values(obj["route"])
                 hosts.route_create(identity, namespace=action.project, spec=spec)

@@ -7,6 +7,7 @@ production SECRET_KEY must be given.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from datetime import timedelta
@@ -352,6 +353,8 @@ BERTH_ROUTER_HTTPS_PORT = os.environ.get("BERTH_ROUTER_HTTPS_PORT", "")
 # whether file:// repositories may be built (never in production: they read the
 # worker's own disk).
 BERTH_BUILD_REGISTRY = os.environ.get("BERTH_BUILD_REGISTRY", "image-registry.berth.local:5000")
+# The cluster's image catalog (catalog.images): {"python": {"3.11": "<image>"}, …}.
+BERTH_IMAGE_CATALOG = json.loads(os.environ.get("BERTH_IMAGE_CATALOG") or "{}")
 BERTH_BUILD_SIMULATION = os.environ.get("BERTH_BUILD_SIMULATION", "auto")
 BERTH_BUILD_SIMULATION_RATE = float(os.environ.get("BERTH_BUILD_SIMULATION_RATE", "25"))
 BERTH_BUILD_SIMULATION_EXTRA_LINES = int(os.environ.get("BERTH_BUILD_SIMULATION_EXTRA_LINES", "0"))

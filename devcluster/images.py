@@ -302,6 +302,9 @@ BUILDER = ImageSpec(
     workdir="/workspace",
 )
 IMAGES = (PAUSE, PYTHON, POSTGRESQL, REDIS, BUILDER)
+# The versions Debian's packages give these images: Berth's image catalog names them so
+# (python:3.11, postgresql:15, redis:7), as OpenShift's openshift namespace does its own.
+CATALOG_VERSIONS = {"python": "3.11", "postgresql": "15", "redis": "7"}
 
 
 class ImageError(RuntimeError):

@@ -7,6 +7,7 @@ KUBECONFIG) or already running, and on Ctrl-C stops exactly what it started.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import signal
@@ -15,6 +16,7 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from devcluster.images import CATALOG_VERSIONS
 from devcluster.plane import Plane
 from tools.services import free_port, redis_answers, redis_server
 
@@ -65,11 +67,21 @@ def berth_settings_for(cluster: dict[str, str]) -> dict[str, str]:
         settings["BERTH_BUILDER_IMAGE"] = cluster["BUILDER_IMAGE"]
     if cluster.get("PYTHON_IMAGE"):
         settings["BERTH_BUILD_DEFAULT_BUILDER_IMAGE"] = cluster["PYTHON_IMAGE"]
+    settings["BERTH_IMAGE_CATALOG"] = json.dumps(image_catalog_for(cluster))
     if cluster.get("PACKAGE_INDEX"):
         # Build pods have no way out: they install from the devcluster's package index.
         settings["BERTH_BUILD_PIP_INDEX_URL"] = cluster["PACKAGE_INDEX"]
         settings["BERTH_BUILD_PIP_TRUSTED_HOST"] = urlsplit(cluster["PACKAGE_INDEX"]).netloc
     return settings
+
+
+def image_catalog_for(cluster: dict[str, str]) -> dict[str, dict[str, str]]:
+    """The devcluster's images as Berth's image catalog (catalog.images)."""
+    return {
+        name: {version: cluster[f"{name.upper()}_IMAGE"]}
+        for name, version in CATALOG_VERSIONS.items()
+        if cluster.get(f"{name.upper()}_IMAGE")
+    }
 
 
 def ensure_admin(env: dict[str, str]) -> tuple[str, str]:

@@ -338,3 +338,81 @@ def test_templates_saved_in_a_project_are_listed_deployed_and_deleted(
     gone = alice.post(f"/projects/{project}/templates/saved/greeter/delete/")
     assert gone.status_code == 302  # deleting what is gone changes nothing
     assert Action.objects.filter(kind="template.delete", target="template/greeter").count() == 1
+
+
+def test_a_deployment_config_and_its_image_stream_become_what_berth_has(
+    people, project, admin_client, berth_cluster, celery_worker, settings
+):
+    from tools.dev import image_catalog_for
+
+    settings.BERTH_IMAGE_CATALOG = image_catalog_for(berth_cluster.plane.env())
+    redis_image = settings.BERTH_IMAGE_CATALOG["redis"]["7"]
+    openshift_kinds = {
+        "kind": "Template",
+        "apiVersion": "v1",
+        "metadata": {"name": "cache"},
+        "objects": [
+            {"apiVersion": "v1", "kind": "ImageStream", "metadata": {"name": "${NAME}"}},
+            {
+                "apiVersion": "v1",
+                "kind": "DeploymentConfig",
+                "metadata": {"name": "${NAME}"},
+                "spec": {
+                    "replicas": 1,
+                    "selector": {"name": "${NAME}"},
+                    "strategy": {"type": "Recreate"},
+                    "template": {
+                        "metadata": {"labels": {"name": "${NAME}"}},
+                        "spec": {
+                            "containers": [
+                                {
+                                    "name": "redis",
+                                    "image": " ",
+                                    "resources": {"limits": {"cpu": "100m", "memory": "64Mi"}},
+                                }
+                            ]
+                        },
+                    },
+                    "triggers": [
+                        {
+                            "type": "ImageChange",
+                            "imageChangeParams": {
+                                "automatic": True,
+                                "containerNames": ["redis"],
+                                "from": {
+                                    "kind": "ImageStreamTag",
+                                    "namespace": "${NAMESPACE}",
+                                    "name": "redis:${VERSION}",
+                                },
+                            },
+                        }
+                    ],
+                },
+            },
+        ],
+        "parameters": [
+            {"name": "NAME", "value": "cache"},
+            {"name": "NAMESPACE", "value": "openshift"},
+            {"name": "VERSION", "value": "7"},
+        ],
+    }
+    action = _ended(_instantiate(people["alice"], project, openshift_kinds))
+    assert (action.state, action.message) == ("succeeded", "Made ImageStream cache, Deployment cache.")
+    deployment = client.AppsV1Api(admin_client).read_namespaced_deployment("cache", project)
+    assert deployment.spec.template.spec.containers[0].image == redis_image
+    assert deployment.spec.strategy.type == "Recreate" and deployment.spec.selector.match_labels == {
+        "name": "cache"
+    }
+
+    with pytest.raises(Refused) as refused:
+        _instantiate(people["alice"], project, openshift_kinds, NAME="other", VERSION="5")
+    assert (
+        "DeploymentConfig other: The cluster's image catalog has no redis:5; it has redis:7, redis:latest."
+        in str(refused.value)
+    )
+    built = {
+        **openshift_kinds,
+        "objects": [{"apiVersion": "v1", "kind": "BuildConfig", "metadata": {"name": "b"}}],
+    }
+    with pytest.raises(Refused, match="BuildConfig b: Berth does not make build configs from templates yet"):
+        _instantiate(people["alice"], project, built)
