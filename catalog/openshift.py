@@ -6,8 +6,8 @@ Routes page: an empty host gets the project's default name, and a host is checke
 claimed like any other. A ``DeploymentConfig`` becomes a Deployment (its image triggers
 from the project's streams kept as ``image.openshift.io/triggers``, those from the
 ``openshift`` namespace resolved by the image catalog); an ``ImageStream`` is the project's
-repository in the integrated registry, which needs nothing made. A ``BuildConfig`` is
-still refused, saying so.
+repository in the integrated registry, which needs nothing made; a ``BuildConfig`` becomes
+a Berth build config (builds.services), its first build started.
 """
 
 from __future__ import annotations
@@ -186,3 +186,75 @@ def deployment_from_config(dc: dict, *, project: str, registry: str, resolve) ->
         },
     }
     return deployment, problems
+
+
+BUILD_CONFIG_API_VERSIONS = ("build.openshift.io/v1", "v1")
+# What a BuildConfig becomes in the action's plan: a Berth build config (builds.services).
+MAPPED_BUILD = {"apiVersion": "berth.io/v1", "kind": "BuildConfig"}
+
+
+def is_build_config(obj: dict) -> bool:
+    return obj.get("kind") == "BuildConfig" and obj.get("apiVersion") in BUILD_CONFIG_API_VERSIONS
+
+
+def build_config_data(bc: dict, *, project: str, registry: str, resolve) -> tuple[dict, dict, list[str]]:
+    """What a Berth build config needs to do what BuildConfig ``bc`` asks (the fields of
+    ``builds.models.CONFIG_FIELDS``), its webhook secrets, and what it cannot do."""
+    spec = bc.get("spec") or {}
+    source = spec.get("source") or {}
+    strategy = spec.get("strategy") or {}
+    problems: list[str] = []
+    git = source.get("git") or {}
+    if source.get("type", "Git") != "Git" or not git.get("uri"):
+        problems.append("only a Git source is built")
+    data: dict = {
+        "git_uri": str(git.get("uri", "")),
+        "git_ref": str(git.get("ref") or ""),
+        "context_dir": str(source.get("contextDir") or "").strip("/"),
+        "env": {},
+    }
+    kind = strategy.get("type", "Source")
+    if kind == "Source":
+        params = strategy.get("sourceStrategy") or {}
+        data["strategy"] = "source"
+        data["incremental"] = bool(params.get("incremental", True))
+        builder = params.get("from") or {}
+        if builder.get("kind") == "ImageStreamTag":
+            try:
+                data["builder_image"] = resolve(str(builder.get("name", "")))
+            except LookupError as exc:
+                problems.append(str(exc))
+        elif builder.get("kind") == "DockerImage":
+            data["builder_image"] = str(builder.get("name", ""))
+    elif kind == "Docker":
+        params = strategy.get("dockerStrategy") or {}
+        data["strategy"] = "docker"
+        data["dockerfile_path"] = str(params.get("dockerfilePath") or "Dockerfile")
+    else:
+        params = {}
+        problems.append(f"its {kind} strategy is not built by Berth")
+    data["env"] = {
+        str(e.get("name")): str(e.get("value", "")) for e in params.get("env") or [] if e.get("name")
+    }
+    output = (spec.get("output") or {}).get("to") or {}
+    if output.get("kind") == "ImageStreamTag" and output.get("name"):
+        stream, _, tag = str(output["name"]).partition(":")
+        data["output_image"] = f"{registry}/{project}/{stream}:{tag or 'latest'}"
+    elif output:
+        problems.append("its output goes only to the project's image streams (an ImageStreamTag)")
+    secrets = {}
+    kinds = {t.get("type") for t in spec.get("triggers") or []}
+    for trigger in spec.get("triggers") or []:
+        for hook, field in (("github", "github_secret"), ("generic", "generic_secret")):
+            secret = (trigger.get(hook) or {}).get("secret")
+            if secret:
+                secrets[field] = str(secret)
+    data["trigger_github"] = "GitHub" in kinds
+    data["trigger_generic"] = "Generic" in kinds
+    data["trigger_config_change"] = "ConfigChange" in kinds
+    data["trigger_image_change"] = "ImageChange" in kinds
+    post = spec.get("postCommit") or {}
+    data["post_commit"] = str(
+        post.get("script") or " ".join([*(post.get("command") or []), *(post.get("args") or [])])
+    )
+    return data, secrets, problems

@@ -23,6 +23,7 @@ PAGES = {
     "ConfigMap": ("configs:detail", "configmap"),
     "Secret": ("configs:detail", "secret"),
     "ImageStream": ("images:list", ""),
+    "BuildConfig": ("builds:config", "config"),
 }
 
 

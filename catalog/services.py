@@ -17,12 +17,14 @@ from django.urls import reverse
 from actions.models import Action
 from actions.refusal import Refused
 from actions.services import action_record, action_start
+from builds import services as build_services
+from builds.models import BuildConfig
 from catalog import cluster as cluster_catalog
 from catalog import openshift
 from catalog.images import catalog_image
 from catalog.models import ProjectTemplate
 from catalog.processing import Processed, TemplateError, template_process, template_read
-from console.validators import DNS_SUBDOMAIN
+from console.validators import DNS_LABEL, DNS_SUBDOMAIN
 from kube import ClusterError, Conflict, identity_for_user
 from kube.client import api_group_served
 from networking import cluster as cluster_networking
@@ -56,8 +58,8 @@ def template_plan(*, user, project, processed: Processed) -> tuple[list[dict], l
         if openshift.is_image_stream(obj) and not api_group_served("image.openshift.io"):
             planned.append({**openshift.MAPPED_STREAM, "metadata": {"name": _name(obj)}})
             continue
-        if obj.get("kind") == "BuildConfig" and not api_group_served("build.openshift.io"):
-            problems.append(f"{label}: Berth does not make build configs from templates yet.")
+        if openshift.is_build_config(obj) and not api_group_served("build.openshift.io"):
+            planned.append(_build_config_plan(obj, project=project, label=label, problems=problems))
             continue
         if openshift.is_deployment_config(obj) and not api_group_served("apps.openshift.io"):
             obj, mapped = openshift.deployment_from_config(
@@ -99,6 +101,25 @@ def template_plan(*, user, project, processed: Processed) -> tuple[list[dict], l
         except ClusterError as exc:
             problems.append(f"{label}: {exc}")
     return planned, problems
+
+
+def _build_config_plan(obj: dict, *, project, label: str, problems: list[str]) -> dict:
+    """A BuildConfig as the Berth build config the action makes (its problems added)."""
+    data, secrets, mapped = openshift.build_config_data(
+        obj, project=project.name, registry=settings.BERTH_BUILD_REGISTRY, resolve=catalog_image
+    )
+    problems += [f"{label}: {problem}" for problem in mapped]
+    name = _name(obj)
+    if not DNS_LABEL.match(name) or len(name) > 50:
+        problems.append(f"{label}: a build config's name is a DNS label of at most 50 characters.")
+    elif BuildConfig.objects.filter(project=project.name, name=name).exists():
+        problems.append(f"{label}: a build config named {name} exists already in {project.name}.")
+    if not mapped:
+        try:
+            build_services.check_config(data, project=project.name)
+        except Refused as exc:
+            problems.append(f"{label}: {exc}")
+    return {**openshift.MAPPED_BUILD, "metadata": {"name": name}, "config": data, "secrets": secrets}
 
 
 def _host_problems(label: str, project, hosts: list[str], name: str) -> list[str]:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from actions.models import Action
+from actions.refusal import Refused
 from actions.services import action_update
 from actions.tasks import ActionFailed, action_identity, action_task
+from builds import services as build_services
+from builds.models import BuildConfig
 from catalog import cluster as cluster_catalog
 from catalog import openshift
 from kube import ClusterError, Conflict, Identity
 from networking import hosts
 from networking.cluster import RouteSpec
+from projects import selectors as project_selectors
 
 
 def _label(obj: dict) -> str:
@@ -49,6 +53,30 @@ def _create(action: Action, identity: Identity, obj: dict, label: str) -> None:
         raise
 
 
+def _build_config(action: Action, obj: dict, label: str) -> None:
+    """Make the Berth build config a BuildConfig asked for, with the template's webhook
+    secrets, and start its first build (at once if it builds on a config change)."""
+    name = obj["metadata"]["name"]
+    existing = BuildConfig.objects.filter(project=action.project, name=name).first()
+    if existing is not None:
+        if existing.created_at >= action.created_at and existing.updated_by_id == action.requested_by_id:
+            return  # an earlier attempt of this action made it
+        raise ActionFailed(f"{label} exists already")
+    project = project_selectors.project_get(user=action.requested_by, name=action.project)
+    try:
+        config = build_services.build_config_create(
+            user=action.requested_by, project=project, name=name, data=obj["config"]
+        )
+        if obj.get("secrets"):
+            BuildConfig.objects.filter(pk=config.pk).update(**obj["secrets"])
+        if not config.trigger_config_change:
+            build_services.build_start(user=action.requested_by, config=config, project=project)
+    except build_services.BuildLimitReached:
+        pass  # made; its first build waits for one of the project's to finish
+    except Refused as exc:
+        raise ActionFailed(str(exc)) from None
+
+
 @action_task("template.instantiate")
 def template_instantiate(action: Action) -> str:
     """Create each object in order. Each carries this action's id, so an attempt taken over
@@ -62,6 +90,8 @@ def template_instantiate(action: Action) -> str:
         try:
             if openshift.planned_as(obj, openshift.MAPPED_STREAM):
                 pass  # the project's repository in the integrated registry: nothing to make
+            elif openshift.planned_as(obj, openshift.MAPPED_BUILD):
+                _build_config(action, obj, label)
             elif openshift.planned_as(obj, openshift.MAPPED_ROUTE):
                 # Made as the Routes page makes one: its host claimed, an identical one kept.
                 spec = RouteSpec.from_values(obj["route"])

@@ -414,5 +414,114 @@ def test_a_deployment_config_and_its_image_stream_become_what_berth_has(
         **openshift_kinds,
         "objects": [{"apiVersion": "v1", "kind": "BuildConfig", "metadata": {"name": "b"}}],
     }
-    with pytest.raises(Refused, match="BuildConfig b: Berth does not make build configs from templates yet"):
+    with pytest.raises(Refused, match="BuildConfig b: only a Git source is built"):
         _instantiate(people["alice"], project, built)
+
+
+def test_a_build_config_builds_and_its_deployment_config_rolls_the_image_out(
+    people, project, admin_client, berth_cluster, celery_worker, settings, tmp_path
+):
+    """Shaped like sclorg's quickstarts: an ImageStream, a BuildConfig from the catalog's
+    python builder with a GitHub webhook secret, and a DeploymentConfig following the stream."""
+    from builds.models import Build, BuildConfig
+    from tests.cluster.test_builds import FLASK_APP, git_repo
+    from tools.dev import image_catalog_for
+
+    settings.BERTH_IMAGE_CATALOG = image_catalog_for(berth_cluster.plane.env())
+    url = git_repo(tmp_path / "repo", FLASK_APP)
+    quickstart = {
+        "kind": "Template",
+        "apiVersion": "v1",
+        "metadata": {"name": "shop"},
+        "objects": [
+            {"apiVersion": "v1", "kind": "ImageStream", "metadata": {"name": "${NAME}"}},
+            {
+                "apiVersion": "v1",
+                "kind": "BuildConfig",
+                "metadata": {"name": "${NAME}"},
+                "spec": {
+                    "source": {"type": "Git", "git": {"uri": "${SOURCE_REPOSITORY_URL}", "ref": "main"}},
+                    "strategy": {
+                        "type": "Source",
+                        "sourceStrategy": {
+                            "from": {
+                                "kind": "ImageStreamTag",
+                                "namespace": "openshift",
+                                "name": "python:3.11",
+                            },
+                            "env": [{"name": "PIP_INDEX_URL", "value": ""}],
+                        },
+                    },
+                    "output": {"to": {"kind": "ImageStreamTag", "name": "${NAME}:latest"}},
+                    "triggers": [
+                        {"type": "ConfigChange"},
+                        {"type": "GitHub", "github": {"secret": "${GITHUB_WEBHOOK_SECRET}"}},
+                    ],
+                    "postCommit": {"script": "python -c 'import shop'"},
+                },
+            },
+            {
+                "apiVersion": "v1",
+                "kind": "DeploymentConfig",
+                "metadata": {"name": "${NAME}"},
+                "spec": {
+                    "replicas": 1,
+                    "selector": {"name": "${NAME}"},
+                    "template": {
+                        "metadata": {"labels": {"name": "${NAME}"}},
+                        "spec": {
+                            "containers": [
+                                {
+                                    "name": "web",
+                                    "image": " ",
+                                    "resources": {"limits": {"cpu": "100m", "memory": "64Mi"}},
+                                }
+                            ]
+                        },
+                    },
+                    "triggers": [
+                        {
+                            "type": "ImageChange",
+                            "imageChangeParams": {
+                                "automatic": True,
+                                "containerNames": ["web"],
+                                "from": {"kind": "ImageStreamTag", "name": "${NAME}:latest"},
+                            },
+                        },
+                        {"type": "ConfigChange"},
+                    ],
+                },
+            },
+        ],
+        "parameters": [
+            {"name": "NAME", "value": "shop"},
+            {"name": "SOURCE_REPOSITORY_URL", "required": True},
+            {"name": "GITHUB_WEBHOOK_SECRET", "generate": "expression", "from": "[a-zA-Z0-9]{40}"},
+        ],
+    }
+    action = _ended(_instantiate(people["alice"], project, quickstart, SOURCE_REPOSITORY_URL=url))
+    assert (action.state, action.message) == (
+        "succeeded",
+        "Made ImageStream shop, BuildConfig shop, Deployment shop.",
+    )
+    config = BuildConfig.objects.get(project=project, name="shop")
+    assert config.builder_image == settings.BERTH_IMAGE_CATALOG["python"]["3.11"]
+    assert config.output_image == f"{settings.BERTH_BUILD_REGISTRY}/{project}/shop:latest"
+    assert config.post_commit == "python -c 'import shop'" and config.trigger_config_change
+    assert len(config.github_secret) == 40 and config.github_secret.isalnum()  # the template's, generated
+    build = wait_for(lambda: Build.objects.filter(config=config).first(), message="its first build")
+
+    # The build completes (simulated on kwok's nodes) and the Deployment follows its image.
+    build = wait_for(
+        lambda: Build.objects.filter(pk=build.pk, status="Complete").first(), timeout=120, message="the build"
+    )
+    apps = client.AppsV1Api(admin_client)
+    expected = f"{config.output_repository}@{build.image_digest}"
+    wait_for(
+        lambda: (
+            apps.read_namespaced_deployment("shop", project).spec.template.spec.containers[0].image
+            == expected
+        ),
+        timeout=60,
+        message="the deployment to roll out the built image",
+    )
