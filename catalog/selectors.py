@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.urls import NoReverseMatch, reverse
 
 from actions.models import Action
 from catalog.models import ProjectTemplate
+from catalog.processing import Template, template_read
+
+BUNDLED = Path(__file__).resolve().parent / "bundled"
 
 # A kind's page in Berth: (URL name, the URL's keyword for the object, or "" for a list).
 PAGES = {
@@ -71,3 +76,20 @@ def template_list(*, project) -> list[ProjectTemplate]:
 
 def template_get(*, project, name: str) -> ProjectTemplate | None:
     return ProjectTemplate.objects.filter(project=project.name, name=name).first()
+
+
+@dataclass(frozen=True)
+class Bundled:
+    template: Template
+    text: str
+
+
+@functools.cache
+def bundled_templates() -> dict[str, Bundled]:
+    """Berth's own templates (catalog/bundled), by name: read once, checked by the tests."""
+    found = {}
+    for path in sorted(BUNDLED.glob("*.yaml")):
+        text = path.read_text()
+        template = template_read(text)
+        found[template.name] = Bundled(template, text)
+    return found

@@ -21,7 +21,7 @@ def _deploy_url(project, saved: str = "") -> str:
 
 @project_view("edit", methods=FORM)
 def template_deploy(request: HttpRequest, project) -> HttpResponse:
-    saved_name = request.GET.get("saved", "")
+    saved_name, bundled_name = request.GET.get("saved", ""), request.GET.get("bundled", "")
     if request.method == "POST":
         source = TemplateForm(request.POST, request.FILES)
     elif saved_name:
@@ -29,6 +29,11 @@ def template_deploy(request: HttpRequest, project) -> HttpResponse:
         if saved is None:
             raise Http404
         source = TemplateForm({"text": saved.text})
+    elif bundled_name:
+        bundled = selectors.bundled_templates().get(bundled_name)
+        if bundled is None:
+            raise Http404
+        source = TemplateForm({"text": bundled.text})
     else:
         source = TemplateForm()
     parameters = None
@@ -62,6 +67,7 @@ def template_deploy(request: HttpRequest, project) -> HttpResponse:
         "template": source.cleaned_data.get("template") if source.is_bound and not source.errors else None,
         "parameters": parameters,
         "saved": saved_list,
+        "bundled": [b.template for b in selectors.bundled_templates().values()],
         "saved_names": {t.name for t in saved_list},
     }
     return render(request, "catalog/deploy.html", context)

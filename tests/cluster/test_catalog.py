@@ -525,3 +525,31 @@ def test_a_build_config_builds_and_its_deployment_config_rolls_the_image_out(
         timeout=60,
         message="the deployment to roll out the built image",
     )
+
+
+@pytest.mark.parametrize("name", ["postgresql-persistent", "redis-ephemeral"])
+def test_berths_own_templates_deploy_as_they_are(
+    name, people, project, admin_client, berth_cluster, celery_worker, settings
+):
+    from catalog.selectors import bundled_templates
+    from tools.dev import image_catalog_for
+
+    settings.BERTH_IMAGE_CATALOG = image_catalog_for(berth_cluster.plane.env())
+    alice = signed_in(people["alice"])
+    url = f"/projects/{project}/templates/deploy/"
+    listed = alice.get(url).content.decode()
+    assert f'data-testid="bundled-{name}"' in listed
+    page = alice.get(f"{url}?bundled={name}").content.decode()
+    assert 'data-testid="parameter-DATABASE_SERVICE_NAME"' in page
+    text = bundled_templates()[name].text
+    started = alice.post(f"{url}?bundled={name}", {"text": text, "deploy": "1"})
+    assert started.status_code == 302, started.content.decode()[:2000]
+    action = _ended(Action.objects.get(kind="template.instantiate"))
+    assert action.state == "succeeded", action.message
+    image = name.split("-")[0]
+    deployment = client.AppsV1Api(admin_client).list_namespaced_deployment(project).items[0]
+    assert (
+        deployment.spec.template.spec.containers[0].image
+        == settings.BERTH_IMAGE_CATALOG[image][{"postgresql": "15", "redis": "7"}[image]]
+    )
+    assert alice.get(f"{url}?bundled=nothing").status_code == 404

@@ -246,3 +246,15 @@ def test_yaml_dates_and_number_keys_stay_text_as_kubernetes_reads_them():
 
 def processed_text(text: str):
     return template_process(template_read(text), {})
+
+
+def test_berths_own_templates_read_process_and_describe_every_parameter():
+    from catalog.selectors import bundled_templates
+
+    bundled = bundled_templates()
+    assert {"postgresql-persistent", "redis-ephemeral"} <= set(bundled)
+    for name, item in bundled.items():
+        made = template_process(item.template, {})
+        assert made.objects and item.template.description, name
+        assert all(p.display_name for p in item.template.parameters), name
+        assert "${" not in json.dumps(made.objects), name  # every reference is a parameter
