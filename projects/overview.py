@@ -2,8 +2,9 @@
 
 An app is the Deployments sharing an ``app`` label (Import from Git, the deploy form and
 templates set it), with their pods, images, the URLs of the routes that reach them and the
-newest build of the build config of the same name. Everything is read as the person; what
-they may not list is left out rather than failing the page.
+newest build of the build config of the same name; the apps a template made are listed
+together, under its name. Everything is read as the person; what they may not list is
+left out rather than failing the page.
 """
 
 from __future__ import annotations
@@ -30,6 +31,11 @@ class App:
     @property
     def desired(self) -> int:
         return sum(d.desired for d in self.deployments)
+
+    @property
+    def template(self) -> str:
+        """The template that made it (its deployments' "template" label), or ""."""
+        return next((d.template for d in self.deployments if d.template), "")
 
     @property
     def images(self) -> list[str]:
@@ -65,4 +71,5 @@ def project_apps(*, user, project) -> list[App]:
             .order_by("-number")
             .first()
         )
-    return sorted(apps.values(), key=lambda a: a.name)
+    # A template's apps together (a web app beside its database), then the others.
+    return sorted(apps.values(), key=lambda a: (a.template == "", a.template, a.name))

@@ -195,6 +195,7 @@ class DeploymentSummary:
     conditions: tuple[tuple[str, str, str], ...] = field(default_factory=tuple)
     strategy: str = ""
     follows: tuple[str, ...] = ()  # the image stream tags it follows (unpaused triggers)
+    template: str = ""  # its "template" label: the template that made it (catalog)
 
 
 def deployment_summary(deployment: dict) -> DeploymentSummary:
@@ -217,6 +218,7 @@ def deployment_summary(deployment: dict) -> DeploymentSummary:
         ),
         strategy=(spec.get("strategy") or {}).get("type", ""),
         follows=tuple(t.stream_tag for t in image_triggers(meta.get("annotations")) if not t.paused),
+        template=(meta.get("labels") or {}).get("template", ""),
     )
 
 

@@ -433,6 +433,7 @@ def test_a_build_config_builds_and_its_deployment_config_rolls_the_image_out(
         "kind": "Template",
         "apiVersion": "v1",
         "metadata": {"name": "shop"},
+        "labels": {"template": "shop-quickstart"},
         "objects": [
             {"apiVersion": "v1", "kind": "ImageStream", "metadata": {"name": "${NAME}"}},
             {
@@ -525,6 +526,11 @@ def test_a_build_config_builds_and_its_deployment_config_rolls_the_image_out(
         timeout=60,
         message="the deployment to roll out the built image",
     )
+    # The project's overview shows the app with the template that made it and its build.
+    overview = signed_in(people["alice"]).get(f"/projects/{project}/").content.decode()
+    assert 'data-app="shop"' in overview
+    assert 'data-testid="app-template">from the template shop-quickstart' in overview
+    assert f"/projects/{project}/builds/shop/{build.number}/" in overview
 
 
 @pytest.mark.parametrize("name", ["postgresql-persistent", "redis-ephemeral"])
