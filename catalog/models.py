@@ -3,9 +3,10 @@ from django.db import models
 
 
 class ProjectTemplate(models.Model):
-    """A template a member saved in a project, to deploy again (the project's catalog)."""
+    """A template a member saved in a project, to deploy again (the project's catalog); one
+    with no project is every project's (a cluster administrator added it)."""
 
-    project = models.CharField(max_length=63, db_index=True)
+    project = models.CharField(max_length=63, db_index=True)  # "": every project
     name = models.CharField(max_length=253)  # the template's metadata.name
     display_name = models.CharField(max_length=500, blank=True)
     description = models.TextField(blank=True)

@@ -11,6 +11,8 @@ from django.urls import NoReverseMatch, reverse
 from actions.models import Action
 from catalog.models import ProjectTemplate
 from catalog.processing import Template, template_read
+from kube import ClusterError, identity_for_user
+from projects import cluster as cluster_projects
 
 BUNDLED = Path(__file__).resolve().parent / "bundled"
 
@@ -70,12 +72,13 @@ def template_result(*, user, project, pk: int) -> tuple[Action, list[Made], str]
 
 
 def template_list(*, project) -> list[ProjectTemplate]:
-    """The templates saved in ``project`` (its members' catalog)."""
-    return list(ProjectTemplate.objects.filter(project=project.name).defer("text"))
+    """The templates saved in ``project`` (its members' catalog); ``project`` None: those
+    of every project (cluster administrators')."""
+    return list(ProjectTemplate.objects.filter(project=project.name if project else "").defer("text"))
 
 
 def template_get(*, project, name: str) -> ProjectTemplate | None:
-    return ProjectTemplate.objects.filter(project=project.name, name=name).first()
+    return ProjectTemplate.objects.filter(project=project.name if project else "", name=name).first()
 
 
 @dataclass(frozen=True)
@@ -93,3 +96,12 @@ def bundled_templates() -> dict[str, Bundled]:
         template = template_read(text)
         found[template.name] = Bundled(template, text)
     return found
+
+
+def is_cluster_admin(*, user) -> bool:
+    """Whether the cluster treats the person as its administrator (may add templates for
+    every project); a cluster that does not answer is taken as a no."""
+    try:
+        return cluster_projects.may_choose_any_quota(identity_for_user(user))
+    except ClusterError:
+        return False

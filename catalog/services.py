@@ -20,7 +20,7 @@ from actions.services import action_record, action_start
 from builds import services as build_services
 from builds.models import BuildConfig
 from catalog import cluster as cluster_catalog
-from catalog import openshift
+from catalog import openshift, selectors
 from catalog.images import catalog_image
 from catalog.models import ProjectTemplate
 from catalog.processing import Processed, TemplateError, template_process, template_read
@@ -160,9 +160,12 @@ def template_instantiate(*, user, project, text: str, values: dict[str, str]) ->
     return action
 
 
-def template_save(*, user, project, text: str) -> ProjectTemplate:
-    """Keep a template in the project's catalog (by its name), to deploy it again."""
+def template_save(*, user, project, text: str, for_every_project: bool = False) -> ProjectTemplate:
+    """Keep a template in the project's catalog (by its name), to deploy it again; or, for
+    a cluster administrator, in the catalog of every project."""
     require_role(project, "edit", "Saving a template")
+    if for_every_project:
+        require_cluster_admin(user, "Adding a template for every project")
     try:
         template = template_read(text)
     except TemplateError as exc:
@@ -170,17 +173,18 @@ def template_save(*, user, project, text: str) -> ProjectTemplate:
     if not DNS_SUBDOMAIN.match(template.name) or len(template.name) > 253:
         raise Refused(f"Its metadata.name {template.name!r} is not a Kubernetes name.", field="text")
     limit = settings.BERTH_TEMPLATES_PER_PROJECT
-    kept = ProjectTemplate.objects.filter(project=project.name)
+    where = "" if for_every_project else project.name
+    kept = ProjectTemplate.objects.filter(project=where)
     if kept.filter(name=template.name).exists():
         raise Refused(f"A template named {template.name} is saved already: delete it first.", field="text")
     if kept.count() >= limit:
         raise Refused(
-            f"{project.name} keeps {limit} templates, the most a project may "
-            f"(BERTH_TEMPLATES_PER_PROJECT): delete one first.",
+            f"{'The cluster' if for_every_project else project.name} keeps {limit} templates, the most "
+            f"a catalog may (BERTH_TEMPLATES_PER_PROJECT): delete one first.",
             field="text",
         )
     saved = ProjectTemplate.objects.create(
-        project=project.name,
+        project=where,
         name=template.name,
         display_name=template.display_name[:500],
         description=template.description,
@@ -193,19 +197,31 @@ def template_save(*, user, project, text: str) -> ProjectTemplate:
         user=user,
         project=project.name,
         target=f"template/{template.name}",
-        message=f"Saved the template {template.name} in the project's catalog.",
+        message=f"Saved the template {template.name} in the "
+        + ("catalog of every project." if for_every_project else "project's catalog."),
     )
     return saved
 
 
-def template_delete(*, user, project, name: str) -> None:
+def require_cluster_admin(user, what: str) -> None:
+    """Refuse, with a message fit to show, anyone the cluster does not treat as its
+    administrator (one it lets create ResourceQuotas everywhere, as for custom quotas)."""
+    if not selectors.is_cluster_admin(user=user):
+        raise Refused(f"{what} is for cluster administrators.")
+
+
+def template_delete(*, user, project, name: str, for_every_project: bool = False) -> None:
     require_role(project, "edit", "Deleting a template")
-    deleted, _ = ProjectTemplate.objects.filter(project=project.name, name=name).delete()
+    if for_every_project:
+        require_cluster_admin(user, "Deleting a template of every project")
+    where = "" if for_every_project else project.name
+    deleted, _ = ProjectTemplate.objects.filter(project=where, name=name).delete()
     if deleted:
         action_record(
             kind="template.delete",
             user=user,
             project=project.name,
             target=f"template/{name}",
-            message=f"Deleted the template {name} from the project's catalog.",
+            message=f"Deleted the template {name} from the "
+            + ("catalog of every project." if for_every_project else "project's catalog."),
         )

@@ -3,6 +3,7 @@ keep templates in the project's catalog; what a deployed template made."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,18 +15,21 @@ from catalog.forms import ParametersForm, TemplateForm
 from projects.access import FORM, SUBMIT, project_view
 
 
-def _deploy_url(project, saved: str = "") -> str:
+def _deploy_url(project, saved: str = "", *, shared: bool = False) -> str:
     url = reverse("catalog:deploy", kwargs={"name": project.name})
-    return f"{url}?saved={saved}" if saved else url
+    return f"{url}?{'shared' if shared else 'saved'}={saved}" if saved else url
 
 
 @project_view("edit", methods=FORM)
 def template_deploy(request: HttpRequest, project) -> HttpResponse:
     saved_name, bundled_name = request.GET.get("saved", ""), request.GET.get("bundled", "")
+    shared_name = request.GET.get("shared", "")
     if request.method == "POST":
         source = TemplateForm(request.POST, request.FILES)
-    elif saved_name:
-        saved = selectors.template_get(project=project, name=saved_name)
+    elif saved_name or shared_name:
+        saved = selectors.template_get(
+            project=None if shared_name else project, name=saved_name or shared_name
+        )
         if saved is None:
             raise Http404
         source = TemplateForm({"text": saved.text})
@@ -41,13 +45,19 @@ def template_deploy(request: HttpRequest, project) -> HttpResponse:
         template = source.cleaned_data["template"]
         deploying = request.method == "POST" and "deploy" in request.POST
         parameters = ParametersForm(request.POST if deploying else None, template=template, prefix="p")
-        if request.method == "POST" and "save" in request.POST:
+        if request.method == "POST" and ("save" in request.POST or "share" in request.POST):
+            shared = "share" in request.POST
             try:
-                services.template_save(user=request.user, project=project, text=source.cleaned_data["text"])
+                services.template_save(
+                    user=request.user,
+                    project=project,
+                    text=source.cleaned_data["text"],
+                    for_every_project=shared,
+                )
             except Refused as exc:
                 refusal_to_form(source, exc)
             else:
-                return redirect(_deploy_url(project, template.name))
+                return redirect(_deploy_url(project, template.name, shared=shared))
         elif deploying and parameters.is_valid():
             started = start_from_form(
                 parameters,
@@ -61,6 +71,7 @@ def template_deploy(request: HttpRequest, project) -> HttpResponse:
             if started:
                 return started
     saved_list = selectors.template_list(project=project)
+    shared_list = selectors.template_list(project=None)
     context = {
         "project": project,
         "source": source,
@@ -69,6 +80,9 @@ def template_deploy(request: HttpRequest, project) -> HttpResponse:
         "saved": saved_list,
         "bundled": [b.template for b in selectors.bundled_templates().values()],
         "saved_names": {t.name for t in saved_list},
+        "shared": shared_list,
+        "shared_names": {t.name for t in shared_list},
+        "cluster_admin": selectors.is_cluster_admin(user=request.user),
     }
     return render(request, "catalog/deploy.html", context)
 
@@ -77,6 +91,15 @@ def template_deploy(request: HttpRequest, project) -> HttpResponse:
 def template_delete(request: HttpRequest, project, template: str) -> HttpResponse:
     # Deleting one that is gone already (a second click) changes nothing and says nothing.
     services.template_delete(user=request.user, project=project, name=template)
+    return redirect(_deploy_url(project))
+
+
+@project_view("edit", methods=SUBMIT)
+def shared_template_delete(request: HttpRequest, project, template: str) -> HttpResponse:
+    try:
+        services.template_delete(user=request.user, project=project, name=template, for_every_project=True)
+    except Refused as exc:
+        messages.error(request, str(exc))  # said on the page the person came from
     return redirect(_deploy_url(project))
 
 

@@ -128,6 +128,24 @@ def private_plane(settings, monkeypatch):
 
 
 @pytest.fixture
+def cluster_admin(people, berth_cluster, admin_client):
+    """A person the cluster treats as its administrator (bound to cluster-admin): who may
+    set any quota, or add templates for every project."""
+    from django.contrib.auth import get_user_model
+    from kubernetes import client
+
+    rbac = client.RbacAuthorizationV1Api(admin_client)
+    binding = {
+        "metadata": {"name": "test-cluster-admin"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "root"}],
+    }
+    rbac.create_cluster_role_binding(binding)
+    yield get_user_model().objects.create_user("root", password=PASSWORD)
+    rbac.delete_cluster_role_binding("test-cluster-admin")
+
+
+@pytest.fixture
 def people(db):
     """Django accounts for the devcluster's identities, with the same groups."""
     from django.contrib.auth import get_user_model

@@ -322,7 +322,7 @@ def test_templates_saved_in_a_project_are_listed_deployed_and_deleted(
     other = json.loads(text)
     other["metadata"]["name"] = "second"
     full = alice.post(url, {"text": json.dumps(other), "save": "1"}).content.decode()
-    assert "keeps 1 templates, the most a project may (BERTH_TEMPLATES_PER_PROJECT)" in full
+    assert f"{project} keeps 1 templates, the most a catalog may (BERTH_TEMPLATES_PER_PROJECT)" in full
     assert alice.get(f"{url}?saved=nothing").status_code == 404
 
     # Deployed from the catalog, like a pasted one; the saving is in the project's activity.
@@ -559,3 +559,36 @@ def test_berths_own_templates_deploy_as_they_are(
         == settings.BERTH_IMAGE_CATALOG[image][{"postgresql": "15", "redis": "7"}[image]]
     )
     assert alice.get(f"{url}?bundled=nothing").status_code == 404
+
+
+def test_a_cluster_administrator_adds_templates_for_every_project(
+    people, project, make_project, admin_client, cluster_admin, celery_worker
+):
+    text = json.dumps(TEMPLATE)
+    bind(admin_client, project, "admin", user="root")
+    root = signed_in(cluster_admin)
+    url = f"/projects/{project}/templates/deploy/"
+    read = root.post(url, {"text": text}).content.decode()
+    assert 'data-testid="template-share"' in read
+    shared = root.post(url, {"text": text, "share": "1"})
+    assert shared.status_code == 302 and shared["Location"] == f"{url}?shared=greeter"
+    assert Action.objects.filter(kind="template.save", message__contains="every project").exists()
+
+    # Every project lists it; alice deploys it in hers, but may neither add nor delete one.
+    other = make_project(people["alice"])
+    alice = signed_in(people["alice"])
+    theirs = f"/projects/{other}/templates/deploy/"
+    listed = alice.get(theirs).content.decode()
+    assert 'data-testid="shared-greeter"' in listed and 'data-testid="delete-shared-greeter"' not in listed
+    assert 'data-testid="template-share"' not in alice.post(theirs, {"text": text}).content.decode()
+    refused = alice.post(theirs, {"text": text, "share": "1"}).content.decode()
+    assert "Adding a template for every project is for cluster administrators." in refused
+    started = alice.post(f"{theirs}?shared=greeter", {"text": text, "deploy": "1"})
+    assert started.status_code == 302
+    assert _ended(Action.objects.get(kind="template.instantiate")).state == "succeeded"
+    kept = alice.post(f"/projects/{other}/templates/shared/greeter/delete/", follow=True).content.decode()
+    assert "Deleting a template of every project is for cluster administrators." in kept
+    assert 'data-testid="shared-greeter"' in kept
+
+    assert root.post(f"/projects/{project}/templates/shared/greeter/delete/").status_code == 302
+    assert 'data-testid="shared-templates"' not in alice.get(theirs).content.decode()

@@ -208,7 +208,7 @@ def make_persons(objects, people) -> tuple[dict, dict]:
         "action_id": action.pk,
         "build_id": build.pk,
         "action": made.pk,
-        "template": kept.name,
+        "template": kept.name,  # (the every-project delete of a non-administrator: a message)
     }
     dave = get_user_model().objects.create_user(USERS["none"], password="x")
     accounts = {"anonymous": None, "none": dave, **{role: people[USERS[role]] for role in ROLES}}

@@ -14,7 +14,7 @@ from actions.refusal import Refused
 from kube import Conflict, identity_for_user
 from projects import cluster as cluster_projects
 from projects import services
-from tests.helpers import PASSWORD, SMALL, bind, signed_in, unique_name, wait_for
+from tests.helpers import SMALL, bind, signed_in, unique_name, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -113,23 +113,7 @@ def test_a_taken_name_is_refused(people, berth_cluster, namespace, make_project)
         )
 
 
-@pytest.fixture
-def quota_admin(people, berth_cluster, admin_client):
-    """A person the cluster lets set any quota (bound to cluster-admin, as an administrator is)."""
-    from django.contrib.auth import get_user_model
-
-    rbac = client.RbacAuthorizationV1Api(admin_client)
-    binding = {
-        "metadata": {"name": "test-quota-admin"},
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
-        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "root"}],
-    }
-    rbac.create_cluster_role_binding(binding)
-    yield get_user_model().objects.create_user("root", password=PASSWORD)
-    rbac.delete_cluster_role_binding("test-quota-admin")
-
-
-def test_a_custom_quota_is_for_cluster_administrators(people, quota_admin, celery_worker, admin_client):
+def test_a_custom_quota_is_for_cluster_administrators(people, cluster_admin, celery_worker, admin_client):
     name = unique_name()
     custom = {"name": name, "quota": "custom", "cpu": "2", "memory": "1Gi", "pods": "3", "pvcs": "1"}
     custom["storage"] = "1Gi"
@@ -145,8 +129,8 @@ def test_a_custom_quota_is_for_cluster_administrators(people, quota_admin, celer
         )
     assert caught.value.field == "quota" and not Action.objects.exists()
     # A preset is anyone's; an administrator may choose any quota.
-    assert 'name="cpu"' in signed_in(quota_admin).get("/projects/new/").content.decode()
-    created = finished(action_id_from(signed_in(quota_admin).post("/projects/new/", custom)))
+    assert 'name="cpu"' in signed_in(cluster_admin).get("/projects/new/").content.decode()
+    created = finished(action_id_from(signed_in(cluster_admin).post("/projects/new/", custom)))
     try:
         assert created.state == "succeeded", created.message
         quota = client.CoreV1Api(admin_client).read_namespaced_resource_quota("berth-quota", name)
@@ -167,9 +151,9 @@ def test_a_custom_quota_is_for_cluster_administrators(people, quota_admin, celer
         ({"name": "ok-name", "quota": "custom", "pods": "0"}, "pods", "greater than or equal to 1"),
     ],
 )
-def test_bad_input_gets_a_message_at_the_field(quota_admin, form, field, message):
+def test_bad_input_gets_a_message_at_the_field(cluster_admin, form, field, message):
     data = {"quota": "small", **form}
-    response = signed_in(quota_admin).post("/projects/new/", data)
+    response = signed_in(cluster_admin).post("/projects/new/", data)
     assert response.status_code == 200
     errors = response.context["form"].errors
     assert field in errors and message in " ".join(errors[field])
