@@ -42,13 +42,16 @@ def _label(obj: dict) -> str:
 
 def template_plan(*, user, project, processed: Processed) -> tuple[list[dict], list[str]]:
     """What the action will make of ``processed`` in ``project`` as ``user`` (OpenShift's
-    Routes as Berth routes where the cluster has none), and what stops it: a line an
-    object, none when all is well."""
+    own kinds as what Berth has, where the cluster serves none), and what stops it: a line
+    an object, none when all is well."""
     planned, problems = [], []
     identity = identity_for_user(user)
     routes_served = cluster_networking.openshift_routes_available()
     for obj in processed.objects:
         label = _label(obj)
+        if not (obj.get("apiVersion") and obj.get("kind") and _name(obj)):
+            problems.append(f"{label}: every object of a template needs an apiVersion, a kind and a name.")
+            continue
         namespace = (obj.get("metadata") or {}).get("namespace")
         if namespace and namespace != project.name:
             problems.append(

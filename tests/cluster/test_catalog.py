@@ -128,6 +128,7 @@ def test_everything_wrong_is_said_before_anything_is_made(people, project, admin
         {"apiVersion": "example.org/v1", "kind": "Frobnicator", "metadata": {"name": "f"}}
     )
     elsewhere["objects"].append({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "mine"}})
+    elsewhere["objects"].append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"generateName": "x-"}})
     with pytest.raises(Refused) as refused:
         _instantiate(people["alice"], project, elsewhere, REPLICAS="-1")
     said = str(refused.value)
@@ -139,6 +140,7 @@ def test_everything_wrong_is_said_before_anything_is_made(people, project, admin
     )
     assert "Frobnicator f: The cluster serves no Frobnicator in example.org/v1." in said
     assert "Namespace mine is not an object of a project" in said
+    assert "ConfigMap ?: every object of a template needs an apiVersion, a kind and a name." in said
     assert "Deployment greeter:" in said and "replicas" in said  # the API server's own words
     assert not Action.objects.exists()
     assert (
