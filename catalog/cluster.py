@@ -61,3 +61,27 @@ def object_create(
 
 def object_read(identity: Identity, *, resource: Resource, namespace: str, name: str) -> dict:
     return request_json(identity, "GET", f"{resource.collection(namespace)}/{name}")
+
+
+# What an export copies: the kinds a project's apps are made of (Secrets stay out: their
+# values would travel in plain text).
+EXPORTED = (
+    Resource("apps/v1", "Deployment", "deployments", True),
+    Resource("apps/v1", "StatefulSet", "statefulsets", True),
+    Resource("v1", "Service", "services", True),
+    Resource("networking.k8s.io/v1", "Ingress", "ingresses", True),
+    Resource("v1", "ConfigMap", "configmaps", True),
+    Resource("v1", "PersistentVolumeClaim", "persistentvolumeclaims", True),
+)
+
+
+def objects_labelled(identity: Identity, *, namespace: str, selector: str) -> list[dict]:
+    """The project's objects of the exported kinds that ``selector`` picks, read as the person."""
+    found = []
+    for resource in EXPORTED:
+        listed = request_json(
+            identity, "GET", resource.collection(namespace), query=[("labelSelector", selector)]
+        )
+        for item in listed.get("items") or []:
+            found.append({"apiVersion": resource.api_version, "kind": resource.kind, **item})
+    return found

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from catalog.processing import MAX_TEMPLATE_BYTES, Template, TemplateError, template_read
+from console.validators import validate_dns_subdomain
 
 
 class TemplateForm(forms.Form):
@@ -61,3 +62,17 @@ class ParametersForm(forms.Form):
     def values(self) -> dict[str, str]:
         """The values given (an empty field leaves the template's own value or generator)."""
         return {name: value for name, value in self.cleaned_data.items() if value != ""}
+
+
+class ExportForm(forms.Form):
+    selector = forms.CharField(
+        label="Objects labelled",
+        max_length=500,
+        help_text="A label selector, such as app=shop or template=postgresql-persistent.",
+    )
+    name = forms.CharField(label="Template name", max_length=253, initial="exported")
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        validate_dns_subdomain(name)
+        return name

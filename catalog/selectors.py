@@ -9,6 +9,8 @@ from pathlib import Path
 from django.urls import NoReverseMatch, reverse
 
 from actions.models import Action
+from catalog import cluster as cluster_catalog
+from catalog.export import template_export
 from catalog.models import ProjectTemplate
 from catalog.processing import Template, template_read
 from kube import ClusterError, identity_for_user
@@ -105,3 +107,13 @@ def is_cluster_admin(*, user) -> bool:
         return cluster_projects.may_choose_any_quota(identity_for_user(user))
     except ClusterError:
         return False
+
+
+def template_exported(*, user, project, selector: str, name: str) -> dict:
+    """The project's objects ``selector`` picks, as a template named ``name`` (read as the
+    person; ClusterError when the cluster refuses the selector)."""
+    objects = cluster_catalog.objects_labelled(
+        identity_for_user(user), namespace=project.name, selector=selector
+    )
+    description = f"Exported from {project.name} ({selector}). Secrets are not exported: make them again."
+    return template_export(objects, name=name, description=description)

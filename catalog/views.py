@@ -3,6 +3,7 @@ keep templates in the project's catalog; what a deployed template made."""
 
 from __future__ import annotations
 
+import yaml
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -11,7 +12,8 @@ from django.urls import reverse
 from actions.refusal import Refused
 from actions.views import refusal_to_form, start_from_form
 from catalog import selectors, services
-from catalog.forms import ParametersForm, TemplateForm
+from catalog.forms import ExportForm, ParametersForm, TemplateForm
+from kube import ClusterError
 from projects.access import FORM, SUBMIT, project_view
 
 
@@ -111,3 +113,32 @@ def template_result(request: HttpRequest, project, action: int) -> HttpResponse:
     action_obj, made, message = found
     context = {"project": project, "action": action_obj, "made": made, "message": message}
     return render(request, "catalog/result.html", context)
+
+
+@project_view()
+def template_export(request: HttpRequest, project) -> HttpResponse:
+    """The project's objects a label selector picks, as a template (a YAML download)."""
+    form = ExportForm(request.GET or None)
+    if form.is_valid():
+        try:
+            exported = selectors.template_exported(
+                user=request.user,
+                project=project,
+                selector=form.cleaned_data["selector"],
+                name=form.cleaned_data["name"],
+            )
+        except ClusterError as exc:
+            form.add_error("selector", str(exc))
+        else:
+            if not exported["objects"]:
+                form.add_error(
+                    "selector",
+                    "No Deployment, StatefulSet, Service, Ingress, ConfigMap or volume has these labels.",
+                )
+            else:
+                response = HttpResponse(
+                    yaml.safe_dump(exported, sort_keys=False), content_type="application/yaml"
+                )
+                response["Content-Disposition"] = f'attachment; filename="{form.cleaned_data["name"]}.yaml"'
+                return response
+    return render(request, "catalog/export.html", {"project": project, "form": form})

@@ -268,7 +268,13 @@ def api_group_served(group: str) -> bool:
 
 
 def request_json(
-    identity: Identity, method: str, path: str, body: dict | None = None, *, dry_run: bool = False
+    identity: Identity,
+    method: str,
+    path: str,
+    body: dict | None = None,
+    *,
+    dry_run: bool = False,
+    query: list[tuple[str, str]] | None = None,
 ) -> dict:
     """One call by API path as ``identity``, plain JSON both ways (nothing the client's models
     don't know is lost); with ``dry_run`` the API server validates, admits and stores nothing."""
@@ -276,7 +282,7 @@ def request_json(
         response = api_client(identity).call_api(
             path,
             method,
-            query_params=[("dryRun", "All")] if dry_run else [],
+            query_params=[*(query or []), *([("dryRun", "All")] if dry_run else [])],
             header_params={"Accept": "application/json", "Content-Type": "application/json"},
             body=body,
             auth_settings=["BearerToken"],

@@ -594,3 +594,48 @@ def test_a_cluster_administrator_adds_templates_for_every_project(
 
     assert root.post(f"/projects/{project}/templates/shared/greeter/delete/").status_code == 302
     assert 'data-testid="shared-templates"' not in alice.get(theirs).content.decode()
+
+
+def test_a_projects_objects_exported_as_a_template_deploy_in_another_project(
+    people, project, make_project, admin_client, celery_worker
+):
+    import yaml
+
+    assert _ended(_instantiate(people["alice"], project)).state == "succeeded"
+    alice = signed_in(people["alice"])
+    url = f"/projects/{project}/templates/export/"
+    none = alice.get(url, {"selector": "app=nothing", "name": "copy"}).content.decode()
+    assert 'data-testid="error-selector"' in none and "No Deployment, StatefulSet" in none
+    bad = alice.get(url, {"selector": "app in (", "name": "copy"}).content.decode()
+    assert 'data-testid="error-selector"' in bad
+    exported = alice.get(url, {"selector": "app=greeter", "name": "copy"})
+    assert exported["Content-Disposition"] == 'attachment; filename="copy.yaml"'
+    text = exported.content.decode()
+    template = yaml.safe_load(text)
+    kinds = sorted(o["kind"] for o in template["objects"])
+    assert kinds == ["ConfigMap", "Deployment", "Service"]  # the Secret stays out
+    assert {p["name"]: p["value"] for p in template["parameters"]} == {
+        "GREETER_SETTINGS_NAME": "greeter-settings",
+        "GREETER_NAME": "greeter",
+    }
+    for cluster_made in (
+        "uid",
+        "resourceVersion",
+        "status",
+        "clusterIP",
+        "berth.io/template-action",
+        "managedFields",
+    ):
+        assert cluster_made not in text, cluster_made
+
+    # Another project deploys the copy under other names.
+    other = make_project(people["alice"])
+    copied = _ended(
+        _instantiate(people["alice"], other, template, GREETER_NAME="hello", GREETER_SETTINGS_NAME="hi")
+    )
+    assert copied.state == "succeeded", copied.message
+    deployment = client.AppsV1Api(admin_client).read_namespaced_deployment("hello", other)
+    assert deployment.spec.template.spec.containers[0].env_from[0].config_map_ref.name == "hi"
+    assert client.CoreV1Api(admin_client).read_namespaced_service("hello", other).spec.selector == {
+        "app": "hello"
+    }
