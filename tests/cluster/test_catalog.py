@@ -342,6 +342,43 @@ def test_templates_saved_in_a_project_are_listed_deployed_and_deleted(
     assert Action.objects.filter(kind="template.delete", target="template/greeter").count() == 1
 
 
+def _deployment_config(container: str, image_from: dict, strategy: str = "Rolling") -> dict:
+    """A DeploymentConfig named ${NAME} whose one container's image comes from ``image_from``."""
+    return {
+        "apiVersion": "v1",
+        "kind": "DeploymentConfig",
+        "metadata": {"name": "${NAME}"},
+        "spec": {
+            "replicas": 1,
+            "selector": {"name": "${NAME}"},
+            "strategy": {"type": strategy},
+            "template": {
+                "metadata": {"labels": {"name": "${NAME}"}},
+                "spec": {
+                    "containers": [
+                        {
+                            "name": container,
+                            "image": " ",
+                            "resources": {"limits": {"cpu": "100m", "memory": "64Mi"}},
+                        }
+                    ]
+                },
+            },
+            "triggers": [
+                {
+                    "type": "ImageChange",
+                    "imageChangeParams": {
+                        "automatic": True,
+                        "containerNames": [container],
+                        "from": image_from,
+                    },
+                },
+                {"type": "ConfigChange"},
+            ],
+        },
+    }
+
+
 def test_a_deployment_config_and_its_image_stream_become_what_berth_has(
     people, project, admin_client, berth_cluster, celery_worker, settings
 ):
@@ -355,42 +392,11 @@ def test_a_deployment_config_and_its_image_stream_become_what_berth_has(
         "metadata": {"name": "cache"},
         "objects": [
             {"apiVersion": "v1", "kind": "ImageStream", "metadata": {"name": "${NAME}"}},
-            {
-                "apiVersion": "v1",
-                "kind": "DeploymentConfig",
-                "metadata": {"name": "${NAME}"},
-                "spec": {
-                    "replicas": 1,
-                    "selector": {"name": "${NAME}"},
-                    "strategy": {"type": "Recreate"},
-                    "template": {
-                        "metadata": {"labels": {"name": "${NAME}"}},
-                        "spec": {
-                            "containers": [
-                                {
-                                    "name": "redis",
-                                    "image": " ",
-                                    "resources": {"limits": {"cpu": "100m", "memory": "64Mi"}},
-                                }
-                            ]
-                        },
-                    },
-                    "triggers": [
-                        {
-                            "type": "ImageChange",
-                            "imageChangeParams": {
-                                "automatic": True,
-                                "containerNames": ["redis"],
-                                "from": {
-                                    "kind": "ImageStreamTag",
-                                    "namespace": "${NAMESPACE}",
-                                    "name": "redis:${VERSION}",
-                                },
-                            },
-                        }
-                    ],
-                },
-            },
+            _deployment_config(
+                "redis",
+                {"kind": "ImageStreamTag", "namespace": "${NAMESPACE}", "name": "redis:${VERSION}"},
+                "Recreate",
+            ),
         ],
         "parameters": [
             {"name": "NAME", "value": "cache"},
@@ -463,38 +469,7 @@ def test_a_build_config_builds_and_its_deployment_config_rolls_the_image_out(
                     "postCommit": {"script": "python -c 'import shop'"},
                 },
             },
-            {
-                "apiVersion": "v1",
-                "kind": "DeploymentConfig",
-                "metadata": {"name": "${NAME}"},
-                "spec": {
-                    "replicas": 1,
-                    "selector": {"name": "${NAME}"},
-                    "template": {
-                        "metadata": {"labels": {"name": "${NAME}"}},
-                        "spec": {
-                            "containers": [
-                                {
-                                    "name": "web",
-                                    "image": " ",
-                                    "resources": {"limits": {"cpu": "100m", "memory": "64Mi"}},
-                                }
-                            ]
-                        },
-                    },
-                    "triggers": [
-                        {
-                            "type": "ImageChange",
-                            "imageChangeParams": {
-                                "automatic": True,
-                                "containerNames": ["web"],
-                                "from": {"kind": "ImageStreamTag", "name": "${NAME}:latest"},
-                            },
-                        },
-                        {"type": "ConfigChange"},
-                    ],
-                },
-            },
+            _deployment_config("web", {"kind": "ImageStreamTag", "name": "${NAME}:latest"}),
         ],
         "parameters": [
             {"name": "NAME", "value": "shop"},
