@@ -23,7 +23,7 @@ from tests.helpers import signed_in
 from tests.reliability.conftest import record
 
 EXAMPLES = int(os.environ.get("RELIABILITY_EXAMPLES", "25"))
-APPS = ("projects", "workloads", "networking", "storage", "configs", "objects", "builds", "images")
+APPS = ("projects", "workloads", "networking", "storage", "configs", "objects", "builds", "images", "catalog")
 
 
 def _form_fields() -> list[str]:
@@ -93,6 +93,21 @@ VALUES = st.one_of(st.sampled_from(TRICKY), st.text(max_size=60), st.integers(-(
 tally = {"requests": 0, "routes": 0, "server_errors": 0}
 
 
+def _database_objects(project: str, person) -> dict:
+    from actions.models import Action
+    from catalog.models import ProjectTemplate
+
+    made = Action.objects.create(
+        kind="template.instantiate",
+        project=project,
+        requested_by=person,
+        requested_by_name=person.username,
+        parameters={"template": "t", "objects": [], "message": ""},
+    )
+    ProjectTemplate.objects.create(project=project, name="kept", text="{}", saved_by_name=person.username)
+    return {"action": made.pk, "template": "kept"}
+
+
 def _methods(route) -> tuple[str, ...]:
     return getattr(route.view, "methods", ("GET",))
 
@@ -101,7 +116,9 @@ def _methods(route) -> tuple[str, ...]:
 @pytest.mark.parametrize("route", ROUTES, ids=[r.name for r in ROUTES])
 def test_generated_inputs_never_get_a_500(route, objects, people, caplog):  # noqa: F811
     alice = signed_in(people["alice"])
-    url = route.url(objects)
+    # (Objects of this test's database: a saved template and a template's action, made in
+    # the transaction, as a person would have.)
+    url = route.url({**objects, **_database_objects(objects["name"], people["alice"])})
     methods = _methods(route)
     tally["routes"] += 1
 
