@@ -11,7 +11,15 @@ from django.conf import settings
 from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import ResourceNotFoundError
 
-from kube.client import Identity, api_client, api_server, request_json, system_identity, translated
+from kube.client import (
+    Identity,
+    api_client,
+    api_server,
+    object_path,
+    request_json,
+    system_identity,
+    translated,
+)
 from kube.errors import ClusterError
 
 TEMPLATE_ANNOTATION = "berth.io/template-action"  # the action that made the object
@@ -28,9 +36,8 @@ class Resource:
     plural: str
     namespaced: bool
 
-    def collection(self, namespace: str) -> str:
-        prefix = "/api/v1" if self.api_version == "v1" else f"/apis/{self.api_version}"
-        return f"{prefix}/namespaces/{namespace}/{self.plural}"
+    def path(self, namespace: str, name: str = "") -> str:
+        return object_path(self.api_version, self.plural, namespace, name)
 
 
 @functools.cache
@@ -56,11 +63,11 @@ def object_create(
     identity: Identity, *, resource: Resource, namespace: str, body: dict, dry_run: bool
 ) -> dict:
     """POST the object as the person (``dry_run``: validated and admitted, nothing stored)."""
-    return request_json(identity, "POST", resource.collection(namespace), body, dry_run=dry_run)
+    return request_json(identity, "POST", resource.path(namespace), body, dry_run=dry_run)
 
 
 def object_read(identity: Identity, *, resource: Resource, namespace: str, name: str) -> dict:
-    return request_json(identity, "GET", f"{resource.collection(namespace)}/{name}")
+    return request_json(identity, "GET", resource.path(namespace, name))
 
 
 # What an export copies: the kinds a project's apps are made of (Secrets stay out: their
@@ -79,9 +86,7 @@ def objects_labelled(identity: Identity, *, namespace: str, selector: str) -> li
     """The project's objects of the exported kinds that ``selector`` picks, read as the person."""
     found = []
     for resource in EXPORTED:
-        listed = request_json(
-            identity, "GET", resource.collection(namespace), query=[("labelSelector", selector)]
-        )
+        listed = request_json(identity, "GET", resource.path(namespace), query=[("labelSelector", selector)])
         for item in listed.get("items") or []:
             found.append({"apiVersion": resource.api_version, "kind": resource.kind, **item})
     return found

@@ -9,11 +9,12 @@ ConfigMap reference) refers to that parameter, so the copy can be renamed as a w
 
 from __future__ import annotations
 
-import json
 import re
 
+from objects.yamltext import shown
+
 DROPPED_METADATA = (
-    "namespace", "uid", "resourceVersion", "creationTimestamp", "generation", "managedFields",
+    "namespace", "uid", "resourceVersion", "creationTimestamp", "generation",
     "ownerReferences", "finalizers", "selfLink", "deletionTimestamp", "deletionGracePeriodSeconds",
 )  # fmt: skip
 DROPPED_ANNOTATIONS = re.compile(
@@ -36,8 +37,7 @@ def _metadata(metadata: dict) -> dict:
 
 
 def _cleaned(obj: dict) -> dict:
-    obj = json.loads(json.dumps(obj))
-    obj.pop("status", None)
+    obj = shown(obj)  # as the YAML editor shows it (no status, no managed fields), a copy
     obj["metadata"] = _metadata(obj.get("metadata") or {})
     spec = obj.get("spec") or {}
     if obj.get("kind") == "Service":

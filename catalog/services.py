@@ -163,6 +163,10 @@ def template_instantiate(*, user, project, text: str, values: dict[str, str]) ->
     return action
 
 
+def _catalog(for_every_project: bool) -> str:
+    return "the catalog of every project" if for_every_project else "the project's catalog"
+
+
 def template_save(*, user, project, text: str, for_every_project: bool = False) -> ProjectTemplate:
     """Keep a template in the project's catalog (by its name), to deploy it again; or, for
     a cluster administrator, in the catalog of every project."""
@@ -200,8 +204,7 @@ def template_save(*, user, project, text: str, for_every_project: bool = False) 
         user=user,
         project=project.name,
         target=f"template/{template.name}",
-        message=f"Saved the template {template.name} in the "
-        + ("catalog of every project." if for_every_project else "project's catalog."),
+        message=f"Saved the template {template.name} in {_catalog(for_every_project)}.",
     )
     return saved
 
@@ -225,6 +228,5 @@ def template_delete(*, user, project, name: str, for_every_project: bool = False
             user=user,
             project=project.name,
             target=f"template/{name}",
-            message=f"Deleted the template {name} from the "
-            + ("catalog of every project." if for_every_project else "project's catalog."),
+            message=f"Deleted the template {name} from {_catalog(for_every_project)}.",
         )

@@ -74,17 +74,19 @@ def template_deploy(request: HttpRequest, project) -> HttpResponse:
                 return started
     saved_list = selectors.template_list(project=project)
     shared_list = selectors.template_list(project=None)
+    template = source.cleaned_data.get("template") if source.is_bound and not source.errors else None
     context = {
         "project": project,
         "source": source,
-        "template": source.cleaned_data.get("template") if source.is_bound and not source.errors else None,
+        "template": template,
         "parameters": parameters,
         "saved": saved_list,
         "bundled": [b.template for b in selectors.bundled_templates().values()],
         "saved_names": {t.name for t in saved_list},
         "shared": shared_list,
         "shared_names": {t.name for t in shared_list},
-        "cluster_admin": selectors.is_cluster_admin(user=request.user),
+        # A question to the cluster, asked only where an administrator's buttons could show.
+        "cluster_admin": bool(template or shared_list) and selectors.is_cluster_admin(user=request.user),
     }
     return render(request, "catalog/deploy.html", context)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -265,6 +266,19 @@ def api_group_served(group: str) -> bool:
         groups = call(api(system_identity(), "apis").get_api_versions).groups or []
         _groups_by_server[server] = frozenset(g.name for g in groups)
     return group in _groups_by_server[server]
+
+
+_PATH_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
+
+
+def object_path(api_version: str, plural: str, namespace: str, name: str = "") -> str:
+    """The API path of a namespace's collection of ``plural`` (or of one object in it), for
+    ``request_json``. DNS names only: nothing a path could normalise away."""
+    for value in (namespace, name) if name else (namespace,):
+        if not _PATH_NAME.match(value) or ".." in value:
+            raise NotFound(f"No object is named {value!r}.")
+    prefix = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
+    return f"{prefix}/namespaces/{namespace}/{plural}" + (f"/{name}" if name else "")
 
 
 def request_json(

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from kube.client import Identity, request_json
-from kube.errors import NotFound
-
-_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
+from kube.client import Identity, object_path, request_json
 
 
 @dataclass(frozen=True)
@@ -19,11 +15,7 @@ class Kind:
     label: str  # "Deployment"
 
     def path(self, namespace: str, name: str) -> str:
-        prefix = "/api/v1" if self.api_version == "v1" else f"/apis/{self.api_version}"
-        for value in (namespace, name):  # DNS names only: nothing a path could normalise away
-            if not _NAME.match(value) or ".." in value:
-                raise NotFound(f"No object is named {value!r}.")
-        return f"{prefix}/namespaces/{namespace}/{self.plural}/{name}"
+        return object_path(self.api_version, self.plural, namespace, name)
 
 
 def object_get(identity: Identity, *, kind: Kind, namespace: str, name: str) -> dict:
