@@ -13,7 +13,8 @@ the devcluster registry with skopeo unless the registry already has that tag.
 - ``berth/postgresql``: Debian's PostgreSQL 15, initialised on first start from
   ``POSTGRESQL_USER``, ``POSTGRESQL_PASSWORD``, ``POSTGRESQL_DATABASE`` (and
   ``POSTGRESQL_ADMIN_PASSWORD``) as sclorg's image is; data in
-  ``/var/lib/pgsql/data``, port 5432, user 26.
+  ``/var/lib/pgsql/data``, port 5432, user 26; ``/usr/libexec/check-container
+  [--live]`` is the probe sclorg's templates name.
 - ``berth/redis``: Debian's redis-server on port 6379, data in ``/data``, user 1001.
 - ``berth/builder``: what a build pod runs: git (clone), buildah (build, push) and
   skopeo (an incremental build looks its builder image up without pulling it).
@@ -239,6 +240,14 @@ PYTHON = ImageSpec(
         ("io.openshift.expose-services", "8080:http"),
     ),
 )
+POSTGRESQL_CHECK = r"""#!/bin/sh
+# Like sclorg's postgresql container's probe: ready when the server answers a query
+# (``--live``: when it accepts connections at all, what a liveness probe needs).
+if [ "${1:-}" = "--live" ]; then
+  exec pg_isready -q -h /tmp
+fi
+exec psql -h /tmp -U postgres -d postgres -tAq -c "SELECT 1" >/dev/null
+"""
 POSTGRESQL = ImageSpec(
     "berth/postgresql",
     packages=("tini", "postgresql-15", "postgresql-client-15", "locales-all"),
@@ -247,7 +256,10 @@ POSTGRESQL = ImageSpec(
         'mkdir -p "$1/var/lib/pgsql/data" "$1/var/run/postgresql"; '
         'chown -R 26:0 "$1/var/lib/pgsql" "$1/var/run/postgresql"; chmod -R g+rwX "$1/var/lib/pgsql"'
     ),
-    files={"/usr/bin/run-postgresql": (POSTGRESQL_ENTRYPOINT, 0o755)},
+    files={
+        "/usr/bin/run-postgresql": (POSTGRESQL_ENTRYPOINT, 0o755),
+        "/usr/libexec/check-container": (POSTGRESQL_CHECK, 0o755),
+    },
     entrypoint=("/usr/bin/tini", "--"),
     cmd=("run-postgresql",),
     env=(

@@ -41,7 +41,7 @@ import yaml
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from devcluster import build, images, kube, packages, placement
+from devcluster import build, images, kube, packages, placement, volumes
 from devcluster.pki import LOOPBACK_SANS, SERVICE_CIDR, LeafSpec
 from devcluster.procs import LOOPBACK, Component
 
@@ -79,6 +79,8 @@ NODE_COMPONENTS: tuple[Component, ...] = (
     Component("kube-proxy", ("kube-proxy-healthz", "kube-proxy-metrics"), 60),
     Component("coredns", ("coredns-health", "coredns-ready"), 60),
     Component("traefik", ("router", "router-ping"), 60),
+    # The provisioner of the default storage class (devcluster/volumes.py).
+    Component("volumes", (), 30),
 )
 ALL = (REGISTRY, *NODE_COMPONENTS)
 BY_NAME = {c.name: c for c in ALL}
@@ -398,6 +400,11 @@ class RealNode:
         )
 
     @property
+    def volumes_dir(self) -> Path:
+        """The directories of the volumes the storage class gives (kept by `down`)."""
+        return self.plane.dir / "volumes"
+
+    @property
     def git_root(self) -> Path:
         """The Git server's repositories (``<name>.git``); the host pushes to them by path."""
         return self.plane.dir / "git"
@@ -501,6 +508,7 @@ class RealNode:
             "kube-proxy": LeafSpec("node-kube-proxy", "system:kube-proxy", client=True),
             "coredns": LeafSpec("node-coredns", "devcluster:coredns", client=True),
             "traefik": LeafSpec("node-router", "devcluster:router", client=True),
+            "volumes": LeafSpec("node-volumes", "devcluster:volumes", client=True),
         }
 
     def write_configs(self, state: State, refs: Images) -> None:
@@ -729,6 +737,15 @@ disabled_plugins = [
             ]
         if name == "image-registry":
             return ["serve", str(self.write_image_registry_config(state))]
+        if name == "volumes":
+            return [
+                "-m",
+                "devcluster.volumes",
+                f"--kubeconfig={self.kubeconfig('node-volumes')}",
+                f"--node={self.name}",
+                f"--root={self.volumes_dir}",
+                f"--ready-file={self.run_dir / 'volumes.ready'}",
+            ]
         if name == "gateway":
             forwards = [f"{GATEWAY}:{p[key]}={LOOPBACK}:{p[key]}" for key in ("registry", "image-registry")]
             forwards.append(f"{GATEWAY}:{p['registry-realm']}=@{self.token_upstream_file}")
@@ -749,7 +766,7 @@ disabled_plugins = [
         raise KeyError(name)
 
     def env(self, name: str) -> dict[str, str]:
-        if name == "gateway":
+        if name in ("gateway", "volumes"):
             return {"PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
         if name == "traefik":
             # Out of the cluster Traefik reads $KUBECONFIG.
@@ -761,7 +778,7 @@ disabled_plugins = [
             found = shutil.which("docker-registry")
         elif name == "containerd":
             found = shutil.which("containerd")
-        elif name in ("packages", "gateway"):
+        elif name in ("packages", "gateway", "volumes"):
             found = sys.executable
         elif name == "git":
             found = shutil.which("git")
@@ -800,6 +817,11 @@ disabled_plugins = [
             return _http_ok(p["image-registry"], "/v2/", ok=(401,))  # it wants a token: it runs
         if name == "gateway":
             return _http_ok(p["registry"], "/v2/", host=GATEWAY)
+        if name == "volumes":
+            # Written by that very process after its first look at the claims.
+            record = state.procs.get(name)
+            ready = self.run_dir / "volumes.ready"
+            return record is not None and ready.exists() and ready.read_text() == str(record.pid)
         raise KeyError(name)
 
     def endpoint(self, name: str, state: State) -> str:
@@ -815,6 +837,7 @@ disabled_plugins = [
             "git": f"git://{GATEWAY}:{p.get('git')}/",
             "image-registry": f"http://{GATEWAY}:{p.get('image-registry')}",
             "gateway": f"http://{GATEWAY}:{p.get('registry-realm')}/registry/token",
+            "volumes": f"storage class {volumes.CLASS}: {self.volumes_dir}",
         }[name]
 
     # -- host changes -------------------------------------------------------------------
@@ -1068,6 +1091,7 @@ disabled_plugins = [
                 },
                 {"apiGroups": ["networking.k8s.io"], "resources": ["ingresses/status"], "verbs": ["update"]},
             ],
+            "devcluster:volumes": volumes.rules(),
         }
         for name, rules in roles.items():
             role = {"metadata": {"name": name}, "rules": rules}
@@ -1087,6 +1111,10 @@ disabled_plugins = [
             "spec": {"controller": "traefik.io/ingress-controller"},
         }
         _apply(net.create_ingress_class, net.replace_ingress_class, INGRESS_CLASS, ingress_class)
+        storage = client.StorageV1Api(api)
+        # A storage class's provisioner and binding mode cannot change: made once.
+        with contextlib.suppress(ApiException):
+            storage.create_storage_class(volumes.storage_class())
 
     def set_fake_node_taints(
         self, api: client.ApiClient, fake_names: tuple[str, ...], *, tainted: bool

@@ -848,6 +848,7 @@ class Plane:
             self.pod_logs_dir,
             self.node.dir,
             self.node.registry_dir,
+            self.node.volumes_dir,
         ):
             shutil.rmtree(sub, ignore_errors=True)
         for path in (self.kubeconfig, self.state_file, self.lock_file):

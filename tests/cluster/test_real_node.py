@@ -22,7 +22,7 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 from kubernetes.stream import stream
 
-from devcluster import images, node, placement
+from devcluster import images, node, placement, volumes
 from devcluster.fixtures import Devcluster, RealNode
 
 pytestmark = pytest.mark.cluster
@@ -552,6 +552,106 @@ def test_an_image_pushed_to_the_registry_runs(
     eventually(
         lambda: f"pushed image {tag} runs" in core.read_namespaced_pod_log("hello", real_namespace), "log"
     )
+
+
+# -- storage ----------------------------------------------------------------------------------
+
+
+def _postgresql_on(claim: str, image: str, password: str) -> dict[str, Any]:
+    env = {"POSTGRESQL_USER": "berth", "POSTGRESQL_PASSWORD": password, "POSTGRESQL_DATABASE": "app"}
+    return {
+        "metadata": {"name": "db", "labels": {"app": "db"}},
+        "spec": {
+            "terminationGracePeriodSeconds": 5,
+            "containers": [
+                {
+                    "name": "postgresql",
+                    "image": image,
+                    "env": [{"name": k, "value": v} for k, v in env.items()],
+                    # The probe sclorg's templates name, which the image provides.
+                    "readinessProbe": {
+                        "exec": {"command": ["/usr/libexec/check-container"]},
+                        "periodSeconds": 1,
+                    },
+                    "volumeMounts": [{"name": "data", "mountPath": "/var/lib/pgsql/data"}],
+                }
+            ],
+            "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": claim}}],
+        },
+    }
+
+
+def test_a_claim_of_the_default_class_gets_a_volume_whose_data_outlives_its_pod(
+    devcluster: Devcluster, admin_client: client.ApiClient, real_node: RealNode, real_namespace: str
+) -> None:
+    core = client.CoreV1Api(admin_client)
+    claim = {
+        "metadata": {"name": "data"},
+        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}},
+    }
+    core.create_namespaced_persistent_volume_claim(real_namespace, claim)
+    made = core.read_namespaced_persistent_volume_claim("data", real_namespace)
+    assert made.spec.storage_class_name == volumes.CLASS  # the default class
+    assert made.status.phase == "Pending"  # until a pod needs it
+
+    password = secrets.token_hex(8)
+    sql = 'PGPASSWORD={p} psql -h 127.0.0.1 -U berth -d app -tAc "{q}"'
+    core.create_namespaced_pod(real_namespace, _postgresql_on("data", real_node.postgresql_image, password))
+    ready_pod(core, real_namespace, "db")
+    bound = core.read_namespaced_persistent_volume_claim("data", real_namespace)
+    assert bound.status.phase == "Bound"
+    volume = core.read_persistent_volume(bound.spec.volume_name)
+    directory = Path(volume.spec.host_path.path)
+    assert directory.parent == devcluster.plane.node.volumes_dir and directory.is_dir()
+    write = sql.format(p=password, q="create table notes (t text); insert into notes values ('kept')")
+    exec_output(admin_client, real_namespace, "db", ["sh", "-c", write])
+
+    core.delete_namespaced_pod("db", real_namespace)
+    eventually(lambda: not core.list_namespaced_pod(real_namespace).items, "the pod gone")
+    core.create_namespaced_pod(real_namespace, _postgresql_on("data", real_node.postgresql_image, password))
+    ready_pod(core, real_namespace, "db")
+    read = sql.format(p=password, q="select t from notes")
+    assert exec_output(admin_client, real_namespace, "db", ["sh", "-c", read]).strip() == "kept"
+
+    core.delete_namespaced_pod("db", real_namespace, grace_period_seconds=0)
+    core.delete_namespaced_persistent_volume_claim("data", real_namespace)
+
+    def volume_gone() -> bool:
+        try:
+            core.read_persistent_volume(volume.metadata.name)
+        except ApiException as exc:
+            return exc.status == 404
+        return False
+
+    eventually(volume_gone, "the volume deleted with its claim")
+    assert not directory.exists()
+
+
+def test_a_claim_of_a_pod_on_a_fake_node_stays_pending(
+    admin_client: client.ApiClient, namespace: str
+) -> None:
+    core = client.CoreV1Api(admin_client)
+    claim = {
+        "metadata": {"name": "data"},
+        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}},
+    }
+    core.create_namespaced_persistent_volume_claim(namespace, claim)
+    pod = {
+        "metadata": {"name": "user"},
+        "spec": {
+            "containers": [{"name": "c", "image": "registry.invalid/c:1"}],
+            "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": "data"}}],
+        },
+    }
+    core.create_namespaced_pod(namespace, pod)
+
+    def picked() -> str | None:
+        annotations = core.read_namespaced_persistent_volume_claim("data", namespace).metadata.annotations
+        return (annotations or {}).get(volumes.SELECTED_NODE)
+
+    assert eventually(picked, "the scheduler to pick a node").startswith("devcluster-node-")
+    time.sleep(3)  # three polls of the provisioner
+    assert core.read_namespaced_persistent_volume_claim("data", namespace).status.phase == "Pending"
 
 
 # -- down -------------------------------------------------------------------------------------
