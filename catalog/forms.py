@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from catalog.processing import MAX_TEMPLATE_BYTES, Template, TemplateError, template_read
+from catalog.selectors import sample_values
 from console.validators import validate_dns_subdomain
 
 
@@ -46,6 +47,7 @@ class ParametersForm(forms.Form):
 
     def __init__(self, *args, template: Template, **kwargs):
         super().__init__(*args, **kwargs)
+        offered = sample_values(template)
         for p in template.parameters:
             hints = [p.description] if p.description else []
             if p.generated:
@@ -53,7 +55,7 @@ class ParametersForm(forms.Form):
             self.fields[p.name] = forms.CharField(
                 label=p.display_name or p.name,
                 required=p.required and not p.value and not p.generated,
-                initial=p.value,
+                initial=offered.get(p.name, p.value),
                 strip=False,
                 max_length=65536,
                 help_text=" ".join(hints),

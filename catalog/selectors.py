@@ -6,6 +6,7 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 
 from actions.models import Action
@@ -17,6 +18,8 @@ from kube import ClusterError, identity_for_user
 from projects import cluster as cluster_projects
 
 BUNDLED = Path(__file__).resolve().parent / "bundled"
+# On a bundled template: the name of its sample app (a repository of BERTH_SAMPLES_GIT_URL).
+SAMPLE_ANNOTATION = "berth.io/sample-repository"
 
 # A kind's page in Berth: (URL name, the URL's keyword for the object, or "" for a list).
 PAGES = {
@@ -98,6 +101,16 @@ def bundled_templates() -> dict[str, Bundled]:
         template = template_read(text)
         found[template.name] = Bundled(template, text)
     return found
+
+
+def sample_values(template: Template) -> dict[str, str]:
+    """The values a template's sample app offers: its repository as the Git URL, where
+    this Berth knows a server of samples (the devcluster's, in `make dev`)."""
+    sample = template.annotations.get(SAMPLE_ANNOTATION, "")
+    base = settings.BERTH_SAMPLES_GIT_URL
+    if not sample or not base:
+        return {}
+    return {"SOURCE_REPOSITORY_URL": f"{base.rstrip('/')}/{sample}.git"}
 
 
 def is_cluster_admin(*, user) -> bool:

@@ -355,6 +355,9 @@ BERTH_ROUTER_HTTPS_PORT = os.environ.get("BERTH_ROUTER_HTTPS_PORT", "")
 BERTH_BUILD_REGISTRY = os.environ.get("BERTH_BUILD_REGISTRY", "image-registry.berth.local:5000")
 # The cluster's image catalog (catalog.images): {"python": {"3.11": "<image>"}, …}.
 BERTH_IMAGE_CATALOG = json.loads(os.environ.get("BERTH_IMAGE_CATALOG") or "{}")
+# Where the sample apps of the bundled templates are (git://host:port/, each <name>.git):
+# a template annotated berth.io/sample-repository offers its sample as the Git URL.
+BERTH_SAMPLES_GIT_URL = os.environ.get("BERTH_SAMPLES_GIT_URL", "")
 BERTH_BUILD_SIMULATION = os.environ.get("BERTH_BUILD_SIMULATION", "auto")
 BERTH_BUILD_SIMULATION_RATE = float(os.environ.get("BERTH_BUILD_SIMULATION_RATE", "25"))
 BERTH_BUILD_SIMULATION_EXTRA_LINES = int(os.environ.get("BERTH_BUILD_SIMULATION_EXTRA_LINES", "0"))

@@ -68,6 +68,9 @@ def berth_settings_for(cluster: dict[str, str]) -> dict[str, str]:
     if cluster.get("PYTHON_IMAGE"):
         settings["BERTH_BUILD_DEFAULT_BUILDER_IMAGE"] = cluster["PYTHON_IMAGE"]
     settings["BERTH_IMAGE_CATALOG"] = json.dumps(image_catalog_for(cluster))
+    if cluster.get("GIT_SERVER"):
+        # The bundled templates' apps build from the samples the Git server offers.
+        settings["BERTH_SAMPLES_GIT_URL"] = cluster["GIT_SERVER"]
     if cluster.get("PACKAGE_INDEX"):
         # Build pods have no way out: they install from the devcluster's package index.
         settings["BERTH_BUILD_PIP_INDEX_URL"] = cluster["PACKAGE_INDEX"]
