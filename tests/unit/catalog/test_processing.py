@@ -252,9 +252,21 @@ def test_berths_own_templates_read_process_and_describe_every_parameter():
     from catalog.selectors import bundled_templates
 
     bundled = bundled_templates()
-    assert {"postgresql-persistent", "redis-ephemeral"} <= set(bundled)
+    assert {
+        "postgresql-persistent",
+        "redis-ephemeral",
+        "django-psql-persistent",
+        "flask",
+        "python-celery-redis",
+    } <= set(bundled)
     for name, item in bundled.items():
-        made = template_process(item.template, {})
+        # The one value a template may leave to Berth (a sample's Git URL, filled in there).
+        given = {
+            p.name: "https://git.example.org/app.git"
+            for p in item.template.parameters
+            if p.name == "SOURCE_REPOSITORY_URL"
+        }
+        made = template_process(item.template, given)
         assert made.objects and item.template.description, name
         assert all(p.display_name for p in item.template.parameters), name
         assert "${" not in json.dumps(made.objects), name  # every reference is a parameter
