@@ -1,16 +1,24 @@
-"""Berth's Redis template really runs on the real node, and another pod of the project
-reaches it through its Service by name (the cluster's DNS and kube-proxy, for real)."""
+"""Berth's bundled templates really run on the real node: Redis, which another pod of the
+project reaches through its Service by name (the cluster's DNS and kube-proxy, for real),
+and Django + PostgreSQL, built from Git, on a volume, answering at its route's URL."""
 
 from __future__ import annotations
 
+import contextlib
+import json
+from pathlib import Path
+
 import pytest
 from kubernetes import client
+from playwright.sync_api import expect
 
 from actions.models import Action
 from catalog import services
 from catalog.selectors import bundled_templates
 from projects import selectors as project_selectors
-from tests.helpers import wait_for
+from tests.e2e.test_real_builds import BUILD_TIMEOUT, real_builds, routed_server  # noqa: F401 - fixtures
+from tests.e2e.test_skeleton import log_in
+from tests.helpers import ARTIFACTS, PASSWORD, wait_for
 from tools.dev import image_catalog_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -76,3 +84,95 @@ def test_the_redis_template_runs_and_answers_by_its_service_name(
     ping = core.list_namespaced_pod(project, label_selector="job-name=ping").items[0]
     log = core.read_namespaced_pod_log(ping.metadata.name, project, _preload_content=False).data.decode()
     assert log.strip() == "PONG"
+
+
+@contextlib.contextmanager
+def explained(core, namespace: str):
+    """A failure inside says what the namespace's pods and events say."""
+    try:
+        yield
+    except AssertionError as exc:
+        lines = []
+        for pod in core.list_namespaced_pod(namespace).items:
+            states = [
+                (s.name, s.ready, s.restart_count, s.state.to_dict())
+                for s in pod.status.container_statuses or []
+            ]
+            lines.append(f"pod {pod.metadata.name} {pod.status.phase} on {pod.spec.node_name}: {states}")
+        for event in core.list_namespaced_event(namespace).items[-30:]:
+            about = f"{event.involved_object.kind}/{event.involved_object.name}"
+            lines.append(f"event {about}: {event.reason} {event.message}")
+        raise AssertionError(f"{exc}\n" + "\n".join(lines)) from None
+
+
+def test_django_and_postgresql_from_the_catalog_build_run_connected_and_answer_at_their_url(
+    page,
+    routed_server,  # noqa: F811 - the fixture imported above
+    real_builds,  # noqa: F811
+    celery_worker,
+    people,
+    make_project,
+    admin_client,
+    real_node,
+    settings,
+):
+    """The issue's "done when": pick Django + PostgreSQL, fill two fields, and the app is
+    built, migrates, connects to its database on a volume and answers at its URL."""
+    settings.BERTH_IMAGE_CATALOG = json.loads(real_builds["BERTH_IMAGE_CATALOG"])
+    project = make_project(people["alice"], real=True)
+    log_in(page, routed_server, "alice", PASSWORD)
+    page.goto(f"{routed_server}/projects/{project}/templates/deploy/")
+    page.get_by_test_id("bundled-django-psql-persistent").click()
+    expect(page.get_by_test_id("template-title")).to_have_text("Django + PostgreSQL")
+    # The sample the devcluster's Git server offers is the default repository.
+    expect(page.locator("input[name=p-SOURCE_REPOSITORY_URL]")).to_have_value(
+        f"{real_node.git_server}django-psql.git"
+    )
+    page.locator("input[name=p-NAME]").fill("shop")
+    page.locator("input[name=p-DATABASE_NAME]").fill("shopdb")
+    page.get_by_test_id("template-deploy").click()
+    expect(page.get_by_test_id("made-objects")).to_be_visible(timeout=60_000)
+    expect(page.get_by_test_id("template-message")).to_contain_text("shop")
+    page.screenshot(path=str(ARTIFACTS / "catalog-django-deployed.png"), full_page=True)
+
+    # The overview lists the template's apps together: the app with its build and its
+    # route's URL, and its database.
+    page.goto(f"{routed_server}/projects/{project}/")
+    rows = page.get_by_test_id("app-row")
+    expect(rows).to_have_count(2)
+    for row in (rows.nth(0), rows.nth(1)):
+        expect(row.get_by_test_id("app-template")).to_have_text("from the template django-psql-persistent")
+    app = page.locator("[data-testid=app-row][data-app=shop]")
+    database = page.locator("[data-testid=app-row][data-app=postgresql]")
+    core = client.CoreV1Api(admin_client)
+    with explained(core, project):
+        # The overview is a snapshot: read again until both run.
+        wait_for(
+            lambda: (
+                page.reload()
+                and [r.get_by_test_id("app-ready").inner_text() for r in (app, database)] == ["1 of 1"] * 2
+            ),
+            timeout=BUILD_TIMEOUT,
+            interval=3,
+            message="the app and its database ready on the overview",
+        )
+    expect(app).to_contain_text("shop-1")
+    url = app.get_by_test_id("app-url").get_attribute("href")
+    assert url.startswith(f"http://shop-{project}.")
+    page.screenshot(path=str(ARTIFACTS / "catalog-django-overview.png"), full_page=True)
+
+    page.goto(url)
+    body = page.locator("body")
+    expect(body).to_contain_text("Welcome to your Django application", timeout=30_000)
+    expect(body).to_contain_text("Database: postgresql")
+    expect(body).to_contain_text("Page views: 1")
+    page.reload()
+    expect(body).to_contain_text("Page views: 2")  # kept in PostgreSQL
+    page.screenshot(path=str(ARTIFACTS / "catalog-django-app.png"))
+
+    # Its database runs on the real node with its data on a volume.
+    claim = core.read_namespaced_persistent_volume_claim("postgresql", project)
+    assert claim.status.phase == "Bound"
+    assert Path(core.read_persistent_volume(claim.spec.volume_name).spec.host_path.path).is_dir()
+    database = core.list_namespaced_pod(project, label_selector="name=postgresql").items
+    assert [p.spec.node_name for p in database] == [real_node.name]
