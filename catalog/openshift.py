@@ -16,6 +16,7 @@ import json
 
 from django.conf import settings
 
+from builds.cluster import REPLICAS_AFTER_BUILD
 from networking.cluster import RouteSpec, default_host
 
 ROUTE_API_VERSIONS = ("route.openshift.io/v1", "v1")  # old templates say "v1"
@@ -108,7 +109,22 @@ def _field_path(container: str) -> str:
     return f'spec.template.spec.containers[?(@.name=="{container}")].image'
 
 
-def deployment_from_config(dc: dict, *, project: str, registry: str, resolve) -> tuple[dict, list[str]]:
+def built_stream_tags(objects: list[dict], *, project: str) -> frozenset[str]:
+    """The project's stream tags the template's BuildConfigs make (``name:tag``)."""
+    tags = set()
+    for obj in objects:
+        if not is_build_config(obj):
+            continue
+        to = (((obj.get("spec") or {}).get("output") or {}).get("to")) or {}
+        if to.get("kind") == "ImageStreamTag" and (to.get("namespace") or project) == project:
+            name, _, tag = str(to.get("name", "")).partition(":")
+            tags.add(f"{name}:{tag or 'latest'}")
+    return frozenset(tags)
+
+
+def deployment_from_config(
+    dc: dict, *, project: str, registry: str, resolve, built: frozenset[str] = frozenset()
+) -> tuple[dict, list[str]]:
     """The Deployment doing what DeploymentConfig ``dc`` asks, and what it cannot do.
 
     An ImageChange trigger from the project's own image stream (no namespace, or the
@@ -116,6 +132,9 @@ def deployment_from_config(dc: dict, *, project: str, registry: str, resolve) ->
     and keeps following it (``image.openshift.io/triggers``, as Berth's builds roll out);
     one from another namespace (``openshift``) is the image catalog's, through ``resolve``
     (``catalog.images.catalog_image``), which raises LookupError with what there is.
+    Where a build of the template makes that tag (``built``), no pod starts before its
+    first image, as OpenShift waits for the trigger: none would pull, and their quota
+    could keep the build itself from starting.
     """
     metadata = dc.get("metadata") or {}
     spec = dc.get("spec") or {}
@@ -127,6 +146,7 @@ def deployment_from_config(dc: dict, *, project: str, registry: str, resolve) ->
     if spec.get("test"):
         problems.append("a test deployment has no Kubernetes equivalent")
     triggers = []
+    awaited = False
     for trigger in spec.get("triggers") or []:
         if trigger.get("type") != "ImageChange":
             continue  # ConfigChange: a Deployment rolls out on its template's changes anyway
@@ -140,6 +160,8 @@ def deployment_from_config(dc: dict, *, project: str, registry: str, resolve) ->
         if own:
             name, _, tag = stream_tag.partition(":")
             image = f"{registry}/{project}/{name}:{tag or 'latest'}"
+            automatic = params.get("automatic", True) is not False
+            awaited = awaited or (automatic and f"{name}:{tag or 'latest'}" in built)
         else:
             try:
                 image = resolve(stream_tag)
@@ -169,6 +191,10 @@ def deployment_from_config(dc: dict, *, project: str, registry: str, resolve) ->
     annotations = dict(metadata.get("annotations") or {})
     if triggers:
         annotations[IMAGE_TRIGGERS] = json.dumps(triggers)
+    replicas = spec.get("replicas", 1)
+    if awaited and replicas:
+        annotations[REPLICAS_AFTER_BUILD] = str(replicas)  # builds.cluster scales it then
+        replicas = 0
     deployment = {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -178,7 +204,7 @@ def deployment_from_config(dc: dict, *, project: str, registry: str, resolve) ->
             if k in ("name", "labels", "annotations") and v
         },
         "spec": {
-            "replicas": spec.get("replicas", 1),
+            "replicas": replicas,
             "selector": {"matchLabels": selector},
             "template": template,
             **({"strategy": strategy} if strategy else {}),

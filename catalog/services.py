@@ -12,6 +12,7 @@ none (catalog.openshift).
 from __future__ import annotations
 
 from django.conf import settings
+from django.db import transaction
 from django.urls import reverse
 
 from actions.models import Action
@@ -47,6 +48,7 @@ def template_plan(*, user, project, processed: Processed) -> tuple[list[dict], l
     planned, problems = [], []
     identity = identity_for_user(user)
     routes_served = cluster_networking.openshift_routes_available()
+    built = openshift.built_stream_tags(processed.objects, project=project.name)
     for obj in processed.objects:
         label = _label(obj)
         if not (obj.get("apiVersion") and obj.get("kind") and _name(obj)):
@@ -66,7 +68,11 @@ def template_plan(*, user, project, processed: Processed) -> tuple[list[dict], l
             continue
         if openshift.is_deployment_config(obj) and not api_group_served("apps.openshift.io"):
             obj, mapped = openshift.deployment_from_config(
-                obj, project=project.name, registry=settings.BERTH_BUILD_REGISTRY, resolve=catalog_image
+                obj,
+                project=project.name,
+                registry=settings.BERTH_BUILD_REGISTRY,
+                resolve=catalog_image,
+                built=built,
             )
             problems += [f"{label}: {problem}" for problem in mapped]
             planned.append(obj)
@@ -149,17 +155,22 @@ def template_instantiate(*, user, project, text: str, values: dict[str, str]) ->
     planned, problems = template_plan(user=user, project=project, processed=processed)
     if problems:
         raise Refused("Nothing was made: " + " ".join(problems))
-    action = action_start(
-        kind="template.instantiate",
-        user=user,
-        project=project.name,
-        target=f"template/{template.name}",
-        parameters={"template": template.name, "objects": planned, "message": processed.message},
-    )
-    # Where the action's page goes once it succeeds: what was made, and (for whoever asked)
-    # the template's message.
-    action.parameters["next"] = reverse("catalog:result", kwargs={"name": project.name, "action": action.pk})
-    action.save(update_fields=["parameters"])
+    # One transaction: the task is sent once it commits, so its worker (which may finish
+    # in a fraction of a second) reads the action with the page it goes on to.
+    with transaction.atomic():
+        action = action_start(
+            kind="template.instantiate",
+            user=user,
+            project=project.name,
+            target=f"template/{template.name}",
+            parameters={"template": template.name, "objects": planned, "message": processed.message},
+        )
+        # Where the action's page goes once it succeeds: what was made, and (for whoever
+        # asked) the template's message.
+        action.parameters["next"] = reverse(
+            "catalog:result", kwargs={"name": project.name, "action": action.pk}
+        )
+        action.save(update_fields=["parameters"])
     return action
 
 

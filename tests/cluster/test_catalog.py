@@ -115,6 +115,8 @@ def test_a_template_is_made_by_one_action_as_the_person(people, project, admin_c
     assert core.read_namespaced_config_map("greeter-settings", project).data == {"GREETING": "hello"}
     assert core.read_namespaced_service("greeter", project).metadata.labels == {"app": "greeter"}
     assert action.requested_by_name == "alice"
+    # The action's page goes on to what was made (recorded before its worker could end it).
+    assert action.next_url == f"/projects/{project}/templates/made/{action.pk}/"
 
 
 def test_everything_wrong_is_said_before_anything_is_made(people, project, admin_client):
@@ -488,12 +490,15 @@ def test_a_build_config_builds_and_its_deployment_config_rolls_the_image_out(
     assert config.post_commit == "python -c 'import shop'" and config.trigger_config_change
     assert len(config.github_secret) == 40 and config.github_secret.isalnum()  # the template's, generated
     build = wait_for(lambda: Build.objects.filter(config=config).first(), message="its first build")
+    apps = client.AppsV1Api(admin_client)
+    # No pod before the image exists (none would pull, and their quota could keep the
+    # build from starting): the deployment waits for the build, as OpenShift's does.
+    assert apps.read_namespaced_deployment("shop", project).spec.replicas == 0
 
     # The build completes (simulated on kwok's nodes) and the Deployment follows its image.
     build = wait_for(
         lambda: Build.objects.filter(pk=build.pk, status="Complete").first(), timeout=120, message="the build"
     )
-    apps = client.AppsV1Api(admin_client)
     expected = f"{config.output_repository}@{build.image_digest}"
     wait_for(
         lambda: (
@@ -503,6 +508,7 @@ def test_a_build_config_builds_and_its_deployment_config_rolls_the_image_out(
         timeout=60,
         message="the deployment to roll out the built image",
     )
+    assert apps.read_namespaced_deployment("shop", project).spec.replicas == 1  # then its own
     # The project's overview shows the app with the template that made it and its build.
     overview = signed_in(people["alice"]).get(f"/projects/{project}/").content.decode()
     assert 'data-app="shop"' in overview

@@ -13,10 +13,17 @@ from kubernetes import client
 from playwright.sync_api import expect
 
 from actions.models import Action
+from builds.models import Build
 from catalog import services
-from catalog.selectors import bundled_templates
+from catalog.selectors import bundled_templates, sample_values
 from projects import selectors as project_selectors
-from tests.e2e.test_real_builds import BUILD_TIMEOUT, real_builds, routed_server  # noqa: F401 - fixtures
+from tests.e2e.test_real_builds import (  # noqa: F401 - fixtures
+    BUILD_TIMEOUT,
+    log_text,
+    real_builds,
+    routed_server,
+    through_router,
+)
 from tests.e2e.test_skeleton import log_in
 from tests.helpers import ARTIFACTS, PASSWORD, wait_for
 from tools.dev import image_catalog_for
@@ -102,6 +109,9 @@ def explained(core, namespace: str):
         for event in core.list_namespaced_event(namespace).items[-30:]:
             about = f"{event.involved_object.kind}/{event.involved_object.name}"
             lines.append(f"event {about}: {event.reason} {event.message}")
+        for build in Build.objects.filter(config__project=namespace):
+            lines.append(f"build {build.name} {build.status}: {build.message}")
+            lines += [f"  {line}" for line in log_text(build).splitlines()[-15:]]
         raise AssertionError(f"{exc}\n" + "\n".join(lines)) from None
 
 
@@ -176,3 +186,46 @@ def test_django_and_postgresql_from_the_catalog_build_run_connected_and_answer_a
     assert Path(core.read_persistent_volume(claim.spec.volume_name).spec.host_path.path).is_dir()
     database = core.list_namespaced_pod(project, label_selector="name=postgresql").items
     assert [p.spec.node_name for p in database] == [real_node.name]
+
+
+@pytest.mark.parametrize(
+    ("template", "answer"),
+    [
+        # The web app hands 2 + 3 to the worker through Redis and shows who computed it.
+        ("python-celery-redis", "2 + 3 = 5, computed by worker web-worker-"),
+        ("flask", "Hello from Flask"),
+    ],
+)
+def test_the_other_bundled_apps_build_run_and_answer_at_their_route(
+    template,
+    answer,
+    routed_server,  # noqa: F811 - the fixture imported above
+    real_builds,  # noqa: F811
+    celery_worker,
+    people,
+    make_project,
+    admin_client,
+    real_node,
+    settings,
+):
+    settings.BERTH_IMAGE_CATALOG = json.loads(real_builds["BERTH_IMAGE_CATALOG"])
+    alice = people["alice"]
+    project = make_project(alice, real=True)
+    target = project_selectors.project_get(user=alice, name=project)
+    bundled = bundled_templates()[template]
+    values = {"NAME": "web", **sample_values(bundled.template)}
+    assert values["SOURCE_REPOSITORY_URL"].startswith(real_node.git_server)
+    action = services.template_instantiate(user=alice, project=target, text=bundled.text, values=values)
+    action = wait_for(
+        lambda: Action.objects.filter(pk=action.pk, state__in=("succeeded", "failed")).first(), timeout=60
+    )
+    assert action.state == "succeeded", action.message
+    host = f"web-{project}.{real_node.apps_domain}"
+    with explained(client.CoreV1Api(admin_client), project):
+        body = wait_for(
+            lambda: answer in (text := through_router(real_node.router_url, host)) and text,
+            timeout=240,  # within the test's own timeout (a failure then says why)
+            interval=2,
+            message=f"{host} to answer {answer!r}",
+        )
+    assert answer in body

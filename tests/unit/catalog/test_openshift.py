@@ -1,10 +1,11 @@
-"""What OpenShift's Route becomes where the cluster has none, on its own."""
+"""What OpenShift's Route and DeploymentConfig become where the cluster has none, on their own."""
 
 from __future__ import annotations
 
 import pytest
 
-from catalog.openshift import hosts_of, is_route, route_spec
+from builds.cluster import REPLICAS_AFTER_BUILD
+from catalog.openshift import built_stream_tags, deployment_from_config, hosts_of, is_route, route_spec
 
 SERVICE = {
     "kind": "Service",
@@ -65,3 +66,65 @@ def test_the_hosts_an_object_asks_for():
     assert is_route({"apiVersion": "v1", "kind": "Route"}) and not is_route(
         {"apiVersion": "x/v1", "kind": "Route"}
     )
+
+
+def _dc(stream: str = "shop:latest", automatic: bool = True, replicas: int = 2) -> dict:
+    return {
+        "apiVersion": "apps.openshift.io/v1",
+        "kind": "DeploymentConfig",
+        "metadata": {"name": "shop"},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"name": "shop"},
+            "template": {"spec": {"containers": [{"name": "web", "image": " "}]}},
+            "triggers": [
+                {
+                    "type": "ImageChange",
+                    "imageChangeParams": {
+                        "automatic": automatic,
+                        "containerNames": ["web"],
+                        "from": {"kind": "ImageStreamTag", "name": stream},
+                    },
+                }
+            ],
+        },
+    }
+
+
+def _bc(output: dict) -> dict:
+    return {"apiVersion": "build.openshift.io/v1", "kind": "BuildConfig", "spec": {"output": {"to": output}}}
+
+
+def test_the_stream_tags_a_templates_builds_make():
+    objects = [
+        _bc({"kind": "ImageStreamTag", "name": "shop:latest"}),
+        _bc({"kind": "ImageStreamTag", "name": "api"}),  # no tag: latest
+        _bc({"kind": "ImageStreamTag", "name": "other:1", "namespace": "elsewhere"}),
+        _bc({"kind": "DockerImage", "name": "quay.io/x/y:1"}),
+        _dc(),
+    ]
+    assert built_stream_tags(objects, project="p") == {"shop:latest", "api:latest"}
+
+
+def test_a_deployment_waits_for_the_first_image_its_templates_build_makes():
+    deployment, problems = deployment_from_config(
+        _dc(), project="p", registry="r", resolve=None, built=frozenset({"shop:latest"})
+    )
+    assert problems == []
+    assert deployment["spec"]["replicas"] == 0
+    assert deployment["metadata"]["annotations"][REPLICAS_AFTER_BUILD] == "2"
+    assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == "r/p/shop:latest"
+
+
+@pytest.mark.parametrize(
+    ("dc", "built"),
+    [
+        (_dc(), frozenset()),  # an image pushed some other way: it may be there already
+        (_dc(automatic=False), frozenset({"shop:latest"})),  # a trigger that does not follow
+        (_dc(replicas=0), frozenset({"shop:latest"})),  # nothing to start anyway
+    ],
+)
+def test_otherwise_a_deployment_keeps_its_replicas(dc, built):
+    deployment, _ = deployment_from_config(dc, project="p", registry="r", resolve=None, built=built)
+    assert deployment["spec"]["replicas"] == dc["spec"]["replicas"]
+    assert REPLICAS_AFTER_BUILD not in deployment["metadata"].get("annotations", {})
