@@ -1267,8 +1267,13 @@ def _head(plan: Plan, base: list[str], build_args: Sequence[str]) -> list[str]:
         *(f"ARG {name}" for name in build_args),
         f"USER {APP_UID}",
     ]
-    if plan.env:
-        lines.append(_env_instruction(plan.env))
+    # An empty value of a setting the cluster gives (sclorg's templates pass
+    # PIP_INDEX_URL="" when the person names no index) leaves the cluster's: as ENV it
+    # would hide the ARG, and pip would go to PyPI, which a cluster with an index of its
+    # own may not reach.
+    env = {key: value for key, value in plan.env.items() if value or key not in build_args}
+    if env:
+        lines.append(_env_instruction(env))
     lines.append(f"WORKDIR {APP_SRC}")
     return lines
 

@@ -1351,6 +1351,24 @@ def test_an_incremental_build_installs_the_dependencies_in_an_image_of_their_own
     assert "RUN pip install -r requirements.txt" in whole and "FROM python:3.12" in whole
 
 
+def test_an_empty_value_of_a_setting_the_cluster_gives_leaves_the_clusters(tmp_path):
+    # sclorg's quickstarts pass PIP_INDEX_URL="" when the person names no index.
+    write_tree(
+        tmp_path,
+        {
+            "wsgi.py": FLASK_WSGI,
+            "requirements.txt": "gunicorn\n",
+            ".s2i/environment": "PIP_INDEX_URL=\nPIP_TRUSTED_HOST=pypi.example\nAPP_CONFIG=\n",
+        },
+    )
+    plan = plan_for(tmp_path)
+    text = dockerfile_for(plan, builder_image="python:3.12", build_args=["PIP_INDEX_URL", "PIP_TRUSTED_HOST"])
+    env = text.split("USER 1001\n", 1)[1].split("WORKDIR", 1)[0]  # the ENV instruction
+    assert "PIP_INDEX_URL" not in env  # the ARG, the cluster's index, applies
+    assert 'PIP_TRUSTED_HOST="pypi.example"' in env  # a value given wins, as before
+    assert 'APP_CONFIG=""' in env  # not a cluster's setting: kept as given
+
+
 def test_an_app_that_installs_itself_or_its_own_assemble_is_not_incremental(tmp_path):
     write_tree(
         tmp_path, {"wsgi.py": FLASK_WSGI, "requirements.txt": "gunicorn\n-e .\n", "setup.py": SETUP_PY}
