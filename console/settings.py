@@ -327,6 +327,8 @@ BERTH_SOCKET_RECHECK_SECONDS = float(os.environ.get("BERTH_SOCKET_RECHECK_SECOND
 BERTH_SOCKETS_PER_PERSON = int(os.environ.get("BERTH_SOCKETS_PER_PERSON", "50"))
 # A pod log page follows the log this long, then stops (and the cluster's stream with it).
 BERTH_LOG_FOLLOW_SECONDS = int(os.environ.get("BERTH_LOG_FOLLOW_SECONDS", "3600"))
+# A pod terminal with no keystroke for this long closes (and its shell with it).
+BERTH_TERMINAL_IDLE_SECONDS = int(os.environ.get("BERTH_TERMINAL_IDLE_SECONDS", "900"))
 # How many projects one person may ask for (those they created and that still exist).
 BERTH_MAX_PROJECTS_PER_PERSON = int(os.environ.get("BERTH_MAX_PROJECTS_PER_PERSON", "20"))
 # Templates a project may keep in its catalog (each at most 1 MiB).

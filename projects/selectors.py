@@ -9,6 +9,7 @@ from actions.selectors import project_actions
 from kube import Forbidden, NotFound, identity_for_user
 from projects import cluster as cluster_projects
 from projects import data
+from projects.roles import role_at_least
 
 
 def project_list(*, user, search: str = "") -> list[cluster_projects.Project]:
@@ -28,14 +29,14 @@ def project_get(*, user, name: str) -> cluster_projects.Project:
     return project
 
 
-def has_role(*, user, name: str) -> bool:
-    """Whether the person has a role in the project (the cluster, asked as them);
-    Unavailable when it doesn't answer, which is not a no."""
+def has_role(*, user, name: str, at_least: str = "view") -> bool:
+    """Whether the person has a role in the project (``at_least`` that one; the cluster,
+    asked as them); Unavailable when it doesn't answer, which is not a no."""
     try:
-        project_get(user=user, name=name)
+        project = project_get(user=user, name=name)
     except (NotFound, Forbidden):
         return False
-    return True
+    return role_at_least(project.my_role, at_least)
 
 
 def project_overview(*, user, project: cluster_projects.Project) -> dict:

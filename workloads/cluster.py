@@ -17,6 +17,7 @@ from kubernetes import client as k8s
 
 from kube.client import MANAGED_BY, Identity, api, call, can_i, parse_time
 from kube.errors import Conflict, Invalid, NotFound
+from kube.exec import Session, exec_open
 from kube.informer import informer_for
 from kube.streams import pod_log_stream
 
@@ -785,3 +786,17 @@ def rollout_wait(
         if time.monotonic() >= deadline:
             return Rollout(state.desired, state.ready, False, state.problem, timed_out=True)
         time.sleep(ROLLOUT_POLL_SECONDS)
+
+
+# bash where the image has it, else sh; TERM for the browser's terminal (xterm.js).
+SHELL = [
+    "/bin/sh",
+    "-c",
+    "export TERM=xterm-256color; command -v bash >/dev/null 2>&1 && exec bash || exec sh",
+]
+
+
+async def pod_shell_open(identity: Identity, *, namespace: str, pod: str, container: str) -> Session:
+    """A shell in ``container`` of ``pod``, as ``identity`` (RBAC ``create pods/exec``):
+    the container's own environment, as its process has it."""
+    return await exec_open(identity, namespace=namespace, pod=pod, container=container, command=SHELL)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import threading
+import time
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
@@ -13,11 +15,11 @@ from django.conf import settings
 from django.template.loader import render_to_string
 
 from console.ansi import ansi_to_html
-from console.consumers import NO_CHANNEL_LAYER, AccessRechecked, Counted
+from console.consumers import ACCESS_LOST, NO_CHANNEL_LAYER, AccessRechecked, Counted
 from kube import ClusterError
 from projects import selectors as project_selectors
 from projects.roles import role_at_least
-from workloads import selectors
+from workloads import selectors, services
 
 RENDER_DELAY = 0.25  # coalesce bursts of watch events into one render per viewer
 LOG_BATCH_DELAY = 0.1
@@ -28,6 +30,12 @@ FOLLOW_ENDED = 4408  # the close code after BERTH_LOG_FOLLOW_SECONDS
 def _params(scope) -> dict[str, str]:
     parsed = parse_qs(scope.get("query_string", b"").decode())
     return {k: v[-1] for k, v in parsed.items()}
+
+
+async def _project_pod(user, name: str, pod: str):
+    """The project and its pod, as the person sees them (ClusterError when they don't)."""
+    project = await database_sync_to_async(project_selectors.project_get)(user=user, name=name)
+    return project, await database_sync_to_async(selectors.pod_detail)(user=user, project=project, name=pod)
 
 
 class LiveListConsumer(AccessRechecked, Counted, AsyncWebsocketConsumer):
@@ -169,11 +177,8 @@ class PodLogConsumer(AccessRechecked, Counted, AsyncWebsocketConsumer):
         kwargs = self.scope["url_route"]["kwargs"]
         self.project, self.pod = kwargs["name"], kwargs["pod"]
         try:
-            project = await database_sync_to_async(project_selectors.project_get)(
-                user=user, name=self.project
-            )
             # A pod the project does not have: refused here, not an error line later.
-            await database_sync_to_async(selectors.pod_detail)(user=user, project=project, name=self.pod)
+            await _project_pod(user, self.project, self.pod)
         except ClusterError:
             await self.close(code=4404)
             return
@@ -276,3 +281,124 @@ class PodLogConsumer(AccessRechecked, Counted, AsyncWebsocketConsumer):
 
 class ClusterErrorLine(str):
     """A line that reports why the stream stopped (shown differently)."""
+
+
+TERMINAL_ENDED = 4000  # the close code once the shell ended, the pod went, or it sat idle
+TERMINAL_INPUT_BYTES = 64 * 1024  # what one message from the browser may carry (a paste)
+
+
+class PodTerminalConsumer(AccessRechecked, Counted, AsyncWebsocketConsumer):
+    """A shell in a pod's container for an editor of its project, as the person: the
+    browser's xterm.js sends ``{"in": text}`` and ``{"size": [columns, rows]}``, and gets
+    the shell's output as binary frames, then ``{"ended": why}``.
+
+    Berth lets only editors open one, and the cluster decides too (``create pods/exec``,
+    asked as the person). Each session joins the project's activity when it opens and
+    when it closes (who, pod, container, how long), never what was typed.
+    """
+
+    channel_layer_alias = NO_CHANNEL_LAYER
+    session = None
+    started = 0.0
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=4401)
+            return
+        kwargs = self.scope["url_route"]["kwargs"]
+        self.project, self.pod = kwargs["name"], kwargs["pod"]
+        self.user = user
+        try:
+            project, detail = await _project_pod(user, self.project, self.pod)
+        except ClusterError:
+            await self.close(code=4404)
+            return
+        if not role_at_least(project.my_role, "edit"):
+            await self.close(code=ACCESS_LOST)
+            return
+        names = detail.container_names
+        self.container = _params(self.scope).get("container") or names[0]
+        if self.container not in names:
+            await self.close(code=4404)
+            return
+        if not await self.admit(user):
+            return
+        await self.accept()
+        try:
+            self.session = await services.pod_shell_open(
+                user=user, project=project, pod=self.pod, container=self.container
+            )
+        except ClusterError as exc:
+            await self._end(f"The cluster refused the terminal: {exc}")
+            return
+        self.started = time.monotonic()
+        self.last_input = self.started
+        await database_sync_to_async(services.terminal_record)(
+            user=user, project=self.project, pod=self.pod, container=self.container, seconds=None
+        )
+        self.reader = asyncio.create_task(self._read())
+        self.idle = asyncio.create_task(self._close_when_idle())
+        self.recheck_access(lambda: project_selectors.has_role(user=user, name=self.project, at_least="edit"))
+
+    async def _read(self) -> None:
+        async for data in self.session.output():
+            await self.send(bytes_data=data)
+        ended = self.session.ended
+        if ended is None:
+            why = "The terminal's connection to the pod ended (the pod may be gone)."
+        elif ended.exit_code is None:
+            why = f"The shell ended: {ended.message}."
+        else:
+            why = f"The shell exited with code {ended.exit_code}."
+        await self._end(why)
+
+    async def _close_when_idle(self) -> None:
+        limit = settings.BERTH_TERMINAL_IDLE_SECONDS
+        while True:
+            await asyncio.sleep(max(1.0, limit - (time.monotonic() - self.last_input)))
+            if time.monotonic() - self.last_input >= limit:
+                minutes = f"{limit // 60} minutes" if limit >= 120 else f"{limit} seconds"
+                await self._end(f"Closed after {minutes} without a keystroke.")
+                return
+
+    async def _end(self, why: str) -> None:
+        with contextlib.suppress(Exception):  # the browser may be gone already
+            await self.send(text_data=json.dumps({"ended": why}))
+        await self.close(code=TERMINAL_ENDED)
+
+    async def receive(self, text_data=None, bytes_data=None) -> None:
+        if self.session is None or not text_data or len(text_data) > TERMINAL_INPUT_BYTES:
+            return
+        try:
+            message = json.loads(text_data)
+        except ValueError:
+            return
+        if not isinstance(message, dict):
+            return
+        with contextlib.suppress(Exception):  # the shell's connection broke: _read ends it
+            if isinstance(message.get("in"), str):
+                self.last_input = time.monotonic()
+                await self.session.write(message["in"].encode())
+            size = message.get("size")
+            if isinstance(size, list) and len(size) == 2 and all(isinstance(n, int) for n in size):
+                columns, rows = (max(1, min(n, 1000)) for n in size)
+                await self.session.resize(columns, rows)
+
+    async def disconnect(self, code: int) -> None:
+        self.stop_recheck()
+        await self.leave()
+        for task in (getattr(self, "reader", None), getattr(self, "idle", None)):
+            if task is not None and task is not asyncio.current_task():
+                task.cancel()
+        if self.session is not None:
+            session, self.session = self.session, None
+            with contextlib.suppress(Exception):
+                await session.close()
+            await database_sync_to_async(services.terminal_record)(
+                user=self.user,
+                project=self.project,
+                pod=self.pod,
+                container=self.container,
+                seconds=round(time.monotonic() - self.started),
+            )

@@ -2,10 +2,11 @@ from urllib.parse import urlencode
 
 from django.urls import path
 
-from workloads.consumers import LiveListConsumer, PodLogConsumer
+from workloads.consumers import LiveListConsumer, PodLogConsumer, PodTerminalConsumer
 
 websocket_urlpatterns = [
     path("ws/projects/<label:name>/pods/<subdomain:pod>/log/", PodLogConsumer.as_asgi()),
+    path("ws/projects/<label:name>/pods/<subdomain:pod>/terminal/", PodTerminalConsumer.as_asgi()),
     path("ws/projects/<label:name>/<str:resource>/", LiveListConsumer.as_asgi()),
 ]
 
@@ -20,3 +21,7 @@ def pod_log_ws_url(project: str, pod: str, *, container: str, timestamps: str = 
     return f"/ws/projects/{project}/pods/{pod}/log/?" + urlencode(
         {"container": container, "timestamps": timestamps}
     )
+
+
+def pod_terminal_ws_url(project: str, pod: str, *, container: str) -> str:
+    return f"/ws/projects/{project}/pods/{pod}/terminal/?" + urlencode({"container": container})

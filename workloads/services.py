@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from channels.db import database_sync_to_async
 from django.conf import settings
 from django.urls import reverse
 
 from actions.models import Action
 from actions.refusal import Refused
-from actions.services import action_start
+from actions.services import action_record, action_start
 from kube import identity_for_user
 from projects.access import require_role
+from workloads import cluster as cluster_workloads
 from workloads import controllers
 from workloads.edit import Edit
 
@@ -140,3 +142,23 @@ def cronjob_run(*, user, project, name: str) -> Action:
             "next": reverse("workloads:job", kwargs={"name": project.name, "job": job}),
         },
     )
+
+
+async def pod_shell_open(*, user, project, pod: str, container: str):
+    """A shell in the pod's container, as the person (kube.exec.Session)."""
+    identity = await database_sync_to_async(identity_for_user)(user)
+    return await cluster_workloads.pod_shell_open(
+        identity, namespace=project.name, pod=pod, container=container
+    )
+
+
+def terminal_record(*, user, project: str, pod: str, container: str, seconds: int | None) -> None:
+    """A terminal session in the project's activity: when it opened (``seconds`` None) and
+    when it closed, with how long it lasted. Never what was typed."""
+    where = f"pod {pod}, container {container}"
+    message = (
+        f"Opened a terminal in {where}."
+        if seconds is None
+        else f"Closed the terminal in {where} after {seconds} s."
+    )
+    action_record(kind="pod.terminal", user=user, project=project, target=f"pod/{pod}", message=message)

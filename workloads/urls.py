@@ -8,6 +8,7 @@ urlpatterns = [
     path("pods/", views.pod_list, name="pods"),
     path("pods/<subdomain:pod>/", views.pod_detail, name="pod"),
     path("pods/<subdomain:pod>/events/", views.pod_events, name="pod-events"),
+    path("pods/<subdomain:pod>/terminal/", views.pod_terminal, name="pod-terminal"),
     path("pods/<subdomain:pod>/logs/download/", views.pod_log_download, name="pod-log-download"),
     path("events/", views.project_events, name="events"),
     path("deployments/", views.deployment_list, name="deployments"),

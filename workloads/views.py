@@ -4,6 +4,7 @@ import hashlib
 import json
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -18,7 +19,7 @@ from workloads import controllers, selectors, services
 from workloads import edit as edit_module
 from workloads.diff import template_diff
 from workloads.forms import DeployImageForm, EditDeploymentForm, RollbackForm, ScaleForm
-from workloads.routing import live_list_ws_url, pod_log_ws_url
+from workloads.routing import live_list_ws_url, pod_log_ws_url, pod_terminal_ws_url
 
 
 def _live_url(project, resource: str, params: dict) -> str:
@@ -40,11 +41,16 @@ def pod_list(request: HttpRequest, project) -> HttpResponse:
     return render(request, template, context)
 
 
+def _container(request: HttpRequest, detail) -> str:
+    """The container the page asks for (``?container=``), else the pod's first."""
+    names = detail.container_names
+    return request.GET.get("container") if request.GET.get("container") in names else names[0]
+
+
 @project_view()
 def pod_detail(request: HttpRequest, project, pod: str) -> HttpResponse:
     detail = selectors.pod_detail(user=request.user, project=project, name=pod)
-    names = detail.container_names
-    container = request.GET.get("container") if request.GET.get("container") in names else names[0]
+    container = _container(request, detail)
     context = {
         "project": project,
         "pod": detail,
@@ -55,6 +61,20 @@ def pod_detail(request: HttpRequest, project, pod: str) -> HttpResponse:
         ),
     }
     return render(request, "workloads/pod.html", context)
+
+
+@project_view("edit")
+def pod_terminal(request: HttpRequest, project, pod: str) -> HttpResponse:
+    detail = selectors.pod_detail(user=request.user, project=project, name=pod)
+    container = _container(request, detail)
+    context = {
+        "project": project,
+        "pod": detail,
+        "container": container,
+        "socket_url": pod_terminal_ws_url(project.name, pod, container=container),
+        "idle_minutes": settings.BERTH_TERMINAL_IDLE_SECONDS // 60,
+    }
+    return render(request, "workloads/terminal.html", context)
 
 
 @project_view()

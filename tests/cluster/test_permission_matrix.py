@@ -59,6 +59,8 @@ ROUTES = project_routes()
 # Pages and sockets addressed by an object's id, whose access follows its project's.
 OBJECT_ROUTES = object_routes()
 WEBSOCKETS = [p for p in websocket_patterns() if "<label:name>" in p]
+# Sockets that need more than a role in the project (the rest show what viewers see).
+SOCKET_ROLES = {"ws/projects/<label:name>/pods/<subdomain:pod>/terminal/": "edit"}
 OBJECT_WEBSOCKETS = [p for p in websocket_patterns() if "<label:name>" not in p]
 
 
@@ -266,6 +268,8 @@ async def test_project_websocket(pattern, column, objects, people):
             assert (connected, code) == (False, 4401), path
         elif column == "none":
             assert not connected and code in (4403, 4404), path
+        elif not role_at_least(column, SOCKET_ROLES.get(pattern, "view")):
+            assert (connected, code) == (False, 4403), f"{path} as {column}"
         else:
             assert connected, f"{path} as {column}: closed with {code}"
     finally:

@@ -50,6 +50,7 @@ def test_every_websocket_is_in_the_matrix():
         "ws/builds/<int:build_id>/",
         "ws/projects/<label:name>/<str:resource>/",
         "ws/projects/<label:name>/pods/<subdomain:pod>/log/",
+        "ws/projects/<label:name>/pods/<subdomain:pod>/terminal/",
     ]
 
 
