@@ -16,6 +16,11 @@ urlpatterns = [
     path("deployments/<subdomain:deployment>/", views.deployment_detail, name="deployment"),
     path("deployments/<subdomain:deployment>/scale/", views.deployment_scale, name="deployment-scale"),
     path(
+        "deployments/<subdomain:deployment>/terminal/",
+        views.deployment_terminal,
+        name="deployment-terminal",
+    ),
+    path(
         "deployments/<subdomain:deployment>/rollback/", views.deployment_rollback, name="deployment-rollback"
     ),
     path("deployments/<subdomain:deployment>/pause/", views.deployment_pause, name="deployment-pause"),

@@ -129,6 +129,23 @@ def deployment_detail(request: HttpRequest, project, deployment: str) -> HttpRes
     return render(request, "workloads/deployment.html", context)
 
 
+@project_view("edit")
+def deployment_terminal(request: HttpRequest, project, deployment: str) -> HttpResponse:
+    """A terminal in one of the deployment's running pods (the first), or back with why not."""
+    summary = selectors.deployment_summary(user=request.user, namespace=project.name, name=deployment)
+    pods, _ = selectors.pod_page(
+        user=request.user,
+        namespace=project.name,
+        query=selectors.PodQuery.from_params({}),
+        deployment_selector=summary.selector,
+    )
+    running = next((p.name for p in pods.object_list if p.phase == "Running"), None)
+    if running is None:
+        messages.error(request, f"No pod of {deployment} is running: there is nothing to open a terminal in.")
+        return redirect("workloads:deployment", name=project.name, deployment=deployment)
+    return redirect("workloads:pod-terminal", name=project.name, pod=running)
+
+
 def _refused(request, project, deployment: str, message: str) -> HttpResponse:
     """A refusal, shown where the person acted: beside the control (htmx) or on the page."""
     if request.htmx:

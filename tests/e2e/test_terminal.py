@@ -69,9 +69,14 @@ def running_app(people, make_project, admin_client, real_node):
     return project, wait_for(running, timeout=90, message="the app's pod running")
 
 
-def _open(page, server: str, project: str, pod: str):
-    page.goto(f"{server}/projects/{project}/pods/{pod}/")
-    page.get_by_test_id("open-terminal").click()
+def _open(page, server: str, project: str, pod: str, *, from_deployment: bool = False):
+    if from_deployment:  # "a terminal in one of its pods"
+        page.goto(f"{server}/projects/{project}/deployments/shell/")
+        page.get_by_test_id("deployment-terminal").click()
+        page.wait_for_url(f"**/projects/{project}/pods/{pod}/terminal/")
+    else:
+        page.goto(f"{server}/projects/{project}/pods/{pod}/")
+        page.get_by_test_id("open-terminal").click()
     expect(page.get_by_test_id("terminal")).to_have_attribute("data-status", "open", timeout=30_000)
     page.get_by_test_id("terminal").click()
 
@@ -144,7 +149,7 @@ def test_a_viewer_has_no_terminal_and_the_cluster_refuses_them_too(
 def test_a_removed_members_terminal_closes(page, terminal_server, running_app, people, admin_client):
     project, pod = running_app
     log_in(page, terminal_server, "bob", PASSWORD)
-    _open(page, terminal_server, project, pod)
+    _open(page, terminal_server, project, pod, from_deployment=True)
     _run(page, "echo $((6*7))")
     expect(page.locator(".xterm-rows")).to_contain_text("42")
     rbac = client.RbacAuthorizationV1Api(admin_client)
