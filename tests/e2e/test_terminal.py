@@ -98,6 +98,12 @@ def test_a_terminal_runs_commands_in_the_apps_environment_and_follows_the_window
     expect(screen).to_contain_text("42")
     _run(page, "echo $GREETING")
     expect(screen).to_contain_text("hello from the app's environment")
+    # Ctrl-C reaches the shell's foreground command; UTF-8 goes both ways.
+    _run(page, "sleep 600; echo slept")
+    page.keyboard.press("Control+C")
+    _run(page, "echo interrupted, déjà vu ✓")
+    expect(screen).to_contain_text("vu ✓interrupted, déjà vu ✓")  # the command, then its output
+    assert screen.inner_text().count("slept") == 1  # typed once, never printed: interrupted
 
     box = page.get_by_test_id("terminal")
 
@@ -158,3 +164,18 @@ def test_a_removed_members_terminal_closes(page, terminal_server, running_app, p
             rbac.delete_namespaced_role_binding(binding.metadata.name, project)
     expect(page.get_by_test_id("terminal")).to_have_attribute("data-status", "closed", timeout=45_000)
     expect(page.get_by_test_id("terminal-state")).to_contain_text("You no longer have access")
+
+
+@pytest.fixture(scope="module")
+def impatient_server(django_db_setup, redis_url, berth_cluster, real_node):
+    with running_asgi_server(redis_url, name="asgi-server-idle", BERTH_TERMINAL_IDLE_SECONDS="3") as url:
+        yield url
+
+
+def test_an_idle_terminal_closes_and_says_so(page, impatient_server, running_app, people):
+    project, pod = running_app
+    log_in(page, impatient_server, "alice", PASSWORD)
+    _open(page, impatient_server, project, pod)
+    expect(page.get_by_test_id("terminal-state")).to_have_text(
+        "Closed after 3 seconds without a keystroke.", timeout=20_000
+    )
