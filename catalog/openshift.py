@@ -109,6 +109,12 @@ def _field_path(container: str) -> str:
     return f'spec.template.spec.containers[?(@.name=="{container}")].image'
 
 
+def _tagged(stream_tag: str) -> str:
+    """``name:tag``, with the tag ``latest`` where none is given."""
+    name, _, tag = stream_tag.partition(":")
+    return f"{name}:{tag or 'latest'}"
+
+
 def built_stream_tags(objects: list[dict], *, project: str) -> frozenset[str]:
     """The project's stream tags the template's BuildConfigs make (``name:tag``)."""
     tags = set()
@@ -117,8 +123,7 @@ def built_stream_tags(objects: list[dict], *, project: str) -> frozenset[str]:
             continue
         to = (((obj.get("spec") or {}).get("output") or {}).get("to")) or {}
         if to.get("kind") == "ImageStreamTag" and (to.get("namespace") or project) == project:
-            name, _, tag = str(to.get("name", "")).partition(":")
-            tags.add(f"{name}:{tag or 'latest'}")
+            tags.add(_tagged(str(to.get("name", ""))))
     return frozenset(tags)
 
 
@@ -158,10 +163,10 @@ def deployment_from_config(
             continue
         own = namespace in ("", project)
         if own:
-            name, _, tag = stream_tag.partition(":")
-            image = f"{registry}/{project}/{name}:{tag or 'latest'}"
+            tagged = _tagged(stream_tag)
+            image = f"{registry}/{project}/{tagged}"
             automatic = params.get("automatic", True) is not False
-            awaited = awaited or (automatic and f"{name}:{tag or 'latest'}" in built)
+            awaited = awaited or (automatic and tagged in built)
         else:
             try:
                 image = resolve(stream_tag)
@@ -264,8 +269,7 @@ def build_config_data(bc: dict, *, project: str, registry: str, resolve) -> tupl
     }
     output = (spec.get("output") or {}).get("to") or {}
     if output.get("kind") == "ImageStreamTag" and output.get("name"):
-        stream, _, tag = str(output["name"]).partition(":")
-        data["output_image"] = f"{registry}/{project}/{stream}:{tag or 'latest'}"
+        data["output_image"] = f"{registry}/{project}/{_tagged(str(output['name']))}"
     elif output:
         problems.append("its output goes only to the project's image streams (an ImageStreamTag)")
     secrets = {}

@@ -105,6 +105,14 @@ def reset_config() -> None:
         _clients.clear()
 
 
+def impersonation_headers(identity: Identity) -> list[tuple[str, str]]:
+    """The headers that make a call ``identity``'s: none for Berth's own, else the user and
+    one ``Impersonate-Group`` per group (Kubernetes adds system:authenticated by itself)."""
+    if identity.is_system:
+        return []
+    return [("Impersonate-User", identity.user), *(("Impersonate-Group", g) for g in identity.groups)]
+
+
 class _Pool:
     """Wraps urllib3's pool: impersonation headers on every request, and no redirects.
 
@@ -117,11 +125,8 @@ class _Pool:
     def __init__(self, pool: urllib3.PoolManager, identity: Identity):
         self._pool = pool
         self._headers = urllib3.HTTPHeaderDict()
-        if not identity.is_system:
-            self._headers["Impersonate-User"] = identity.user
-            # Kubernetes adds system:authenticated to an impersonated user by itself.
-            for group in identity.groups:
-                self._headers.add("Impersonate-Group", group)
+        for name, value in impersonation_headers(identity):
+            self._headers.add(name, value)
 
     def request(self, method: str, url: str, headers=None, **kwargs):
         merged = urllib3.HTTPHeaderDict(headers or {})
@@ -154,12 +159,19 @@ def api_client(identity: Identity) -> k8s.ApiClient:
 
 def translate(exc: ApiException) -> ClusterError:
     """Turn the client's exception into one of Berth's, with a readable message."""
+    return translate_status(exc.status or 0, exc.body, exc.reason)
+
+
+def translate_status(status: int, body: str | bytes | None, reason: str | None = None) -> ClusterError:
+    """One of Berth's errors for the API server's answer ``status`` with its Status ``body``
+    (also for answers that come without the client: an exec websocket's refusal)."""
     try:
-        body = json.loads(exc.body or "{}")
+        parsed = json.loads(body or "{}")
     except (TypeError, ValueError):
-        body = {}
-    message = body.get("message") or exc.reason or "the cluster refused the request"
-    status = exc.status or 0
+        parsed = {}
+    if not isinstance(parsed, dict):
+        parsed = {}
+    message = parsed.get("message") or reason or "the cluster refused the request"
     if 300 <= status < 400:
         # Only a path the API server normalised is redirected: not the object asked for.
         return NotFound("The cluster has no object at that path.")
@@ -170,7 +182,7 @@ def translate(exc: ApiException) -> ClusterError:
     if status == 409:
         return Conflict(message)
     if status in (400, 422):
-        causes = (body.get("details") or {}).get("causes") or []
+        causes = (parsed.get("details") or {}).get("causes") or []
         fields = {c.get("field", ""): c.get("message", "") for c in causes if c.get("field")}
         return Invalid(message, fields)
     return Unavailable(f"The cluster answered {status}: {message}")

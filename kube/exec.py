@@ -23,8 +23,8 @@ from urllib.parse import urlencode
 import websockets
 from django.conf import settings
 
-from kube.client import Identity, _load_base_config, _refuse_path_tricks
-from kube.errors import ClusterError, Forbidden, NotFound, Unavailable
+from kube.client import Identity, _load_base_config, impersonation_headers, object_path, translate_status
+from kube.errors import Unavailable
 
 PROTOCOLS = ["v5.channel.k8s.io", "v4.channel.k8s.io"]
 STDIN, STDOUT, STDERR, ERROR, RESIZE = 0, 1, 2, 3, 4
@@ -102,24 +102,7 @@ def _headers(configuration, identity: Identity) -> list[tuple[str, str]]:
     token = configuration.get_api_key_with_prefix("authorization")
     if token:
         headers.append(("Authorization", token))
-    if not identity.is_system:
-        headers.append(("Impersonate-User", identity.user))
-        headers += [("Impersonate-Group", group) for group in identity.groups]
-    return headers
-
-
-def _refusal(exc: websockets.InvalidStatus) -> ClusterError:
-    response = exc.response
-    try:
-        message = json.loads(response.body or b"{}").get("message", "")
-    except ValueError:
-        message = ""
-    message = message or (response.body or b"").decode("utf-8", "replace")[:300] or response.reason_phrase
-    if response.status_code == 403:
-        return Forbidden(message)
-    if response.status_code == 404:
-        return NotFound(message)
-    return Unavailable(f"The cluster answered {response.status_code}: {message}")
+    return headers + impersonation_headers(identity)
 
 
 async def exec_open(
@@ -133,7 +116,7 @@ async def exec_open(
 ) -> Session:
     """Start ``command`` in ``container`` of ``pod`` as ``identity``: the cluster's
     refusal (RBAC, a pod gone, a container not running) is Berth's error."""
-    _refuse_path_tricks((namespace, pod), {})
+    path = object_path("v1", "pods", namespace, pod) + "/exec"  # NotFound for a bad name
     configuration = _load_base_config()
     query = urlencode(
         [
@@ -146,7 +129,7 @@ async def exec_open(
         ]
     )
     base = configuration.host.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
-    url = f"{base}/api/v1/namespaces/{namespace}/pods/{pod}/exec?{query}"
+    url = f"{base}{path}?{query}"
     try:
         connection = await websockets.connect(
             url,
@@ -158,7 +141,8 @@ async def exec_open(
             ping_interval=20,
         )
     except websockets.InvalidStatus as exc:
-        raise _refusal(exc) from exc
+        response = exc.response
+        raise translate_status(response.status_code, response.body, response.reason_phrase) from exc
     except (OSError, TimeoutError, websockets.InvalidHandshake) as exc:
         raise Unavailable(f"The cluster could not be reached: {exc}") from exc
     return Session(connection)

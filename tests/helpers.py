@@ -86,9 +86,16 @@ def make_deployment(
     image: str | None = None,
     replicas: int = 1,
     port: int = 8080,
+    container: dict | None = None,
 ) -> None:
-    """A Deployment made outside Berth (as kubectl would): pods labelled app=<name>."""
-    container = {"name": name, "image": image or f"{name}:1", "ports": [{"containerPort": port}]}
+    """A Deployment made outside Berth (as kubectl would): pods labelled app=<name>; its one
+    container named after it, unless ``container`` (more of its fields) says otherwise."""
+    container = {
+        "name": name,
+        "image": image or f"{name}:1",
+        "ports": [{"containerPort": port}],
+        **(container or {}),
+    }
     client.AppsV1Api(admin_client).create_namespaced_deployment(
         namespace,
         {

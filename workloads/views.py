@@ -133,13 +133,14 @@ def deployment_detail(request: HttpRequest, project, deployment: str) -> HttpRes
 def deployment_terminal(request: HttpRequest, project, deployment: str) -> HttpResponse:
     """A terminal in one of the deployment's running pods (the first), or back with why not."""
     summary = selectors.deployment_summary(user=request.user, namespace=project.name, name=deployment)
+    # The page filters by status before it pages: its first pod runs, if any does.
     pods, _ = selectors.pod_page(
         user=request.user,
         namespace=project.name,
-        query=selectors.PodQuery.from_params({}),
+        query=selectors.PodQuery.from_params({"status": "Running"}),
         deployment_selector=summary.selector,
     )
-    running = next((p.name for p in pods.object_list if p.phase == "Running"), None)
+    running = next((p.name for p in pods.object_list), None)
     if running is None:
         messages.error(request, f"No pod of {deployment} is running: there is nothing to open a terminal in.")
         return redirect("workloads:deployment", name=project.name, deployment=deployment)

@@ -557,6 +557,13 @@ def test_an_image_pushed_to_the_registry_runs(
 # -- storage ----------------------------------------------------------------------------------
 
 
+# A claim of the default storage class (no class named).
+CLAIM = {
+    "metadata": {"name": "data"},
+    "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}},
+}
+
+
 def _postgresql_on(claim: str, image: str, password: str) -> dict[str, Any]:
     env = {"POSTGRESQL_USER": "berth", "POSTGRESQL_PASSWORD": password, "POSTGRESQL_DATABASE": "app"}
     return {
@@ -585,11 +592,7 @@ def test_a_claim_of_the_default_class_gets_a_volume_whose_data_outlives_its_pod(
     devcluster: Devcluster, admin_client: client.ApiClient, real_node: RealNode, real_namespace: str
 ) -> None:
     core = client.CoreV1Api(admin_client)
-    claim = {
-        "metadata": {"name": "data"},
-        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}},
-    }
-    core.create_namespaced_persistent_volume_claim(real_namespace, claim)
+    core.create_namespaced_persistent_volume_claim(real_namespace, CLAIM)
     made = core.read_namespaced_persistent_volume_claim("data", real_namespace)
     assert made.spec.storage_class_name == volumes.CLASS  # the default class
     assert made.status.phase == "Pending"  # until a pod needs it
@@ -631,11 +634,7 @@ def test_a_claim_of_a_pod_on_a_fake_node_stays_pending(
     admin_client: client.ApiClient, namespace: str
 ) -> None:
     core = client.CoreV1Api(admin_client)
-    claim = {
-        "metadata": {"name": "data"},
-        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}},
-    }
-    core.create_namespaced_persistent_volume_claim(namespace, claim)
+    core.create_namespaced_persistent_volume_claim(namespace, CLAIM)
     pod = {
         "metadata": {"name": "user"},
         "spec": {

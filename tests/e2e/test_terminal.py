@@ -15,7 +15,7 @@ from kube import Forbidden
 from kube.client import make_identity
 from tests.conftest import running_asgi_server
 from tests.e2e.test_skeleton import log_in
-from tests.helpers import ARTIFACTS, PASSWORD, bind, wait_for
+from tests.helpers import ARTIFACTS, PASSWORD, bind, make_deployment, running_pods, wait_for
 from workloads import cluster as cluster_workloads
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -35,38 +35,22 @@ def running_app(people, make_project, admin_client, real_node):
     project = make_project(people["alice"], real=True)
     bind(admin_client, project, "edit", user="bob")
     bind(admin_client, project, "view", user="carol")
-    labels = {"app": "shell"}
-    client.AppsV1Api(admin_client).create_namespaced_deployment(
+    make_deployment(
+        admin_client,
         project,
-        {
-            "metadata": {"name": "shell"},
-            "spec": {
-                "selector": {"matchLabels": labels},
-                "template": {
-                    "metadata": {"labels": labels},
-                    "spec": {
-                        "terminationGracePeriodSeconds": 1,
-                        "containers": [
-                            {
-                                "name": "app",
-                                "image": real_node.python_image,
-                                "command": ["sleep", "3600"],
-                                "env": [{"name": "GREETING", "value": "hello from the app's environment"}],
-                                "resources": {"limits": {"cpu": "200m", "memory": "128Mi"}},
-                            }
-                        ],
-                    },
-                },
-            },
+        "shell",
+        image=real_node.python_image,
+        container={
+            "name": "app",
+            "command": ["sleep", "3600"],
+            "env": [{"name": "GREETING", "value": "hello from the app's environment"}],
+            "resources": {"limits": {"cpu": "200m", "memory": "128Mi"}},
         },
     )
-    core = client.CoreV1Api(admin_client)
-
-    def running():
-        pods = core.list_namespaced_pod(project, label_selector="app=shell").items
-        return next((p.metadata.name for p in pods if p.status.phase == "Running"), None)
-
-    return project, wait_for(running, timeout=90, message="the app's pod running")
+    running = wait_for(
+        lambda: running_pods(admin_client, project, "shell"), timeout=90, message="the app's pod running"
+    )
+    return project, running[0]
 
 
 def _open(page, server: str, project: str, pod: str, *, from_deployment: bool = False):
