@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from builds.models import Build, BuildConfig, BuildLogLine, WebhookDelivery
-from console.ansi import ansi_to_html
+from console import logstore
 from kube import ClusterError
 from networking import selectors as network_selectors
 from projects import selectors as project_selectors
@@ -54,36 +54,18 @@ def build_log_rendered(
     *, build_id: int, after: int, limit: int, until: int | None = None
 ) -> list[list[int | str]]:
     """Stored lines after ``after`` as ``[seq, escaped html]``."""
-    rows = BuildLogLine.objects.filter(build_id=build_id, seq__gt=after)
-    if until is not None:
-        rows = rows.filter(seq__lte=until)
-    return [
-        [seq, ansi_to_html(text)] for seq, text in rows.order_by("seq").values_list("seq", "text")[:limit]
-    ]
+    return logstore.rendered(
+        BuildLogLine.objects.filter(build_id=build_id), after=after, limit=limit, until=until
+    )
 
 
 def build_log_before(*, build: Build, before: int, limit: int) -> list[list[int | str]]:
-    rows = (
-        BuildLogLine.objects.filter(build=build, seq__lt=before)
-        .order_by("-seq")
-        .values_list("seq", "text")[:limit]
-    )
-    return [[seq, ansi_to_html(text)] for seq, text in reversed(list(rows))]
+    return logstore.before(BuildLogLine.objects.filter(build=build), before=before, limit=limit)
 
 
-def build_log_text(*, build: Build, chunk: int = 5000):
+def build_log_text(*, build: Build):
     """Every stored line, as plain text, a chunk at a time (for the raw download)."""
-    after = 0
-    while True:
-        rows = list(
-            BuildLogLine.objects.filter(build=build, seq__gt=after)
-            .order_by("seq")
-            .values_list("seq", "text")[:chunk]
-        )
-        if not rows:
-            return
-        after = rows[-1][0]
-        yield "".join(f"{text}\n" for _, text in rows)
+    return logstore.text(BuildLogLine.objects.filter(build=build))
 
 
 def webhook_deliveries(*, config: BuildConfig) -> QuerySet[WebhookDelivery]:

@@ -31,7 +31,7 @@ from builds.models import (
     WebhookDelivery,
 )
 from builds.source import git_ref_problem, git_url_problem
-from console.ansi import ansi_to_html
+from console import logstore
 from console.status import status_class
 from kube import NotFound, identity_for_user
 from projects.access import require_role
@@ -403,31 +403,6 @@ def build_cancel(*, user, project, build: Build) -> Action:
 # Log and status: stored first, then published (the websocket refers to stored lines).
 
 
-LOG_LINE_CHARACTERS = 10_000  # a longer line is cut
-
-
-def _within_log_limit(stored: int, lines: list[str]) -> tuple[list[str], int]:
-    """The lines to store after ``stored`` bytes, and the size after them: at the limit a
-    marker line ends the log, and nothing is stored after it."""
-    limit = settings.BERTH_BUILD_LOG_BYTES
-    kept: list[str] = []
-    for text in lines:
-        if stored >= limit:
-            break
-        text = text[:LOG_LINE_CHARACTERS]
-        size = len(text.encode())
-        if stored + size > limit:
-            kept.append(
-                f"[Berth: the log stops here: {limit:,} bytes are kept of a build's log "
-                "(BERTH_BUILD_LOG_BYTES). The build goes on.]"
-            )
-            stored = limit
-            break
-        kept.append(text)
-        stored += size
-    return kept, stored
-
-
 def build_log_append(*, build: Build, lines: list[str], position: tuple[str, str, int] | None = None) -> int:
     """Store ``lines`` after the build's last sequence number, then tell the viewers.
 
@@ -435,30 +410,21 @@ def build_log_append(*, build: Build, lines: list[str], position: tuple[str, str
     these lines — is stored in the same transaction, so it always matches the lines."""
     if not lines:
         return build.last_seq
-    kept, size = _within_log_limit(build.log_bytes, lines)
-    first = build.last_seq + 1
-    rows = [BuildLogLine(build=build, seq=first + i, text=text) for i, text in enumerate(kept)]
-    with transaction.atomic():
-        BuildLogLine.objects.bulk_create(rows)
-        build.last_seq = first + len(rows) - 1
-        fields: dict[str, Any] = {
-            "last_seq": build.last_seq,
-            "heartbeat_at": timezone.now(),
-            "log_bytes": size,
-        }
-        if position is not None:
-            fields.update(
-                zip(("log_container", "log_timestamp", "log_timestamp_lines"), position, strict=True)
-            )
-        Build.objects.filter(pk=build.pk).update(**fields)
-        for key, value in fields.items():
-            setattr(build, key, value)
-    if not rows:
-        return build.last_seq
-    # Encoded once here, not once per viewer: every consumer sends the same text.
-    payload = json.dumps({"lines": [[row.seq, ansi_to_html(row.text)] for row in rows]})
-    _publish(build, {"type": "build.lines", "first": first, "last": build.last_seq, "payload": payload})
-    return build.last_seq
+    fields: dict[str, Any] = {"heartbeat_at": timezone.now()}
+    if position is not None:
+        fields.update(zip(("log_container", "log_timestamp", "log_timestamp_lines"), position, strict=True))
+    limit = settings.BERTH_BUILD_LOG_BYTES
+    return logstore.append(
+        owner=build,
+        line_model=BuildLogLine,
+        owner_field="build",
+        lines=lines,
+        limit=limit,
+        marker=f"[Berth: the log stops here: {limit:,} bytes are kept of a build's log "
+        "(BERTH_BUILD_LOG_BYTES). The build goes on.]",
+        group=build.group_name,
+        fields=fields,
+    )
 
 
 def build_heartbeat(*, build: Build) -> None:
@@ -488,7 +454,7 @@ def build_status_set(*, build: Build, status: str, message: str | None = None, *
 
 def status_event(build: Build) -> dict[str, Any]:
     return {
-        "type": "build.status",
+        "type": "log.status",
         "status": build.status,
         "status_class": status_class(build.status),
         "message": build.message,

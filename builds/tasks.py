@@ -28,6 +28,7 @@ from builds.models import Build, BuildConfig
 from builds.source import Checkout, SourceError, checkout_from
 from images import registry
 from kube import ClusterError
+from kube.streams import IDLE, container_log_follow
 from networking import cluster as cluster_networking
 from networking import hosts
 from projects import selectors as project_selectors
@@ -296,13 +297,14 @@ class BuildRun:
             skip_before = cluster_builds.log_stamp(since[0])
             skip_at = since[1]
             since_seconds = max(1, int(time.time() - skip_before / 1e9) + 2)
-        follow = cluster_builds.build_log_follow(
+        follow = container_log_follow(
             self.identity,
             namespace=self.namespace,
             pod=pod,
             container=container,
             timestamps=builder.timestamps,
             since_seconds=since_seconds,
+            read_timeout=settings.ACTION_TIME_LIMIT,
         )
         if follow is None:
             return  # the container never ran: the pod's status says why (see _finish)
@@ -311,7 +313,7 @@ class BuildRun:
         try:
             for item in follow:
                 self.check_cancel()
-                if item is not cluster_builds.IDLE and builder.timestamps:
+                if item is not IDLE and builder.timestamps:
                     stamp, _, line = item.partition(" ")
                     moment = cluster_builds.log_stamp(stamp)
                     if skip_before is not None and (
@@ -323,7 +325,7 @@ class BuildRun:
                     received += 1
                     self.emit_pod_line(container, stamp, line)
                     continue
-                if item is cluster_builds.IDLE:
+                if item is IDLE:
                     self.flush()
                     if builder.simulated:
                         if builder.caught_up(received):

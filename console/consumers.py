@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 import uuid
 import weakref
 from collections.abc import Callable
+from urllib.parse import parse_qs
 
 import redis.asyncio as redis
 from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
+from actions.events import verified
 from kube import Unavailable
+from projects import selectors as project_selectors
 
 ACCESS_LOST = 4403  # the close code when the person may no longer see what the socket shows
 TOO_MANY = 4429  # the close code when the person has BERTH_SOCKETS_PER_PERSON open already
@@ -133,3 +138,112 @@ class AccessRechecked:
     def stop_recheck(self) -> None:
         if self.recheck_task is not None:
             self.recheck_task.cancel()
+
+
+class StoredLogConsumer(AccessRechecked, Counted, AsyncWebsocketConsumer):
+    """A stored log, live (console.logstore): ``ws/…/?after=<seq>``.
+
+    The browser says the last sequence number it has (``after``; ``-1`` for "the
+    tail only"). The consumer joins the owner's group *first*, then sends what the
+    database holds after ``after``, then the live lines, skipping any it has sent:
+    lines are stored before they are published, so nothing is lost and nothing is
+    sent twice, however often the browser reconnects. A subclass says how to find the
+    owner for the person and how to read its lines and status (sync functions).
+    """
+
+    CHUNK = 1000
+    TAIL = 1000
+    url_kwarg = "pk"  # the URL's name for the owner's id
+    group: str | None = None
+    sent = 0
+
+    def owner_for(self, user, pk: int) -> tuple[str, str] | None:
+        """(its group, its project) if the person may see the log; else None."""
+        raise NotImplementedError
+
+    def last_seq(self, pk: int) -> int:
+        raise NotImplementedError
+
+    def lines(self, pk: int, *, after: int, limit: int, until: int | None) -> list[list[int | str]]:
+        raise NotImplementedError
+
+    def status(self, pk: int) -> dict:
+        """The owner's status event, as its service publishes it."""
+        raise NotImplementedError
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=4401)
+            return
+        self.pk = self.scope["url_route"]["kwargs"][self.url_kwarg]
+        found = await database_sync_to_async(self.owner_for)(user, self.pk)
+        if found is None:
+            await self.close(code=4404)
+            return
+        group, project = found
+        params = parse_qs(self.scope.get("query_string", b"").decode())
+        try:
+            after = int(params.get("after", ["-1"])[-1])
+        except ValueError:
+            after = -1
+        if not await self.admit(user):
+            return
+        self.group = group
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        if after < 0:
+            # A first visit: the tail now, earlier parts when the reader asks for them.
+            last = await database_sync_to_async(self.last_seq)(self.pk)
+            after = max(0, last - self.TAIL)
+            await self.send(text_data=json.dumps({"start": after + 1}))
+        self.sent = after
+        await self._catch_up(until=None)
+        event = await database_sync_to_async(self.status)(self.pk)
+        await self.send(text_data=json.dumps({"status": {k: v for k, v in event.items() if k != "type"}}))
+        self.recheck_access(lambda: project_selectors.has_role(user=user, name=project))
+
+    async def _catch_up(self, until: int | None) -> None:
+        while True:
+            rows = await database_sync_to_async(self.lines)(
+                self.pk, after=self.sent, limit=self.CHUNK, until=until
+            )
+            if not rows:
+                return
+            self.sent = rows[-1][0]
+            await self.send(text_data=json.dumps({"lines": rows}))
+            if len(rows) < self.CHUNK:
+                return
+
+    async def log_lines(self, event: dict) -> None:
+        if not verified(event):
+            return
+        first, last = event["first"], event["last"]
+        if last <= self.sent:
+            return  # sent already (from the database, while catching up)
+        if first != self.sent + 1:
+            # Lines were stored that this socket has not seen (sent before it joined,
+            # or dropped by the layer), or part of this batch went out already:
+            # read them from the database, in order.
+            await self._catch_up(until=last)
+            return
+        self.sent = last
+        await self.send(text_data=event["payload"])
+
+    async def log_status(self, event: dict) -> None:
+        if not verified(event):
+            return
+        if event.get("finished"):
+            # Whatever was stored before the final status goes out before it.
+            await self._catch_up(until=None)
+        status = {k: v for k, v in event.items() if k not in ("type", "sig")}
+        await self.send(text_data=json.dumps({"status": status}))
+
+    async def disconnect(self, code: int) -> None:
+        self.stop_recheck()
+        await self.leave()
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None) -> None:
+        return  # read-only

@@ -8,12 +8,18 @@ in one place.
 from __future__ import annotations
 
 import contextlib
+import queue
 import socket
+import threading
+import time
 from collections.abc import Iterator
 
 import urllib3
 
 from kube.client import Identity, api, call
+from kube.errors import ClusterError
+
+IDLE = object()  # yielded by LogFollow when no line came for a while
 
 
 class LineStream:
@@ -80,3 +86,110 @@ def pod_log_stream(
         _request_timeout=(5, read_timeout),
     )
     return LineStream(response)
+
+
+class LogFollow:
+    """Follow a container's log as the person, line by line, with an idle tick.
+
+    Iterating yields each line (without its newline) or :data:`IDLE` when no line
+    came for ``idle`` seconds, so the caller can look at the pod (a build, a command) between lines.
+    A reader thread owns the stream; :meth:`close` shuts it, so the thread never
+    stays blocked for the whole read timeout.
+    """
+
+    _END = object()
+
+    def __init__(
+        self,
+        identity: Identity,
+        *,
+        namespace: str,
+        pod: str,
+        container: str,
+        idle: float = 0.5,
+        timestamps: bool = False,
+        since_seconds: int | None = None,
+        read_timeout: float = 3600,
+    ):
+        self.idle = idle
+        self._lines: queue.Queue = queue.Queue()
+        self._stream = pod_log_stream(
+            identity,
+            namespace=namespace,
+            pod=pod,
+            container=container,
+            timestamps=timestamps,
+            since_seconds=since_seconds,
+            read_timeout=read_timeout,
+        )
+        self._thread = threading.Thread(target=self._read, name=f"log-{namespace}/{pod}", daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        try:
+            for line in self._stream:
+                self._lines.put(line)
+        finally:
+            self._lines.put(self._END)
+
+    def __iter__(self) -> Iterator[object]:
+        while True:
+            try:
+                item = self._lines.get(timeout=self.idle)
+            except queue.Empty:
+                yield IDLE
+                continue
+            if item is self._END:
+                return
+            yield item
+
+    def close(self) -> None:
+        self._stream.close()
+        self._thread.join(timeout=5)
+
+
+def container_log_follow(
+    identity: Identity,
+    *,
+    namespace: str,
+    pod: str,
+    container: str,
+    idle: float = 0.5,
+    wait: float = 600.0,
+    timestamps: bool = False,
+    since_seconds: int | None = None,
+    read_timeout: float = 3600,
+) -> LogFollow | None:
+    """Open the follow as soon as the cluster serves the container's log.
+
+    Until the container starts (an init container still cloning, a kwok log not
+    attached yet) the API answers 400/404/500: try again while the pod lives. None
+    when the pod finished without ever running the container (an earlier step
+    failed): there is nothing to follow.
+    """
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return LogFollow(
+                identity,
+                namespace=namespace,
+                pod=pod,
+                container=container,
+                idle=idle,
+                timestamps=timestamps,
+                since_seconds=since_seconds,
+                read_timeout=read_timeout,
+            )
+        except ClusterError:
+            current = call(api(identity, "core").read_namespaced_pod, pod, namespace)  # gone: NotFound
+            statuses = (current.status.init_container_statuses or []) + (
+                current.status.container_statuses or []
+            )
+            started = any(
+                s.name == container and s.state and (s.state.running or s.state.terminated) for s in statuses
+            )
+            if current.status.phase in ("Succeeded", "Failed") and not started:
+                return None
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)

@@ -1,4 +1,4 @@
-// The live build log: resumes from the last line it has, so a reconnect neither
+// A live stored log (a build's, a command run's): resumes from the last line it has, so a reconnect neither
 // loses nor repeats lines. Lines arrive as [seq, html]; the html was escaped and
 // its ANSI colours turned into classes on the server (console/ansi.py), so
 // nothing from the log can become markup here.
@@ -96,6 +96,8 @@
     document.getElementById("build-message").textContent = s.message || "";
     if (s.commit) { document.getElementById("build-commit").textContent = s.commit; }
     if (s.digest) { document.getElementById("build-digest").textContent = s.digest; }
+    var exitCode = document.getElementById("run-exit-code");
+    if (exitCode && s.exit_code !== undefined && s.exit_code !== null) { exitCode.textContent = s.exit_code; }
     if (s.started) { document.getElementById("build-started").textContent = ", started " + s.started; }
     if (s.finished_at) { document.getElementById("build-finished").textContent = ", finished " + s.finished_at; }
     if (s.finished) {
