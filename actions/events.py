@@ -27,6 +27,11 @@ def build_group(build_id: int) -> str:
     return f"build-{build_id}"
 
 
+def run_group(run_id: int) -> str:
+    """The group of a command run's log lines and status."""
+    return f"run-{run_id}"
+
+
 def _signature(event: dict[str, Any]) -> str:
     body = json.dumps({k: v for k, v in event.items() if k != "sig"}, sort_keys=True, separators=(",", ":"))
     return salted_hmac("berth.events", body, algorithm="sha256").hexdigest()

@@ -33,6 +33,7 @@ from builds.source import SourceRead
 from kube.client import MANAGED_BY, Identity, api, call, system_identity
 from kube.errors import ClusterError, Conflict, Invalid, NotFound
 from workloads import cluster as workloads_cluster
+from workloads import hooks as workloads_hooks
 
 BUILD_LABEL = "berth.io/build"
 BUILD_CONFIG_LABEL = "berth.io/build-config"
@@ -726,12 +727,15 @@ def _followers(deployment: k8s.V1Deployment, stream_tag: str) -> list[ImageFollo
     ]
 
 
-def deployments_follow_image(identity: Identity, *, namespace: str, stream_tag: str, image: str) -> list[str]:
+def deployments_follow_image(
+    identity: Identity, *, namespace: str, stream_tag: str, image: str
+) -> tuple[list[str], list[str]]:
     """Point every container that follows ``stream_tag`` (OpenShift's
     ``image.openshift.io/triggers`` annotation) at ``image``: an ordinary patch of the
-    pod template, so the Deployment rolls out as usual. Returns what changed."""
+    pod template, so the Deployment rolls out as usual. Returns what changed, and which of
+    those wait, paused, for their hooks (workloads.hooks: a release runs them)."""
     apps = api(identity, "apps")
-    changed = []
+    changed, gated = [], []
     for deployment in call(apps.list_namespaced_deployment, namespace).items:
         followers = [f for f in _followers(deployment, stream_tag) if not f.paused]
         if not followers:
@@ -754,9 +758,12 @@ def deployments_follow_image(identity: Identity, *, namespace: str, stream_tag: 
             if first and first.isdigit() and not deployment.spec.replicas:
                 patch["spec"]["replicas"] = int(first)
                 patch["metadata"] = {"annotations": {REPLICAS_AFTER_BUILD: None}}
+            if workloads_hooks.hooks_of({"metadata": {"annotations": deployment.metadata.annotations}}):
+                patch["spec"]["paused"] = True
+                gated.append(deployment.metadata.name)
             call(apps.patch_namespaced_deployment, deployment.metadata.name, namespace, patch)
             changed.append(deployment.metadata.name)
-    return changed
+    return changed, gated
 
 
 def following_deployment_create(

@@ -432,23 +432,15 @@ def build_heartbeat(*, build: Build) -> None:
 
 
 def build_status_set(*, build: Build, status: str, message: str | None = None, **fields: Any) -> None:
-    build.status = status
-    now = timezone.now()
-    changed = {"status", *fields}
-    if status == Build.Status.RUNNING and not build.started_at:
-        build.started_at = now
-        changed.add("started_at")
-    if status in Build.FINISHED:
-        build.finished_at = now
-        build.started_at = build.started_at or now
-        changed |= {"finished_at", "started_at"}
-    if message is not None:
-        build.message = message
-        changed.add("message")
-    for key, value in fields.items():
-        setattr(build, key, value)
     # Only what changed: cancel_requested and last_seq are written by others meanwhile.
-    build.save(update_fields=sorted(changed))
+    logstore.status_set(
+        build,
+        status=status,
+        running=Build.Status.RUNNING,
+        finished=Build.FINISHED,
+        message=message,
+        fields=fields,
+    )
     _publish(build, status_event(build))
 
 

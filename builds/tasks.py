@@ -33,6 +33,7 @@ from networking import cluster as cluster_networking
 from networking import hosts
 from projects import selectors as project_selectors
 from projects.roles import role_at_least
+from workloads import services as workload_services
 
 logger = logging.getLogger(__name__)
 
@@ -372,18 +373,25 @@ class BuildRun:
         tag = services.image_tag_record(build=build)
         self.emit(f"Image {tag.image}")
         try:
-            changed = cluster_builds.deployments_follow_image(
+            changed, gated = cluster_builds.deployments_follow_image(
                 self.identity, namespace=self.namespace, stream_tag=self.config.stream_tag, image=tag.image
             )
+            workload_services.deployment_release_start(
+                action=self.action, names=gated, why=f"the image of {self.build.name}"
+            )
         except ClusterError as exc:
-            changed = []
+            changed, gated = [], []
             self.emit(
                 f"\x1b[33mwarning:\x1b[0m could not update the deployments that follow the image: {exc}"
             )
         tag.rolled_out_to = changed
         tag.save(update_fields=["rolled_out_to"])
         for name in changed:
-            self.emit(f"Rolling out the new image to deployment/{name}.")
+            self.emit(
+                f"deployment/{name} rolls out the new image after its hooks (a release action runs them)."
+                if name in gated
+                else f"Rolling out the new image to deployment/{name}."
+            )
         for started in services.builder_image_changed(
             project=self.namespace, image=self.config.output_image, changed_by=self.config
         ):

@@ -13,11 +13,14 @@ a Berth build config (builds.services), its first build started.
 from __future__ import annotations
 
 import json
+import shlex
 
 from django.conf import settings
 
 from builds.cluster import REPLICAS_AFTER_BUILD
 from networking.cluster import RouteSpec, default_host
+from workloads.hooks import ANNOTATION as HOOK_ANNOTATION
+from workloads.hooks import POST, PRE, Hook
 
 ROUTE_API_VERSIONS = ("route.openshift.io/v1", "v1")  # old templates say "v1"
 # What a Route becomes in the action's plan: made by networking.hosts (claim, then create).
@@ -88,21 +91,52 @@ def is_image_stream(obj: dict) -> bool:
     return obj.get("kind") == "ImageStream" and obj.get("apiVersion") in IMAGE_STREAM_API_VERSIONS
 
 
-def _strategy(spec: dict) -> tuple[dict, list[str]]:
+def _hook(phase: str, hook: dict) -> tuple[Hook | None, list[str]]:
+    """A DeploymentConfig lifecycle hook as a Berth hook (workloads.hooks): ``execNewPod``'s
+    command and env as one shell command line, in its container."""
+    if hook.get("tagImages"):
+        return None, [f"its {phase} hook tags images, which Berth does not do"]
+    run = hook.get("execNewPod") or {}
+    policy = hook.get("failurePolicy") or "Abort"
+    if policy not in ("Abort", "Ignore"):
+        return None, [f"its {phase} hook's failurePolicy {policy} (Berth runs Abort and Ignore)"]
+    command = [str(part) for part in run.get("command") or []]
+    if not command:
+        return None, [f"its {phase} hook has no command"]
+    assignments = []
+    for variable in run.get("env") or []:
+        if "value" not in variable:
+            return None, [f"its {phase} hook's env {variable.get('name')} is not a plain value"]
+        assignments.append(f"{variable['name']}={shlex.quote(str(variable['value']))}")
+    line = " ".join([*assignments, shlex.join(command)])
+    return Hook(
+        phase=phase, command=line, container=str(run.get("containerName") or ""), failure_policy=policy
+    ), []
+
+
+def _strategy(spec: dict) -> tuple[dict, list[str], list[Hook]]:
     strategy = spec.get("strategy") or {}
     kind = strategy.get("type") or "Rolling"
     problems = []
     params = strategy.get("rollingParams") or strategy.get("recreateParams") or {}
-    if any(params.get(hook) for hook in ("pre", "mid", "post")):
-        problems.append("its lifecycle hooks are not run by Berth yet")
+    hooks = []
+    if params.get("mid"):
+        problems.append("its mid hook has no equivalent in a Kubernetes rollout")
+    for key, phase in (("pre", PRE), ("post", POST)):
+        if params.get(key):
+            hook, hook_problems = _hook(phase, params[key])
+            problems += hook_problems
+            hooks += [hook] if hook else []
     if kind == "Recreate":
-        return {"type": "Recreate"}, problems
+        return {"type": "Recreate"}, problems, hooks
     if kind == "Rolling":
         rolling = {k: params[k] for k in ("maxSurge", "maxUnavailable") if k in params}
         return (
-            {"type": "RollingUpdate", "rollingUpdate": rolling} if rolling else {"type": "RollingUpdate"}
-        ), problems
-    return {}, [*problems, f"its {kind} strategy has no Kubernetes equivalent"]
+            ({"type": "RollingUpdate", "rollingUpdate": rolling} if rolling else {"type": "RollingUpdate"}),
+            problems,
+            hooks,
+        )
+    return {}, [*problems, f"its {kind} strategy has no Kubernetes equivalent"], hooks
 
 
 def _field_path(container: str) -> str:
@@ -146,7 +180,7 @@ def deployment_from_config(
     template = json.loads(json.dumps(spec.get("template") or {}))
     containers = (template.get("spec") or {}).get("containers") or []
     problems: list[str] = []
-    strategy, strategy_problems = _strategy(spec)
+    strategy, strategy_problems, hooks = _strategy(spec)
     problems += strategy_problems
     if spec.get("test"):
         problems.append("a test deployment has no Kubernetes equivalent")
@@ -196,6 +230,8 @@ def deployment_from_config(
     annotations = dict(metadata.get("annotations") or {})
     if triggers:
         annotations[IMAGE_TRIGGERS] = json.dumps(triggers)
+    for hook in hooks:
+        annotations[HOOK_ANNOTATION[hook.phase]] = hook.annotation()
     replicas = spec.get("replicas", 1)
     if awaited and replicas:
         annotations[REPLICAS_AFTER_BUILD] = str(replicas)  # builds.cluster scales it then

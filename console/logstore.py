@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from django.db import models, transaction
+from django.utils import timezone
 
 from actions.events import publish
 from console.ansi import ansi_to_html
@@ -94,3 +95,34 @@ def text(lines: models.QuerySet, *, chunk: int = 5000):
             return
         after = rows[-1][0]
         yield "".join(f"{line}\n" for _, line in rows)
+
+
+def status_set(
+    owner: models.Model,
+    *,
+    status: str,
+    running: str,
+    finished: tuple[str, ...],
+    message: str | None = None,
+    fields: dict[str, Any] | None = None,
+) -> None:
+    """Move the owner to ``status``: ``started_at`` set when it starts ``running``,
+    ``finished_at`` when it is one of ``finished``, with ``message`` and ``fields``. Only
+    what changed is saved: its log's fields are written by others meanwhile."""
+    fields = fields or {}
+    now = timezone.now()
+    changed = {"status", *fields}
+    owner.status = status
+    if status == running and not owner.started_at:
+        owner.started_at = now
+        changed.add("started_at")
+    if status in finished:
+        owner.finished_at = now
+        owner.started_at = owner.started_at or now
+        changed |= {"finished_at", "started_at"}
+    if message is not None:
+        owner.message = message
+        changed.add("message")
+    for key, value in fields.items():
+        setattr(owner, key, value)
+    owner.save(update_fields=sorted(changed))

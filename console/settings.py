@@ -268,6 +268,9 @@ BERTH_BUILD_QUEUE = f"{CELERY_TASK_DEFAULT_QUEUE}-builds"
 CELERY_TASK_ROUTES = {
     "actions.build.start": {"queue": BERTH_BUILD_QUEUE},
     "actions.build.detect": {"queue": BERTH_BUILD_QUEUE},
+    # A command or a deployment's hooks run as long as the person's command does.
+    "actions.deployment.command": {"queue": BERTH_BUILD_QUEUE},
+    "actions.deployment.release": {"queue": BERTH_BUILD_QUEUE},
 }
 
 # The cluster: a kubeconfig (and context), or the in-cluster service account.
@@ -341,6 +344,15 @@ BERTH_ROLLOUT_TIMEOUT = int(os.environ.get("BERTH_ROLLOUT_TIMEOUT", "600"))
 BERTH_VOLUME_EXPAND_WAIT = int(os.environ.get("BERTH_VOLUME_EXPAND_WAIT", "30"))
 # How long "run a CronJob now" waits for the Job's pod to run before it fails with what it saw.
 BERTH_JOB_START_WAIT = int(os.environ.get("BERTH_JOB_START_WAIT", "120"))
+# Commands run once in a deployment's environment (and its hooks): how many one project may
+# have running at once, how long one may run (the cluster ends it then), how long an
+# interactive one's pod waits for its terminal, how much of a log is kept, and how long the
+# finished pod stays on the cluster.
+BERTH_PROJECT_RUNS_AT_ONCE = int(os.environ.get("BERTH_PROJECT_RUNS_AT_ONCE", "3"))
+BERTH_RUN_TIME_LIMIT = int(os.environ.get("BERTH_RUN_TIME_LIMIT", "1800"))
+BERTH_RUN_INTERACTIVE_SECONDS = int(os.environ.get("BERTH_RUN_INTERACTIVE_SECONDS", "3600"))
+BERTH_RUN_LOG_BYTES = int(os.environ.get("BERTH_RUN_LOG_BYTES", str(2 * 1024 * 1024)))
+BERTH_RUN_POD_KEPT_SECONDS = int(os.environ.get("BERTH_RUN_POD_KEPT_SECONDS", "600"))
 BERTH_PODS_PAGE_SIZE = 50
 # Routes get `<name>-<project>.<this>` as their host unless one is given.
 BERTH_APPS_DOMAIN = os.environ.get("BERTH_APPS_DOMAIN", "apps.berth.local")

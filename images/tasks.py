@@ -10,6 +10,7 @@ from actions.tasks import ActionFailed, action_identity, action_task
 from builds import cluster as cluster_builds
 from builds import services
 from images import distribution, registry
+from workloads import services as workload_services
 
 
 def _repository(action: Action) -> str:
@@ -35,9 +36,10 @@ def image_tag(action: Action) -> str:
     stream_tag = f"{params['image']}:{params['tag']}"
     action_update(action=action, progress=60, message=f"{stream_tag} is {source.digest[:19]}; rolling out")
     image = f"{settings.BERTH_BUILD_REGISTRY}/{repository}@{source.digest}"
-    changed = cluster_builds.deployments_follow_image(
+    changed, gated = cluster_builds.deployments_follow_image(
         action_identity(action), namespace=action.project, stream_tag=stream_tag, image=image
     )
+    workload_services.deployment_release_start(action=action, names=gated, why=f"{stream_tag}'s new image")
     rebuilt = services.builder_image_changed(
         project=action.project, image=f"{settings.BERTH_BUILD_REGISTRY}/{repository}:{params['tag']}"
     )

@@ -528,9 +528,23 @@ def deployment_pause(identity: Identity, *, namespace: str, name: str, paused: b
     call(api(identity, "apps").patch_namespaced_deployment, name, namespace, {"spec": {"paused": paused}})
 
 
-def deployment_restart(identity: Identity, *, namespace: str, name: str) -> None:
+def deployment_annotate(identity: Identity, *, namespace: str, name: str, annotations: dict) -> None:
+    """Set the deployment's own annotations (None removes one): no rollout."""
+    call(
+        api(identity, "apps").patch_namespaced_deployment,
+        name,
+        namespace,
+        {"metadata": {"annotations": annotations}},
+    )
+
+
+def deployment_restart(identity: Identity, *, namespace: str, name: str, paused: bool = False) -> None:
+    """Restart its pods as ``kubectl rollout restart`` does; ``paused``: the new template
+    waits for a release (workloads.hooks)."""
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    patch = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: now}}}}}
+    patch: dict = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: now}}}}}
+    if paused:
+        patch["spec"]["paused"] = True
     call(api(identity, "apps").patch_namespaced_deployment, name, namespace, patch)
 
 
@@ -800,3 +814,12 @@ async def pod_shell_open(identity: Identity, *, namespace: str, pod: str, contai
     """A shell in ``container`` of ``pod``, as ``identity`` (RBAC ``create pods/exec``):
     the container's own environment, as its process has it."""
     return await exec_open(identity, namespace=namespace, pod=pod, container=container, command=SHELL)
+
+
+async def exec_in_pod(
+    identity: Identity, *, namespace: str, pod: str, container: str, command: list[str] | None
+) -> Session:
+    """``command`` (or a shell) in a terminal in ``container`` of ``pod``, as ``identity``."""
+    return await exec_open(
+        identity, namespace=namespace, pod=pod, container=container, command=command or SHELL
+    )

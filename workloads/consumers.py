@@ -15,11 +15,12 @@ from django.conf import settings
 from django.template.loader import render_to_string
 
 from console.ansi import ansi_to_html
-from console.consumers import ACCESS_LOST, NO_CHANNEL_LAYER, AccessRechecked, Counted
+from console.consumers import ACCESS_LOST, NO_CHANNEL_LAYER, AccessRechecked, Counted, StoredLogConsumer
 from kube import ClusterError
 from projects import selectors as project_selectors
 from projects.roles import role_at_least
 from workloads import selectors, services
+from workloads.models import CommandRun
 
 RENDER_DELAY = 0.25  # coalesce bursts of watch events into one render per viewer
 LOG_BATCH_DELAY = 0.1
@@ -306,29 +307,15 @@ class PodTerminalConsumer(AccessRechecked, Counted, AsyncWebsocketConsumer):
         if user is None or not user.is_authenticated:
             await self.close(code=4401)
             return
-        kwargs = self.scope["url_route"]["kwargs"]
-        self.project, self.pod = kwargs["name"], kwargs["pod"]
         self.user = user
-        try:
-            project, detail = await _project_pod(user, self.project, self.pod)
-        except ClusterError:
-            await self.close(code=4404)
-            return
-        if not role_at_least(project.my_role, "edit"):
-            await self.close(code=ACCESS_LOST)
-            return
-        names = detail.container_names
-        self.container = _params(self.scope).get("container") or names[0]
-        if self.container not in names:
-            await self.close(code=4404)
+        project = await self.target(user)
+        if project is None:
             return
         if not await self.admit(user):
             return
         await self.accept()
         try:
-            self.session = await services.pod_shell_open(
-                user=user, project=project, pod=self.pod, container=self.container
-            )
+            self.session = await self.open_session(user, project)
         except ClusterError as exc:
             await self._end(f"The cluster refused the terminal: {exc}")
             return
@@ -340,6 +327,31 @@ class PodTerminalConsumer(AccessRechecked, Counted, AsyncWebsocketConsumer):
         self.reader = asyncio.create_task(self._read())
         self.idle = asyncio.create_task(self._close_when_idle())
         self.recheck_access(lambda: project_selectors.has_role(user=user, name=self.project, at_least="edit"))
+
+    async def target(self, user):
+        """Set the project, pod and container for an editor, and give the project; else
+        close (with why) and give None."""
+        kwargs = self.scope["url_route"]["kwargs"]
+        self.project, self.pod = kwargs["name"], kwargs["pod"]
+        try:
+            project, detail = await _project_pod(user, self.project, self.pod)
+        except ClusterError:
+            await self.close(code=4404)
+            return None
+        if not role_at_least(project.my_role, "edit"):
+            await self.close(code=ACCESS_LOST)
+            return None
+        names = detail.container_names
+        self.container = _params(self.scope).get("container") or names[0]
+        if self.container not in names:
+            await self.close(code=4404)
+            return None
+        return project
+
+    async def open_session(self, user, project):
+        return await services.pod_shell_open(
+            user=user, project=project, pod=self.pod, container=self.container
+        )
 
     async def _read(self) -> None:
         async for data in self.session.output():
@@ -402,3 +414,68 @@ class PodTerminalConsumer(AccessRechecked, Counted, AsyncWebsocketConsumer):
                 container=self.container,
                 seconds=round(time.monotonic() - self.started),
             )
+            await self.closed(session)
+
+    async def closed(self, session) -> None:
+        """After the session closed (a subclass cleans up)."""
+
+
+class RunTerminalConsumer(PodTerminalConsumer):
+    """An interactive run's terminal: the run's command (or a shell) in the pod made for
+    it, as the person. When the session ends, the run is finished with its exit code and
+    its pod deleted; it opens once."""
+
+    run = None
+
+    async def target(self, user):
+        kwargs = self.scope["url_route"]["kwargs"]
+        self.project = kwargs["name"]
+        run = await database_sync_to_async(selectors.command_run_for_user)(user=user, pk=kwargs["run"])
+        if run is None or run.project != self.project or run.kind != run.Kind.INTERACTIVE:
+            await self.close(code=4404)
+            return None
+        try:
+            project = await database_sync_to_async(project_selectors.project_get)(
+                user=user, name=self.project
+            )
+        except ClusterError:
+            await self.close(code=4404)
+            return None
+        if not role_at_least(project.my_role, "edit"):
+            await self.close(code=ACCESS_LOST)
+            return None
+        if run.is_finished or not run.pod_name:
+            await self.accept()
+            why = run.message if run.is_finished else "Its pod is not running yet; reload in a moment."
+            await self._end(why or "This run has ended.")
+            return None
+        self.run, self.pod, self.container = run, run.pod_name, run.container
+        return project
+
+    async def open_session(self, user, project):
+        return await services.run_shell_open(user=user, run=self.run)
+
+    async def closed(self, session) -> None:
+        ended = session.ended
+        await database_sync_to_async(services.interactive_run_end)(
+            user=self.user, run=self.run, exit_code=ended.exit_code if ended else None
+        )
+
+
+class RunLogConsumer(StoredLogConsumer):
+    """A command run's stored log, live: ``ws/runs/<id>/?after=<seq>``."""
+
+    url_kwarg = "run_id"
+
+    def owner_for(self, user, pk: int) -> tuple[str, str] | None:
+        run = selectors.command_run_for_user(user=user, pk=pk)
+        return (run.group_name, run.project) if run is not None else None
+
+    def last_seq(self, pk: int) -> int:
+        return selectors.command_last_seq(run_id=pk)
+
+    def lines(self, pk: int, *, after: int, limit: int, until: int | None) -> list[list[int | str]]:
+        return selectors.command_log_rendered(run_id=pk, after=after, limit=limit, until=until)
+
+    def status(self, pk: int) -> dict:
+        return services.command_status_event(CommandRun.objects.get(pk=pk))

@@ -246,3 +246,28 @@ class EditDeploymentForm(forms.Form):
             "probe_port": values["probe_port"],
             "strategy": values["strategy"],
         }
+
+
+class RunCommandForm(forms.Form):
+    command = forms.CharField(
+        max_length=2000,
+        required=False,
+        strip=True,
+        help_text="Run with sh -c in a new pod made from this deployment's pod template.",
+    )
+    container = forms.CharField(max_length=63, required=False)
+    interactive = forms.BooleanField(
+        required=False, help_text="A terminal attached to the new pod (empty command: a shell)."
+    )
+
+
+class HooksForm(forms.Form):
+    pre_deploy = forms.CharField(
+        label="Pre-deploy command",
+        max_length=2000,
+        required=False,
+        strip=True,
+        help_text="Runs from the new version's pod template before it takes traffic; if it fails, "
+        "the old version keeps serving. For example: python manage.py migrate --noinput",
+    )
+    post_deploy = forms.CharField(label="Post-deploy command", max_length=2000, required=False, strip=True)

@@ -8,11 +8,13 @@ from django.conf import settings
 from django.core.paginator import Paginator
 
 from configs import selectors as configs_selectors
+from console import logstore
 from kube import Forbidden, NotFound, Unavailable, identity_for_user
 from networking import selectors as networking_selectors
 from projects import selectors as project_selectors
 from workloads import cluster as cluster_workloads
-from workloads import controllers
+from workloads import commands, controllers, hooks
+from workloads.models import CommandLogLine, CommandRun
 
 POD_SORTS = {
     "name": lambda p: p.name,
@@ -213,3 +215,83 @@ def controller_detail(*, user, project, kind: str, name: str):
         controllers.jobs_of_cronjob(identity, namespace=project.name, name=name) if kind == "cronjob" else []
     )
     return found, pods, jobs
+
+
+# Commands run once in a deployment's environment ------------------------------------
+
+RECENT_RUNS = 10
+COMMANDS_OFFERED = 10
+
+
+def command_runs(*, project, deployment: str) -> list[CommandRun]:
+    """The deployment's newest runs (project_view checked the person's role)."""
+    return list(CommandRun.objects.filter(project=project.name, deployment=deployment)[:RECENT_RUNS])
+
+
+def commands_offered(*, user, project, deployment: str) -> list[str]:
+    """The commands the person ran in the deployment before, newest first, each once."""
+    seen: list[str] = []
+    rows = CommandRun.objects.filter(
+        project=project.name, deployment=deployment, requested_by=user, kind__in=("command", "interactive")
+    ).values_list("command", flat=True)
+    for command in rows[:200]:
+        if command and command not in seen:
+            seen.append(command)
+        if len(seen) == COMMANDS_OFFERED:
+            break
+    return seen
+
+
+def command_run_get(*, project, deployment: str, pk: int) -> CommandRun:
+    run = CommandRun.objects.filter(project=project.name, deployment=deployment, pk=pk).first()
+    if run is None:
+        raise NotFound(f"No run {pk} of {deployment} in {project.name}.")
+    return run
+
+
+def command_run_for_user(*, user, pk: int) -> CommandRun | None:
+    """A run, if the person has a role in its project (for the websocket)."""
+    run = CommandRun.objects.filter(pk=pk).first()
+    if (
+        run is None
+        or not user.is_authenticated
+        or not project_selectors.has_role(user=user, name=run.project)
+    ):
+        return None
+    return run
+
+
+def command_last_seq(*, run_id: int) -> int:
+    return CommandRun.objects.filter(pk=run_id).values_list("last_seq", flat=True).first() or 0
+
+
+def command_log_rendered(*, run_id: int, after: int, limit: int, until: int | None = None) -> list:
+    return logstore.rendered(
+        CommandLogLine.objects.filter(run_id=run_id), after=after, limit=limit, until=until
+    )
+
+
+def command_log_before(*, run: CommandRun, before: int, limit: int) -> list:
+    return logstore.before(CommandLogLine.objects.filter(run=run), before=before, limit=limit)
+
+
+def command_log_text(*, run: CommandRun):
+    return logstore.text(CommandLogLine.objects.filter(run=run))
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    containers: list[str]
+    pre_deploy: str  # the hooks' commands, "" for none
+    post_deploy: str
+
+
+def deployment_run_settings(*, user, project, name: str) -> RunSettings:
+    """Its containers and hooks, for the deployment page's Commands (one read)."""
+    body = deployment_object(user=user, namespace=project.name, name=name)
+    found = hooks.hooks_of(body)
+    return RunSettings(
+        containers=commands.container_names(body),
+        pre_deploy=found[hooks.PRE].command if hooks.PRE in found else "",
+        post_deploy=found[hooks.POST].command if hooks.POST in found else "",
+    )

@@ -28,6 +28,13 @@ urlpatterns = [
     path("deployments/<subdomain:deployment>/restart/", views.deployment_restart, name="deployment-restart"),
     path("deployments/<subdomain:deployment>/edit/", views.deployment_edit, name="deployment-edit"),
     path("deployments/<subdomain:deployment>/delete/", views.deployment_delete, name="deployment-delete"),
+    path("deployments/<subdomain:deployment>/run/", views.deployment_run, name="deployment-run"),
+    path("deployments/<subdomain:deployment>/hooks/", views.deployment_hooks, name="deployment-hooks"),
+    path("deployments/<subdomain:deployment>/runs/<int:run>/", views.run_detail, name="run"),
+    path("deployments/<subdomain:deployment>/runs/<int:run>/log/", views.run_log, name="run-log"),
+    path(
+        "deployments/<subdomain:deployment>/runs/<int:run>/terminal/", views.run_terminal, name="run-terminal"
+    ),
     path("statefulsets/", views.statefulset_list, name="statefulsets"),
     path("statefulsets/<subdomain:statefulset>/", views.statefulset_detail, name="statefulset"),
     path("jobs/", views.job_list, name="jobs"),

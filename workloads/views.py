@@ -3,11 +3,13 @@ from __future__ import annotations
 import hashlib
 import json
 from functools import wraps
+from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.text import slugify
 
 from actions.refusal import Refused
@@ -18,8 +20,21 @@ from projects.roles import role_at_least
 from workloads import controllers, selectors, services
 from workloads import edit as edit_module
 from workloads.diff import template_diff
-from workloads.forms import DeployImageForm, EditDeploymentForm, RollbackForm, ScaleForm
-from workloads.routing import live_list_ws_url, pod_log_ws_url, pod_terminal_ws_url
+from workloads.forms import (
+    DeployImageForm,
+    EditDeploymentForm,
+    HooksForm,
+    RollbackForm,
+    RunCommandForm,
+    ScaleForm,
+)
+from workloads.routing import (
+    live_list_ws_url,
+    pod_log_ws_url,
+    pod_terminal_ws_url,
+    run_log_ws_url,
+    run_terminal_ws_url,
+)
 
 
 def _live_url(project, resource: str, params: dict) -> str:
@@ -118,12 +133,21 @@ def deployment_detail(request: HttpRequest, project, deployment: str) -> HttpRes
         user=request.user, namespace=project.name, query=query, deployment_selector=summary.selector
     )
     history = selectors.deployment_history(user=request.user, namespace=project.name, name=deployment)
+    can_edit = role_at_least(project.my_role, "edit")
     context = {
         "project": project,
         "deployment": summary,
         "page": pods,
         "history": history,
-        "can_edit": role_at_least(project.my_role, "edit"),
+        "can_edit": can_edit,
+        "runs": selectors.command_runs(project=project, deployment=deployment),
+        "run_settings": selectors.deployment_run_settings(
+            user=request.user, project=project, name=deployment
+        ),
+        "offered": selectors.commands_offered(user=request.user, project=project, deployment=deployment)
+        if can_edit
+        else [],
+        "command": request.GET.get("command", "")[:2000],
         "live_url": _live_url(project, "deployments", {"deployment": deployment}),
     }
     return render(request, "workloads/deployment.html", context)
@@ -406,3 +430,115 @@ def cronjob_detail(request: HttpRequest, project, cronjob: str) -> HttpResponse:
 def cronjob_run(request: HttpRequest, project, cronjob: str) -> HttpResponse:
     action = services.cronjob_run(user=request.user, project=project, name=cronjob)
     return redirect_to_action(action, follow=True)
+
+
+# Commands run once in a deployment's environment, and its hooks ---------------------
+
+LOG_CHUNK_LIMIT = 1000
+
+
+@project_view("edit", methods=SUBMIT)
+@existing_deployment
+def deployment_run(request: HttpRequest, project, deployment: str) -> HttpResponse:
+    form = RunCommandForm(request.POST)
+
+    def refused(message: str) -> HttpResponse:
+        # Back to the form with what was typed in it.
+        if request.htmx:
+            return _refused(request, project, deployment, message)
+        messages.error(request, message)
+        typed = quote(request.POST.get("command", "")[:2000])
+        url = reverse("workloads:deployment", args=[project.name, deployment])
+        return redirect(f"{url}?command={typed}#run-command")
+
+    if not form.is_valid():
+        return refused(" ".join(e for errors in form.errors.values() for e in errors))
+    try:
+        run = services.command_run_start(
+            user=request.user,
+            project=project,
+            deployment=deployment,
+            container=form.cleaned_data["container"],
+            command=form.cleaned_data["command"],
+            interactive=form.cleaned_data["interactive"],
+        )
+    except Refused as exc:
+        return refused(str(exc))
+    url = services.run_url(run)
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
+
+
+@project_view("edit", methods=SUBMIT)
+@existing_deployment
+def deployment_hooks(request: HttpRequest, project, deployment: str) -> HttpResponse:
+    form = HooksForm(request.POST)
+    if not form.is_valid():
+        return _refused(
+            request, project, deployment, " ".join(e for errors in form.errors.values() for e in errors)
+        )
+    try:
+        action = services.deployment_hooks_set(
+            user=request.user, project=project, name=deployment, **form.cleaned_data
+        )
+    except Refused as exc:
+        return _refused(request, project, deployment, str(exc))
+    return redirect_to_action(action, follow=True)
+
+
+def _run_context(request, project, deployment: str, run: int) -> dict:
+    found = selectors.command_run_get(project=project, deployment=deployment, pk=run)
+    return {
+        "project": project,
+        "deployment": deployment,
+        "run": found,
+        "can_edit": role_at_least(project.my_role, "edit"),
+    }
+
+
+@project_view()
+def run_detail(request: HttpRequest, project, deployment: str, run: int) -> HttpResponse:
+    context = _run_context(request, project, deployment, run)
+    context["ws_url"] = run_log_ws_url(run)
+    context["chunk_url"] = reverse("workloads:run-log", args=[project.name, deployment, run])
+    deployment_url = reverse("workloads:deployment", args=[project.name, deployment])
+    context["again"] = f"{deployment_url}?command={quote(context['run'].command)}#run-command"
+    return render(request, "workloads/run.html", context)
+
+
+@project_view()
+def run_log(request: HttpRequest, project, deployment: str, run: int) -> HttpResponse:
+    """``?before=<seq>``: up to 1,000 earlier lines (JSON); else the whole log as text."""
+    found = selectors.command_run_get(project=project, deployment=deployment, pk=run)
+    if "before" not in request.GET:
+        response = StreamingHttpResponse(
+            selectors.command_log_text(run=found), content_type="text/plain; charset=utf-8"
+        )
+        if request.GET.get("download") == "1":
+            response["Content-Disposition"] = f'attachment; filename="{slugify(deployment)}-run-{run}.log"'
+        return response
+    try:
+        before = int(request.GET["before"])
+    except ValueError:
+        return JsonResponse({"message": "before is a number."}, status=400)
+    return JsonResponse(
+        {"lines": selectors.command_log_before(run=found, before=before, limit=LOG_CHUNK_LIMIT)}
+    )
+
+
+@project_view("edit")
+def run_terminal(request: HttpRequest, project, deployment: str, run: int) -> HttpResponse:
+    """An interactive run's terminal; once it ended, its page."""
+    context = _run_context(request, project, deployment, run)
+    found = context["run"]
+    if found.kind != found.Kind.INTERACTIVE or found.is_finished:
+        return redirect("workloads:run", name=project.name, deployment=deployment, run=run)
+    context.update(
+        socket_url=run_terminal_ws_url(project.name, run),
+        idle_minutes=settings.BERTH_TERMINAL_IDLE_SECONDS // 60,
+        action=found.action,
+    )
+    return render(request, "workloads/run_terminal.html", context)

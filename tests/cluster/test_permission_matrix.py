@@ -48,6 +48,7 @@ from tests.helpers import (
     websocket,
     websocket_patterns,
 )
+from workloads.models import CommandRun
 
 # Served only where Berth is the registry's token service (the real node's tests).
 NEEDS_THE_REGISTRY = {"images:tag", "images:untag"}
@@ -60,7 +61,10 @@ ROUTES = project_routes()
 OBJECT_ROUTES = object_routes()
 WEBSOCKETS = [p for p in websocket_patterns() if "<label:name>" in p]
 # Sockets that need more than a role in the project (the rest show what viewers see).
-SOCKET_ROLES = {"ws/projects/<label:name>/pods/<subdomain:pod>/terminal/": "edit"}
+SOCKET_ROLES = {
+    "ws/projects/<label:name>/pods/<subdomain:pod>/terminal/": "edit",
+    "ws/projects/<label:name>/runs/<int:run>/terminal/": "edit",
+}
 OBJECT_WEBSOCKETS = [p for p in websocket_patterns() if "<label:name>" not in p]
 
 
@@ -201,6 +205,17 @@ def make_persons(objects, people) -> tuple[dict, dict]:
         requested_by_name="alice",
         parameters={"template": "t", "objects": [], "message": ""},
     )
+    # An interactive run whose pod never came: its terminal says so (the real ones run in
+    # tests/e2e/test_commands.py).
+    run = CommandRun.objects.create(
+        project=objects["name"],
+        deployment="web",
+        container="web",
+        command="",
+        kind=CommandRun.Kind.INTERACTIVE,
+        requested_by=people["bob"],
+        requested_by_name="bob",
+    )
     kept = ProjectTemplate.objects.create(
         project=objects["name"], name="kept", text="{}", saved_by_name="alice"
     )
@@ -210,6 +225,8 @@ def make_persons(objects, people) -> tuple[dict, dict]:
         "action_id": action.pk,
         "build_id": build.pk,
         "action": made.pk,
+        "run": run.pk,
+        "run_id": run.pk,
         "template": kept.name,  # (the every-project delete of a non-administrator: a message)
     }
     dave = get_user_model().objects.create_user(USERS["none"], password="x")

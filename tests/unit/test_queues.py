@@ -10,7 +10,7 @@ from django.conf import settings
 from actions import registry
 from console.celery import app
 
-LONG = {"build.start", "build.detect"}  # minutes: a clone, a whole build
+LONG = {"build.start", "build.detect", "deployment.command", "deployment.release"}  # minutes
 
 
 def queue_of(kind: str) -> str:

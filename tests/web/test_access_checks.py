@@ -51,6 +51,8 @@ def test_every_websocket_is_in_the_matrix():
         "ws/projects/<label:name>/<str:resource>/",
         "ws/projects/<label:name>/pods/<subdomain:pod>/log/",
         "ws/projects/<label:name>/pods/<subdomain:pod>/terminal/",
+        "ws/projects/<label:name>/runs/<int:run>/terminal/",
+        "ws/runs/<int:run_id>/",
     ]
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from catalog.images import NotInCatalog, catalog_image
 from catalog.openshift import deployment_from_config
+from workloads.hooks import Hook, hooks_of
 
 CATALOG = {"python": {"3.9": "r/python:3.9", "3.11": "r/python:3.11"}, "redis": {"7": "r/redis:7"}}
 
@@ -89,7 +90,7 @@ def test_what_a_deployment_config_asks_that_berth_cannot_do_is_said(settings):
         _dc(strategy=rolling, test=True), project="shop", registry="r", resolve=catalog_image
     )
     assert deployment["spec"]["strategy"] == {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "50%"}}
-    assert "its lifecycle hooks are not run by Berth yet" in problems
+    assert "its pre-deploy hook has no command" in problems
     assert "a test deployment has no Kubernetes equivalent" in problems
     missing = _dc()
     missing["spec"]["triggers"][2]["imageChangeParams"]["from"]["name"] = "redis:5"
@@ -98,3 +99,63 @@ def test_what_a_deployment_config_asks_that_berth_cannot_do_is_said(settings):
         "The cluster's image catalog has no redis:5; it has redis:7, redis:latest.",
         "its container cache has no image (and no image trigger gives it one)",
     ]
+
+
+def test_a_deployment_configs_lifecycle_hooks_become_berths_hooks(settings):
+    settings.BERTH_IMAGE_CATALOG = CATALOG
+    rolling = {
+        "type": "Rolling",
+        "rollingParams": {
+            "pre": {
+                "failurePolicy": "Abort",
+                "execNewPod": {
+                    "containerName": "web",
+                    "command": ["./manage.py", "migrate", "--noinput"],
+                    "env": [{"name": "GREETING", "value": "it's me"}],
+                    "volumes": ["data"],
+                },
+            },
+            "post": {
+                "failurePolicy": "Ignore",
+                "execNewPod": {"containerName": "web", "command": ["echo", "done"]},
+            },
+        },
+    }
+    deployment, problems = deployment_from_config(
+        _dc(strategy=rolling), project="shop", registry="r", resolve=catalog_image
+    )
+    assert problems == []
+    found = hooks_of(deployment)
+    assert found["pre-deploy"] == Hook(
+        phase="pre-deploy",
+        command="GREETING='it'\"'\"'s me' ./manage.py migrate --noinput",
+        container="web",
+        failure_policy="Abort",
+    )
+    assert found["post-deploy"].command == "echo done" and found["post-deploy"].failure_policy == "Ignore"
+
+
+@pytest.mark.parametrize(
+    ("hook", "problem"),
+    [
+        (
+            {"failurePolicy": "Retry", "execNewPod": {"command": ["x"]}},
+            "its pre-deploy hook's failurePolicy Retry",
+        ),
+        ({"execNewPod": {"command": []}}, "its pre-deploy hook has no command"),
+        ({"tagImages": [{"containerName": "web"}]}, "its pre-deploy hook tags images"),
+        (
+            {"execNewPod": {"command": ["x"], "env": [{"name": "A", "valueFrom": {}}]}},
+            "its pre-deploy hook's env A is not a plain value",
+        ),
+    ],
+)
+def test_a_lifecycle_hook_berth_cannot_run_is_said(settings, hook, problem):
+    settings.BERTH_IMAGE_CATALOG = CATALOG
+    rolling = {"type": "Rolling", "rollingParams": {"pre": hook, "mid": {"execNewPod": {"command": ["y"]}}}}
+    deployment, problems = deployment_from_config(
+        _dc(strategy=rolling), project="shop", registry="r", resolve=catalog_image
+    )
+    assert any(p.startswith(problem) for p in problems), problems
+    assert "its mid hook has no equivalent in a Kubernetes rollout" in problems
+    assert hooks_of(deployment) == {}
