@@ -98,10 +98,13 @@ def _ssl_context(configuration) -> ssl.SSLContext:
 
 
 def _headers(configuration, identity: Identity) -> list[tuple[str, str]]:
-    headers = []
-    token = configuration.get_api_key_with_prefix("authorization")
-    if token:
-        headers.append(("Authorization", token))
+    """Berth's own credential as the client sends it (a kubeconfig's token, the service
+    account's; certificates go in the TLS context), then the person's impersonation."""
+    headers = [
+        (auth["key"].title(), auth["value"])
+        for auth in configuration.auth_settings().values()
+        if auth.get("in") == "header" and auth.get("value")
+    ]
     return headers + impersonation_headers(identity)
 
 

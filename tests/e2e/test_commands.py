@@ -30,7 +30,9 @@ LIMITS = {"cpu_request": "", "cpu_limit": "200m", "memory_request": "", "memory_
 
 @pytest.fixture(scope="module")
 def commands_server(django_db_setup, redis_url, berth_cluster, real_node):
-    with running_asgi_server(redis_url, name="asgi-server-commands") as url:
+    # As `make dev` runs it: the web process's own identity (a token) for the exec API.
+    web = berth_cluster.plane.env()["KUBECONFIG_WEB"]
+    with running_asgi_server(redis_url, name="asgi-server-commands", KUBECONFIG=web) as url:
         yield url
 
 

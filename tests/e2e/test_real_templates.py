@@ -187,6 +187,29 @@ def test_django_and_postgresql_from_the_catalog_build_run_connected_and_answer_a
     database = core.list_namespaced_pod(project, label_selector="name=postgresql").items
     assert [p.spec.node_name for p in database] == [real_node.name]
 
+    # The issue 14's "done when": `python manage.py shell` in the app's own environment (an
+    # interactive run: a fresh pod from the app's template), talking to its database.
+    page.goto(f"{routed_server}/projects/{project}/deployments/shop/")
+    page.get_by_test_id("run-command-input").fill("python manage.py shell")
+    page.get_by_test_id("run-interactive").check()
+    page.get_by_test_id("run-submit").click()
+    terminal = page.get_by_test_id("terminal")
+    wait_for(lambda: terminal.get_attribute("data-status"), timeout=120, message="the terminal to connect")
+    state = page.get_by_test_id("terminal-state").inner_text()
+    assert terminal.get_attribute("data-status") == "open", (
+        f"{state}\n{page.locator('.xterm-rows').inner_text()}"
+    )
+    terminal.click()
+    page.keyboard.type(
+        "from django.db import connection; connection.ensure_connection(); print(connection.vendor, 6 * 7)"
+    )
+    page.keyboard.press("Enter")
+    expect(page.locator(".xterm-rows")).to_contain_text("postgresql 42", timeout=30_000)
+    page.screenshot(path=str(ARTIFACTS / "django-manage-shell.png"))
+    page.keyboard.type("exit()")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("terminal-state")).to_contain_text("exited with code 0")
+
 
 @pytest.mark.parametrize(
     ("template", "answer"),

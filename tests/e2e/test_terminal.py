@@ -24,7 +24,11 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 @pytest.fixture(scope="module")
 def terminal_server(django_db_setup, redis_url, berth_cluster, real_node):
     # A removed member's terminal closes at the next recheck: a short one here.
-    with running_asgi_server(redis_url, name="asgi-server-terminal", BERTH_SOCKET_RECHECK_SECONDS="2") as url:
+    # As `make dev` runs it: the web process's own identity (a token) for the exec API.
+    web = berth_cluster.plane.env()["KUBECONFIG_WEB"]
+    with running_asgi_server(
+        redis_url, name="asgi-server-terminal", BERTH_SOCKET_RECHECK_SECONDS="2", KUBECONFIG=web
+    ) as url:
         yield url
 
 

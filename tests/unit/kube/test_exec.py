@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
+import json
 
 import pytest
+from kubernetes import client as k8s
+from kubernetes import config as k8s_config
 
 from kube.client import make_identity, system_identity
 from kube.exec import Ended, _ended, _headers
@@ -37,12 +39,26 @@ def test_how_a_command_ended(status, ended):
     assert _ended(status) == ended
 
 
-def _configuration(token: str = "") -> SimpleNamespace:
-    return SimpleNamespace(get_api_key_with_prefix=lambda key: token if key == "authorization" else "")
+def _configuration(tmp_path, token: str = ""):
+    """The client's own configuration, loaded from a kubeconfig as Berth loads it."""
+    user = {"token": token} if token else {}
+    kubeconfig = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "c", "cluster": {"server": "https://127.0.0.1:6443"}}],
+        "users": [{"name": "u", "user": user}],
+        "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u"}}],
+        "current-context": "x",
+    }
+    path = tmp_path / "kubeconfig"
+    path.write_text(json.dumps(kubeconfig))
+    configuration = k8s.Configuration()
+    k8s_config.load_kube_config(config_file=str(path), client_configuration=configuration)
+    return configuration
 
 
-def test_the_person_and_each_of_their_groups_are_impersonated():
-    headers = _headers(_configuration("Bearer t0k"), make_identity("alice", ["developers", "qa"]))
+def test_the_person_and_each_of_their_groups_are_impersonated(tmp_path):
+    headers = _headers(_configuration(tmp_path, "t0k"), make_identity("alice", ["developers", "qa"]))
     assert headers == [
         ("Authorization", "Bearer t0k"),
         ("Impersonate-User", "alice"),
@@ -51,5 +67,5 @@ def test_the_person_and_each_of_their_groups_are_impersonated():
     ]
 
 
-def test_berths_own_identity_impersonates_nobody():
-    assert _headers(_configuration(), system_identity()) == []
+def test_berths_own_identity_impersonates_nobody(tmp_path):
+    assert _headers(_configuration(tmp_path), system_identity()) == []
