@@ -631,8 +631,9 @@ def test_a_claim_of_the_default_class_gets_a_volume_whose_data_outlives_its_pod(
 
 
 def test_a_claim_of_a_pod_on_a_fake_node_stays_pending(
-    admin_client: client.ApiClient, namespace: str
+    admin_client: client.ApiClient, real_node: RealNode, namespace: str
 ) -> None:
+    """The default storage class and its provisioner come with the real node."""
     core = client.CoreV1Api(admin_client)
     core.create_namespaced_persistent_volume_claim(namespace, CLAIM)
     pod = {
