@@ -3,7 +3,9 @@
 Every viewer of a namespace's pods (or deployments) is served from the same
 cache: one LIST, then one WATCH, restarted from a fresh LIST on ``410 Gone``.
 The cache reads with Berth's own identity; callers authorise each viewer
-(``workloads.cluster.can_list``) before showing them anything.
+(``workloads.cluster.can_list``) before showing them anything. The project
+index (``projects.cluster``) keeps cluster-wide ones the same way: project
+namespaces, RoleBindings and quotas, filtered to the person.
 
 Objects are kept as compact summaries (see ``workloads.pod_summary``), not as
 the client's models, so that thousands of pods cost little memory.
@@ -17,6 +19,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from kube.client import api, system_identity
@@ -26,33 +29,57 @@ logger = logging.getLogger(__name__)
 # API server's return, at one LIST per informer every 5 s while it is away.
 RETRY_MAX_SECONDS = 5.0
 
-Listener = Callable[[str, Any], None]  # (event type, summary or name) — called from the watch thread
+Listener = Callable[[str, Any], None]  # (event type, summary or key) — called from the watch thread
 
-RESOURCES: dict[str, tuple[str, str]] = {
-    "pods": ("core", "list_namespaced_pod"),
-    "deployments": ("apps", "list_namespaced_deployment"),
+
+@dataclass(frozen=True)
+class Kind:
+    """What an informer lists and watches.
+
+    ``method`` is the client's list function: namespaced (called with the informer's
+    namespace) unless ``everywhere``, for a cluster-scoped kind or one listed across all
+    namespaces; objects of such an informer are keyed ``namespace/name`` (or ``name``
+    for cluster-scoped ones) rather than ``name``.
+    """
+
+    name: str
+    group: str
+    method: str
+    everywhere: bool = False
+    label_selector: str = ""
+    field_selector: str = ""
+
+
+KINDS: dict[str, Kind] = {
+    "pods": Kind("pods", "core", "list_namespaced_pod"),
+    "deployments": Kind("deployments", "apps", "list_namespaced_deployment"),
 }
+EVERYWHERE = ""  # the namespace of an informer whose kind is listed ``everywhere``
 
 
 class Informer:
     """A namespace's objects of one kind, kept current by a watch thread."""
 
-    def __init__(self, namespace: str, resource: str, summarise: Callable[[dict], Any]):
+    def __init__(self, namespace: str, kind: Kind, summarise: Callable[[dict], Any]):
         self.namespace = namespace
-        self.resource = resource
+        self.kind = kind
+        self.resource = kind.name
         self._summarise = summarise
         self._objects: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._listeners: set[Listener] = set()
         self._synced = threading.Event()
+        self._tried = threading.Event()  # the first LIST has answered, or failed
         self._stop = threading.Event()
         self.connected = False
         self.last_used = time.monotonic()
         self._response = None
         self.lists = 0  # how many LISTs this informer made (tests and benchmarks count them)
         self.watches = 0
+        # Grows with every change: what a caller derives from the objects holds until it moves.
+        self.generation = 0
         self._thread = threading.Thread(
-            target=self._run, name=f"informer-{resource}-{namespace}", daemon=True
+            target=self._run, name=f"informer-{kind.name}-{namespace or 'all'}", daemon=True
         )
         self._thread.start()
 
@@ -60,15 +87,31 @@ class Informer:
     def wait_synced(self, timeout: float) -> bool:
         return self._synced.wait(timeout)
 
+    def wait_listed(self, timeout: float) -> bool:
+        """Whether the cache holds a LIST's objects, waiting at most ``timeout`` for the first
+        LIST to answer: False at once when it failed and no later one has succeeded (the
+        informer goes on trying)."""
+        self._tried.wait(timeout)
+        return self._synced.is_set()
+
     def snapshot(self) -> list[Any]:
         with self._lock:
             self.last_used = time.monotonic()
             return list(self._objects.values())
 
-    def get(self, name: str) -> Any | None:
+    def get(self, key: str) -> Any | None:
+        """The summary of the object ``key`` names (``name``, or ``namespace/name`` for an
+        informer over every namespace)."""
         with self._lock:
             self.last_used = time.monotonic()
-            return self._objects.get(name)
+            return self._objects.get(key)
+
+    def read(self, derive: Callable[[dict[str, Any]], Any]) -> tuple[int, Any]:
+        """``derive(objects)`` under the lock, with the generation it saw (``objects`` must
+        not be kept or changed)."""
+        with self._lock:
+            self.last_used = time.monotonic()
+            return self.generation, derive(self._objects)
 
     def __len__(self) -> int:
         with self._lock:
@@ -112,25 +155,35 @@ class Informer:
                 logger.exception("informer listener failed")
 
     # The loop -----------------------------------------------------------
-    def _list_function(self):
-        group, method = RESOURCES[self.resource]
-        return getattr(api(system_identity(), group), method)
+    def _key(self, metadata: dict) -> str:
+        namespace = metadata.get("namespace") if self.kind.everywhere else None
+        return f"{namespace}/{metadata['name']}" if namespace else metadata["name"]
+
+    def _call(self, **kwargs):
+        function = getattr(api(system_identity(), self.kind.group), self.kind.method)
+        for selector in ("label_selector", "field_selector"):
+            if getattr(self.kind, selector):
+                kwargs[selector] = getattr(self.kind, selector)
+        if self.kind.everywhere:
+            return function(**kwargs)
+        return function(self.namespace, **kwargs)
 
     def _relist(self) -> str:
-        response = self._list_function()(self.namespace, _preload_content=False, _request_timeout=(5, 60))
+        response = self._call(_preload_content=False, _request_timeout=(5, 60))
         body = json.loads(response.data)
         self.lists += 1
-        fresh = {item["metadata"]["name"]: self._summarise(item) for item in body.get("items", [])}
+        fresh = {self._key(item["metadata"]): self._summarise(item) for item in body.get("items", [])}
         with self._lock:
             self._objects = fresh
+            self.generation += 1
         self._synced.set()
+        self._tried.set()
         self._notify("RESYNC", None)
         return body["metadata"]["resourceVersion"]
 
     def _watch(self, resource_version: str) -> str | None:
         """Follow changes from ``resource_version``; returns the last one seen, None on 410 Gone."""
-        response = self._list_function()(
-            self.namespace,
+        response = self._call(
             watch=True,
             resource_version=resource_version,
             allow_watch_bookmarks=True,
@@ -159,15 +212,17 @@ class Informer:
                     resource_version = obj["metadata"].get("resourceVersion", resource_version)
                     if kind == "BOOKMARK":
                         continue
-                    name = obj["metadata"]["name"]
+                    key = self._key(obj["metadata"])
                     if kind == "DELETED":
                         with self._lock:
-                            self._objects.pop(name, None)
-                        self._notify("DELETED", name)
+                            self._objects.pop(key, None)
+                            self.generation += 1
+                        self._notify("DELETED", key)
                     else:
                         summary = self._summarise(obj)
                         with self._lock:
-                            self._objects[name] = summary
+                            self._objects[key] = summary
+                            self.generation += 1
                         self._notify(kind, summary)
         finally:
             self._response = None
@@ -189,6 +244,7 @@ class Informer:
             except Exception as exc:  # network, API or decoding errors: relist after a pause
                 if self._stop.is_set():
                     return
+                self._tried.set()
                 logger.warning("watch of %s in %s broke (%s); retrying", self.resource, self.namespace, exc)
                 if self.connected:
                     self.connected = False
@@ -203,13 +259,15 @@ _registry_lock = threading.Lock()
 IDLE_SECONDS = 600.0  # a cache nobody has read or watched for this long is dropped
 
 
-def informer_for(namespace: str, resource: str, summarise: Callable[[dict], Any]) -> Informer:
-    """The process's informer for (namespace, resource), started on first use.
+def informer_for(namespace: str, resource: str | Kind, summarise: Callable[[dict], Any]) -> Informer:
+    """The process's informer for (namespace, resource), started on first use; ``resource``
+    names one of :data:`KINDS` or is a :class:`Kind` of the caller's (its ``name`` is its key).
 
     Idle informers are stopped on the way, so a process does not keep watching
     every namespace anyone ever opened.
     """
-    key = (namespace, resource)
+    kind = resource if isinstance(resource, Kind) else KINDS[resource]
+    key = (namespace, kind.name)
     with _registry_lock:
         for other_key, other in list(_informers.items()):
             if other_key != key and other.idle_for() > IDLE_SECONDS:
@@ -217,7 +275,7 @@ def informer_for(namespace: str, resource: str, summarise: Callable[[dict], Any]
                 del _informers[other_key]
         informer = _informers.get(key)
         if informer is None:
-            informer = _informers[key] = Informer(namespace, resource, summarise)
+            informer = _informers[key] = Informer(namespace, kind, summarise)
         return informer
 
 

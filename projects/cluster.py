@@ -14,12 +14,23 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import re
-from dataclasses import dataclass, field
+import threading
+from dataclasses import dataclass, field, replace
 
 from kubernetes import client as k8s
 
-from kube.client import MANAGED_BY, Identity, api, api_group_served, call, can_i, system_identity
-from kube.errors import Conflict, Forbidden, NotFound
+from kube.client import (
+    MANAGED_BY,
+    Identity,
+    api,
+    api_group_served,
+    call,
+    can_i,
+    parse_time,
+    system_identity,
+)
+from kube.errors import Conflict, Forbidden, NotFound, Unavailable
+from kube.informer import EVERYWHERE, Informer, Kind, informer_for
 from kube.quantity import parse_quantity
 from projects.roles import ROLES, strongest
 
@@ -64,35 +75,61 @@ class Project:
         return self.display_name or self.name
 
 
-def _project_from(ns: k8s.V1Namespace) -> Project:
-    annotations = ns.metadata.annotations or {}
+def _as_json(model) -> dict:
+    """A client model as the API serves it (camelCase keys), like the caches' items."""
+    return api(system_identity(), "core").api_client.sanitize_for_serialization(model)
+
+
+def _project_from(item: dict) -> Project:
+    """A project namespace, from the API's JSON."""
+    meta = item.get("metadata") or {}
+    annotations = meta.get("annotations") or {}
     action = annotations.get(ACTION_ANNOTATION, "")
     return Project(
-        name=ns.metadata.name,
+        name=meta["name"],
         display_name=annotations.get(DISPLAY_NAME, ""),
         description=annotations.get(DESCRIPTION, ""),
         requester=annotations.get(REQUESTER, ""),
-        status=(ns.status.phase if ns.status else None) or "Active",
-        created=ns.metadata.creation_timestamp,
-        uid=ns.metadata.uid or "",
+        status=(item.get("status") or {}).get("phase") or "Active",
+        created=parse_time(meta.get("creationTimestamp")),
+        uid=meta.get("uid") or "",
         created_by_action=int(action) if action.isdigit() else None,
     )
 
 
-def _members_by_namespace(bindings: list[k8s.V1RoleBinding]) -> dict[str, list[Member]]:
-    """Group RoleBindings to admin/edit/view into members, one per subject, strongest role."""
+@dataclass(frozen=True)
+class Grant:
+    """A RoleBinding to one of the project roles, reduced to what membership needs."""
+
+    namespace: str
+    binding: str
+    role: str
+    subjects: tuple[tuple[str, str], ...]  # (kind, name) of its users and groups
+
+
+def _grant_from(item: dict) -> Grant | None:
+    """The grant a RoleBinding (API JSON) makes; None unless it binds admin, edit or view."""
+    ref = item.get("roleRef") or {}
+    if ref.get("kind") != "ClusterRole" or ref.get("name") not in ROLES:
+        return None
+    subjects = tuple(
+        (s["kind"], s["name"]) for s in item.get("subjects") or [] if s.get("kind") in ("User", "Group")
+    )
+    meta = item["metadata"]
+    return Grant(namespace=meta["namespace"], binding=meta["name"], role=ref["name"], subjects=subjects)
+
+
+def _members_by_namespace(grants) -> dict[str, list[Member]]:
+    """Group grants into members, one per subject, strongest role."""
     found: dict[str, dict[tuple[str, str], dict]] = {}
-    for binding in bindings:
-        ref = binding.role_ref
-        if ref.kind != "ClusterRole" or ref.name not in ROLES:
+    for grant in grants:
+        if grant is None:
             continue
-        per_ns = found.setdefault(binding.metadata.namespace, {})
-        for subject in binding.subjects or []:
-            if subject.kind not in ("User", "Group"):
-                continue
-            entry = per_ns.setdefault((subject.kind, subject.name), {"roles": set(), "bindings": []})
-            entry["roles"].add(ref.name)
-            entry["bindings"].append(binding.metadata.name)
+        per_ns = found.setdefault(grant.namespace, {})
+        for subject in grant.subjects:
+            entry = per_ns.setdefault(subject, {"roles": set(), "bindings": []})
+            entry["roles"].add(grant.role)
+            entry["bindings"].append(grant.binding)
     return {
         ns: sorted(
             (
@@ -114,38 +151,102 @@ def role_of(identity: Identity, members: list[Member]) -> str | None:
     return strongest(roles)
 
 
+# The project index: three caches shared by the process (kube.informer), kept by watches.
+PROJECTS = Kind("projects", "core", "list_namespace", everywhere=True, label_selector=f"{PROJECT_LABEL}=true")
+GRANTS = Kind("project-grants", "rbac", "list_role_binding_for_all_namespaces", everywhere=True)
+QUOTAS = Kind(
+    "project-quotas",
+    "core",
+    "list_resource_quota_for_all_namespaces",
+    everywhere=True,
+    field_selector=f"metadata.name={QUOTA_NAME}",
+)
+INDEX_SYNC_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class _Membership:
+    """Every project's members, and which namespaces each subject is in: derived from the
+    grants cache, kept while its generation stays."""
+
+    source: Informer
+    generation: int
+    members: dict[str, list[Member]]
+    namespaces_of: dict[tuple[str, str], frozenset[str]]
+
+
+_membership: _Membership | None = None
+_membership_lock = threading.Lock()
+
+
+def _index_caches() -> tuple[Informer, Informer, Informer]:
+    caches = (
+        informer_for(EVERYWHERE, PROJECTS, _project_from),
+        informer_for(EVERYWHERE, GRANTS, _grant_from),
+        informer_for(EVERYWHERE, QUOTAS, lambda item: _quota_summary(item.get("status"))),
+    )
+    for cache in caches:
+        if not cache.wait_listed(INDEX_SYNC_SECONDS):
+            raise Unavailable("The list of projects could not be read from the cluster.")
+    return caches
+
+
+def _membership_of(grants: Informer) -> _Membership:
+    global _membership
+    with _membership_lock:
+        kept = _membership
+        if kept is not None and kept.source is grants and kept.generation == grants.generation:
+            return kept
+
+        def derive(objects: dict[str, Grant | None]) -> tuple[dict, dict]:
+            members = _members_by_namespace(objects.values())
+            namespaces_of: dict[tuple[str, str], set[str]] = {}
+            for namespace, people in members.items():
+                for member in people:
+                    namespaces_of.setdefault((member.kind, member.name), set()).add(namespace)
+            return members, {subject: frozenset(found) for subject, found in namespaces_of.items()}
+
+        generation, (members, namespaces_of) = grants.read(derive)
+        _membership = _Membership(grants, generation, members, namespaces_of)
+        return _membership
+
+
 def project_index(identity: Identity) -> list[Project]:
     """Every Berth project in which ``identity`` has a role, with that role.
 
-    Three LIST calls whatever the number of projects: namespaces by label, all
-    RoleBindings (roles granted outside Berth count too), and Berth's quotas.
+    Served from caches the process shares (project namespaces, RoleBindings — roles
+    granted outside Berth count too — and Berth's quotas), each one LIST then a watch:
+    a page view costs the person's own projects, not a round trip. Changes show once
+    the watch has them (milliseconds); access to a project itself is checked on each
+    request (:func:`project_get`).
     """
-    system = system_identity()
-    core = api(system, "core")
-    namespaces = call(core.list_namespace, label_selector=f"{PROJECT_LABEL}=true").items
-    bindings = call(api(system, "rbac").list_role_binding_for_all_namespaces).items
-    members = _members_by_namespace(bindings)
-    quotas = {
-        q.metadata.namespace: q
-        for q in call(
-            core.list_resource_quota_for_all_namespaces, field_selector=f"metadata.name={QUOTA_NAME}"
-        ).items
-    }
+    namespaces, grants, quotas = _index_caches()
+    membership = _membership_of(grants)
+    mine: set[str] = set(membership.namespaces_of.get(("User", identity.user), ()))
+    for group in identity.groups:
+        mine |= membership.namespaces_of.get(("Group", group), frozenset())
     projects = []
-    for ns in namespaces:
-        project = _project_from(ns)
-        project.members = members.get(project.name, [])
-        project.my_role = role_of(identity, project.members)
-        if project.my_role:
-            project.quota_summary = _quota_summary(quotas.get(project.name))
-            projects.append(project)
+    for name in mine:
+        found = namespaces.get(name)
+        if found is None:
+            continue
+        members = membership.members.get(name, [])
+        projects.append(
+            replace(
+                found,
+                members=members,
+                my_role=role_of(identity, members),
+                quota_summary=quotas.get(f"{name}/{QUOTA_NAME}") or "",
+            )
+        )
     return sorted(projects, key=lambda p: p.name)
 
 
-def _quota_summary(quota: k8s.V1ResourceQuota | None) -> str:
-    if quota is None or quota.status is None or not quota.status.hard:
+def _quota_summary(status: dict | None) -> str:
+    """A ResourceQuota's status (API JSON) as "2/10 pods, 500m/2 CPU, …"."""
+    if not status or not status.get("hard"):
         return ""
-    hard, used = quota.status.hard, quota.status.used or {}
+    hard, used = status["hard"], status.get("used") or {}
     parts = [
         f"{used.get(key, '0')}/{hard[key]} {label}"
         for key, label in (("pods", "pods"), ("limits.cpu", "CPU"), ("limits.memory", "memory"))
@@ -156,7 +257,8 @@ def _quota_summary(quota: k8s.V1ResourceQuota | None) -> str:
 
 def project_get(identity: Identity, name: str) -> Project:
     """One project, if ``identity`` has a role in it; NotFound otherwise (never Forbidden:
-    a person without a role does not learn that it exists)."""
+    a person without a role does not learn that it exists). Read from the cluster, not
+    the index's caches: this is the access check of every project page."""
     system = system_identity()
     try:
         ns = call(api(system, "core").read_namespace, name)
@@ -165,8 +267,8 @@ def project_get(identity: Identity, name: str) -> Project:
     if (ns.metadata.labels or {}).get(PROJECT_LABEL) != "true":
         raise NotFound(f"No project named {name!r}.")
     bindings = call(api(system, "rbac").list_namespaced_role_binding, name).items
-    project = _project_from(ns)
-    project.members = _members_by_namespace(bindings).get(name, [])
+    project = _project_from(_as_json(ns))
+    project.members = _members_by_namespace(_grant_from(_as_json(b)) for b in bindings).get(name, [])
     project.my_role = role_of(identity, project.members)
     if project.my_role is None:
         raise NotFound(f"No project named {name!r}.")
@@ -196,7 +298,7 @@ def project_namespace(name: str) -> Project | None:
         return None
     if (ns.metadata.labels or {}).get(PROJECT_LABEL) != "true" or ns.metadata.deletion_timestamp:
         return None
-    return _project_from(ns)
+    return _project_from(_as_json(ns))
 
 
 def may_choose_any_quota(identity: Identity) -> bool:

@@ -60,8 +60,11 @@ def test_create_project_through_the_form(people, berth_cluster, celery_worker, a
         assert quota.spec.hard["pods"] == "10" and quota.spec.hard["limits.memory"] == "4Gi"
         assert client.CoreV1Api(admin_client).read_namespaced_limit_range("berth-limits", name)
 
-        listing = alice.get("/projects/").content.decode()
-        assert name in listing and "Web &lt;shop&gt;" in listing and "<shop>" not in listing
+        listing = wait_for(
+            lambda: page if name in (page := alice.get("/projects/").content.decode()) else None,
+            message="the new project in the list",
+        )
+        assert "Web &lt;shop&gt;" in listing and "<shop>" not in listing
         # Quota use shows once the quota controller has counted.
         wait_for(
             lambda: "0/10 pods" in alice.get("/projects/").content.decode(), message="quota use in the list"
@@ -165,10 +168,45 @@ def test_my_projects_follow_rolebindings_made_outside_berth(people, make_project
     carol = signed_in(people["carol"])
     assert name not in carol.get("/projects/").content.decode()
     binding = bind(admin_client, name, "view", group="qa")
-    rows = carol.get("/projects/").content.decode()
-    assert name in rows and 'data-testid="my-role">view<' in rows
+    # The index follows the cluster's RoleBindings by a watch: within moments.
+    rows = wait_for(
+        lambda: page if name in (page := carol.get("/projects/").content.decode()) else None,
+        message="the project in carol's list",
+    )
+    assert 'data-testid="my-role">view<' in rows
     client.RbacAuthorizationV1Api(admin_client).delete_namespaced_role_binding(binding, name)
-    assert name not in carol.get("/projects/").content.decode()
+    wait_for(lambda: name not in carol.get("/projects/").content.decode(), message="the project gone")
+
+
+def test_the_index_is_kept_by_watches_and_lists_nothing_per_view(people, make_project, admin_client):
+    from django.contrib.auth import get_user_model
+
+    from kube import informer
+
+    name = make_project(people["alice"])
+    alice = signed_in(people["alice"])
+    dave = signed_in(get_user_model().objects.create_user("dave", password="x-unused"))
+    wait_for(lambda: name in alice.get("/projects/").content.decode(), message="the project in the list")
+    caches = {
+        resource: cache
+        for (_namespace, resource), cache in informer.informers().items()
+        if resource in ("projects", "project-grants", "project-quotas")
+    }
+    assert set(caches) == {"projects", "project-grants", "project-quotas"}
+    lists = {resource: cache.lists for resource, cache in caches.items()}
+    for _ in range(3):
+        assert name not in dave.get("/projects/").content.decode()
+    bind(admin_client, name, "edit", user="dave")
+    rows = wait_for(
+        lambda: page if name in (page := dave.get("/projects/").content.decode()) else None,
+        message="the binding made outside Berth in dave's list",
+    )
+    assert 'data-testid="my-role">edit<' in rows
+    client.CoreV1Api(admin_client).patch_namespace(
+        name, {"metadata": {"annotations": {cluster_projects.DISPLAY_NAME: "Renamed <b>"}}}
+    )
+    wait_for(lambda: "Renamed &lt;b&gt;" in dave.get("/projects/").content.decode(), message="the new name")
+    assert {resource: cache.lists for resource, cache in caches.items()} == lists
 
 
 def test_the_switcher_links_the_same_section_of_my_other_projects(people, make_project, admin_client):
@@ -176,7 +214,11 @@ def test_the_switcher_links_the_same_section_of_my_other_projects(people, make_p
     theirs = make_project(people["bob"])
     alice = signed_in(people["alice"])
     assert 'data-testid="project-switcher"' in alice.get(f"/projects/{first}/pods/").content.decode()
-    listed = alice.get("/projects/switch/", {"section": "pods", "current": first}).content.decode()
+    switch = {"section": "pods", "current": first}
+    listed = wait_for(
+        lambda: page if second in (page := alice.get("/projects/switch/", switch).content.decode()) else None,
+        message="the second project in the switcher",
+    )
     assert f'href="/projects/{second}/pods/" data-testid="switch-to"' in listed
     assert f"/projects/{first}/" not in listed and theirs not in listed
     unknown = alice.get("/projects/switch/", {"section": "nowhere"}).content.decode()
@@ -199,7 +241,9 @@ def test_a_person_may_ask_for_so_many_projects(people, make_project, settings):
 
 def test_search_by_name(people, make_project):
     first, second = make_project(people["alice"]), make_project(people["alice"])
-    page = signed_in(people["alice"]).get("/projects/", {"q": first}).content.decode()
+    alice = signed_in(people["alice"])
+    wait_for(lambda: second in alice.get("/projects/").content.decode(), message="both in the list")
+    page = alice.get("/projects/", {"q": first}).content.decode()
     assert first in page and second not in page
 
 
@@ -228,7 +272,8 @@ def test_members_add_change_remove_and_last_admin(people, make_project, celery_w
     assert run("set", {"kind": "User", "name": "bob", "role": "edit"}).state == "succeeded"
     assert cluster_projects.project_get(identity_for_user(people["bob"]), name).my_role == "edit"
     assert run("remove", {"kind": "User", "name": "bob"}).state == "succeeded"
-    assert name not in signed_in(people["bob"]).get("/projects/").content.decode()
+    bob = signed_in(people["bob"])
+    wait_for(lambda: name not in bob.get("/projects/").content.decode(), message="the project gone")
 
     demote = alice.post(f"/projects/{name}/members/set/", {"kind": "User", "name": "alice", "role": "view"})
     assert demote.status_code == 400 and "last admin" in demote.content.decode()
@@ -261,6 +306,8 @@ def test_delete_project(people, make_project, celery_worker, admin_client):
 
 
 def test_unreachable_cluster_is_a_page_not_a_500(people, berth_cluster, settings, tmp_path):
+    # Berth started against a cluster that does not answer: no cache of it holds anything.
+    from kube import informer
     from kube.client import reset_config
 
     kubeconfig = tmp_path / "kubeconfig"
@@ -270,10 +317,12 @@ def test_unreachable_cluster_is_a_page_not_a_500(people, berth_cluster, settings
         "users: [{name: x, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: x, user: x}}]\n"
     )
     settings.KUBECONFIG = str(kubeconfig)
+    informer.stop_all()
     reset_config()
     try:
         response = signed_in(people["alice"]).get("/projects/")
     finally:
+        informer.stop_all()
         settings.KUBECONFIG = str(berth_cluster.kubeconfig)
         reset_config()
     assert response.status_code == 503
