@@ -153,6 +153,7 @@ class StoredLogConsumer(AccessRechecked, Counted, AsyncWebsocketConsumer):
 
     CHUNK = 1000
     TAIL = 1000
+    channel_layer_alias = "fanout"  # one Redis read per log per process (console.fanout)
     url_kwarg = "pk"  # the URL's name for the owner's id
     group: str | None = None
     sent = 0
@@ -229,6 +230,11 @@ class StoredLogConsumer(AccessRechecked, Counted, AsyncWebsocketConsumer):
             return
         self.sent = last
         await self.send(text_data=event["payload"])
+
+    async def log_behind(self, event: dict) -> None:
+        """This socket fell behind and lines meant for it were dropped: send them from the
+        database (console.fanout; nothing else is trusted from the event)."""
+        await self._catch_up(until=None)
 
     async def log_status(self, event: dict) -> None:
         if not verified(event):

@@ -228,6 +228,8 @@ CHANNEL_LAYERS = {
         },
     }
 }
+# Stored logs' viewers: the same Redis and groups, read once per process (console.fanout).
+CHANNEL_LAYERS["fanout"] = {**CHANNEL_LAYERS["default"], "BACKEND": "console.fanout.FanoutLayer"}
 
 # Counters shared by every process (django-ratelimit's): limits on what callers without a
 # session may make Berth do, such as builds started by webhooks.

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 from kubernetes import client
@@ -208,6 +209,29 @@ async def test_a_thousand_lines_a_second_survive_a_reconnect_exactly(
     rows = await sync_to_async(stored)(await sync_to_async(Build.objects.get)(pk=build.pk))
     assert len(rows) > 5000
     assert received == [[seq, ansi_to_html(text)] for seq, text in rows]
+
+
+async def test_a_viewer_whose_lines_were_dropped_reads_them_from_the_database_exactly(
+    people, project, celery_worker, tmp_path, settings, monkeypatch
+):
+    from console import fanout
+
+    monkeypatch.setattr(fanout, "INBOX_LIMIT", 0)  # every live batch is dropped: only catch-ups remain
+    settings.BERTH_BUILD_SIMULATION_RATE = 1000
+    settings.BERTH_BUILD_SIMULATION_EXTRA_LINES = 2000
+    url = await sync_to_async(git_repo)(tmp_path / "repo", FLASK_APP)
+    config = await sync_to_async(make_config)(people["alice"], project, url)
+    build = await sync_to_async(start)(people["alice"], config)
+    viewer = websocket(f"/ws/builds/{build.pk}/?after=0", await sync_to_async(session_cookie)(people["bob"]))
+    assert (await viewer.connect())[0]
+    received: list = []
+    status = await _read(viewer, received, timeout=60)
+    await viewer.disconnect()
+    assert status["status"] == "Complete"
+    rows = await sync_to_async(stored)(await sync_to_async(Build.objects.get)(pk=build.pk))
+    assert len(rows) > 2000
+    assert received == [[seq, ansi_to_html(text)] for seq, text in rows]
+    assert get_channel_layer("fanout").local_stats()["dropped"] > 0
 
 
 async def test_websocket_access(people, project, tmp_path):
