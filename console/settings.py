@@ -330,6 +330,9 @@ BERTH_WEBHOOK_BUILDS_PER_HOUR = int(os.environ.get("BERTH_WEBHOOK_BUILDS_PER_HOU
 BERTH_SOCKET_RECHECK_SECONDS = float(os.environ.get("BERTH_SOCKET_RECHECK_SECONDS", "20"))
 # Live pages (websockets) one person may have open at once, over every Berth process.
 BERTH_SOCKETS_PER_PERSON = int(os.environ.get("BERTH_SOCKETS_PER_PERSON", "50"))
+# Live tables rendered once per change for all their viewers in a web process: how many
+# distinct tables (project, filter, sort, page) are kept; 0 renders for each viewer.
+BERTH_LIVE_SHARED_RENDERS = int(os.environ.get("BERTH_LIVE_SHARED_RENDERS", "256"))
 # A pod log page follows the log this long, then stops (and the cluster's stream with it).
 BERTH_LOG_FOLLOW_SECONDS = int(os.environ.get("BERTH_LOG_FOLLOW_SECONDS", "3600"))
 # A pod terminal with no keystroke for this long closes (and its shell with it).

@@ -7,6 +7,7 @@ import contextlib
 import json
 import threading
 import time
+from collections import OrderedDict
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
@@ -26,6 +27,30 @@ RENDER_DELAY = 0.25  # coalesce bursts of watch events into one render per viewe
 LOG_BATCH_DELAY = 0.1
 LOG_QUEUE_LINES = 5000  # lines a slow browser may be behind; later ones are skipped, and counted
 FOLLOW_ENDED = 4408  # the close code after BERTH_LOG_FOLLOW_SECONDS
+
+
+# Renders shared by the viewers of one process: viewers of the same table (project, page
+# filter and sort, and whether they may edit) get the same markup, so a change is rendered
+# once, not once per viewer. An entry holds while the caches behind it have not moved.
+_renders: OrderedDict[tuple, tuple[tuple, str]] = OrderedDict()
+_renders_lock = threading.Lock()
+
+
+def shared_render(key: tuple, stamp: tuple, render) -> str:
+    """``render()``'s markup for ``key`` as of ``stamp`` (the caches' generations, read
+    before rendering), made at most once per stamp."""
+    with _renders_lock:
+        found = _renders.get(key)
+        if found is not None and found[0] == stamp:
+            _renders.move_to_end(key)
+            return found[1]
+    html = render()
+    with _renders_lock:
+        _renders[key] = (stamp, html)
+        _renders.move_to_end(key)
+        while len(_renders) > settings.BERTH_LIVE_SHARED_RENDERS:
+            _renders.popitem(last=False)
+    return html
 
 
 def _params(scope) -> dict[str, str]:
@@ -112,6 +137,14 @@ class LiveListConsumer(AccessRechecked, Counted, AsyncWebsocketConsumer):
             await self.send(text_data=html)
 
     def _render(self) -> str:
+        """The table as of now: rendered once for every viewer of the same table in this
+        process (access is the viewer's own: checked on connect and again every
+        BERTH_SOCKET_RECHECK_SECONDS)."""
+        key = (self.project, self.resource, tuple(sorted(self.params.items())), self.can_edit)
+        stamp = (tuple((id(i), i.generation) for i in self.informers), self.disconnected_message)
+        return shared_render(key, stamp, self._render_now)
+
+    def _render_now(self) -> str:
         user = self.scope["user"]
         status = render_to_string("workloads/_live_status.html", {"problem": self.disconnected_message})
         query = selectors.PodQuery.from_params(self.params)
