@@ -245,7 +245,8 @@ class Informer:
                 if self._stop.is_set():
                     return
                 self._tried.set()
-                logger.warning("watch of %s in %s broke (%s); retrying", self.resource, self.namespace, exc)
+                where = self.namespace or "every namespace"
+                logger.warning("watch of %s in %s broke (%s); retrying", self.resource, where, exc)
                 if self.connected:
                     self.connected = False
                     self._notify("DISCONNECTED", str(exc))

@@ -16,13 +16,16 @@ from projects.access import FORM, SUBMIT, project_view
 from projects.forms import MemberForm, MemberRemoveForm, ProjectCreateForm, ProjectDeleteForm
 from projects.overview import project_apps
 
+PROJECTS_PAGE_SIZE = 50
+
 
 @login_required
 def project_list(request: HttpRequest) -> HttpResponse:
     search = request.GET.get("q", "").strip()[:63]
     projects = selectors.project_list(user=request.user, search=search)
+    page = Paginator(projects, PROJECTS_PAGE_SIZE).get_page(request.GET.get("page"))
     template = "projects/_table.html" if request.htmx else "projects/list.html"
-    return render(request, template, {"projects": projects, "search": search})
+    return render(request, template, {"projects": page.object_list, "page": page, "search": search})
 
 
 @login_required

@@ -247,6 +247,26 @@ def test_search_by_name(people, make_project):
     assert first in page and second not in page
 
 
+def test_many_projects_are_paged_and_the_search_is_kept(people, make_project, monkeypatch):
+    from projects import views
+
+    monkeypatch.setattr(views, "PROJECTS_PAGE_SIZE", 1)
+    prefix = unique_name("pages")  # other tests' projects of alice's may be in the cluster
+    first, second = make_project(people["alice"], f"{prefix}-a"), make_project(people["alice"], f"{prefix}-b")
+    alice = signed_in(people["alice"])
+
+    def listed(**params) -> str:
+        return alice.get("/projects/", {"q": prefix, **params}).content.decode()
+
+    wait_for(lambda: second in listed(page=2), message="both listed")
+    one = listed()
+    assert first in one and second not in one and "Page 1 of 2 (2 projects)" in one
+    assert f"?q={prefix}&amp;page=2" in one
+    two = listed(page=2)
+    assert second in two and first not in two and f"?q={prefix}&amp;page=1" in two
+    assert first in listed(page="junk")  # the first page, not an error
+
+
 def test_members_add_change_remove_and_last_admin(people, make_project, celery_worker):
     name = make_project(people["alice"])
     alice = signed_in(people["alice"])
