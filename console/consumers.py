@@ -199,8 +199,10 @@ class StoredLogConsumer(AccessRechecked, Counted, AsyncWebsocketConsumer):
             after = max(0, last - self.TAIL)
             await self.send(text_data=json.dumps({"start": after + 1}))
         self.sent = after
-        await self._catch_up(until=None)
+        # The status first, then the lines: every line stored before that status (lines
+        # are stored before the status that follows them) goes out before it.
         event = await database_sync_to_async(self.status)(self.pk)
+        await self._catch_up(until=None)
         await self.send(text_data=json.dumps({"status": {k: v for k, v in event.items() if k != "type"}}))
         self.recheck_access(lambda: project_selectors.has_role(user=user, name=project))
 

@@ -9,6 +9,7 @@ foreign key to it.
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -19,6 +20,17 @@ from actions.events import publish
 from console.ansi import ansi_to_html
 
 LOG_LINE_CHARACTERS = 10_000  # a longer line is cut
+
+# Lines read back for viewers catching up (a page opened, a viewer that fell behind) are
+# the same lines for every viewer of a log: a line of up to CACHED_LINE characters is
+# rendered once per process while it is among the CACHED_LINES most recent (a few MB at
+# most; a typical 100-character line costs about 400 bytes here).
+CACHED_LINES, CACHED_LINE = 5000, 1000
+_as_html_cached = functools.lru_cache(maxsize=CACHED_LINES)(ansi_to_html)
+
+
+def _as_html(text: str) -> str:
+    return _as_html_cached(text) if len(text) <= CACHED_LINE else ansi_to_html(text)
 
 
 def within_limit(stored: int, lines: list[str], *, limit: int, marker: str) -> tuple[list[str], int]:
@@ -75,15 +87,13 @@ def rendered(
     lines = lines.filter(seq__gt=after)
     if until is not None:
         lines = lines.filter(seq__lte=until)
-    return [
-        [seq, ansi_to_html(text)] for seq, text in lines.order_by("seq").values_list("seq", "text")[:limit]
-    ]
+    return [[seq, _as_html(text)] for seq, text in lines.order_by("seq").values_list("seq", "text")[:limit]]
 
 
 def before(lines: models.QuerySet, *, before: int, limit: int) -> list[list[int | str]]:
     """The ``limit`` stored lines before ``before``, in order, as ``[seq, escaped html]``."""
     rows = lines.filter(seq__lt=before).order_by("-seq").values_list("seq", "text")[:limit]
-    return [[seq, ansi_to_html(text)] for seq, text in reversed(list(rows))]
+    return [[seq, _as_html(text)] for seq, text in reversed(list(rows))]
 
 
 def text(lines: models.QuerySet, *, chunk: int = 5000):
