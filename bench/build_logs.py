@@ -1,14 +1,18 @@
 """Build log throughput and latency, pod log → browser-side websocket, in one run.
 
 The whole path is real: the build pod's log file (kwok serves it through the
-apiserver), the worker following it as the person, the database, the Redis
-channel layer, Berth's ASGI server (uvicorn, a separate process) and websocket
-clients standing in for browsers. Each simulated line carries the wall-clock
+apiserver), the worker following it as the person, the database, Redis, Berth's
+ASGI servers (uvicorn, separate processes) and websocket clients standing in for
+browsers (in processes of their own). Each simulated line carries the wall-clock
 time it was written to the pod's log; each viewer notes when it arrives.
 
-Four builds: 1 and 50 viewers, each at 1,000 and 5,000 offered lines a second.
-Uses the shared devcluster (a fresh project, deleted after), a private
-redis-server and its own database in /tmp/berth-bench-builds.
+Scenarios (viewers, offered lines a second, web processes), each served twice in the
+same run: by the plain Redis channel layer, every socket its own member of the
+build's group (the baseline, ``bench.settings_plain``), and by Berth's fan-out layer,
+one member per web process (``console.fanout``). Uses the private devcluster of
+`bench.pods_page` (kwok's nodes only, so builds are simulated and the shared devcluster
+and its tests are untouched; a fresh project, deleted after), a private redis-server
+and its own database in /tmp/berth-bench-builds.
 
 Run: `.venv/bin/python -m bench.build_logs [LINES]` (default 10,000 lines a build).
 """
@@ -31,19 +35,12 @@ from pathlib import Path
 
 os.environ.setdefault("BERTH_MODE", "development")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings")
+os.environ.setdefault("BERTH_DEVCLUSTER_DIR", "/tmp/berth-bench-plane")
+os.environ.setdefault("BERTH_DEVCLUSTER_REAL_NODE", "0")
 os.environ["BERTH_DATA_DIR"] = "/tmp/berth-bench-builds"
-ROOT = Path(__file__).resolve().parent.parent
+from bench.common import cpu_seconds, percentile, private_plane, web_server
+
 STAMP = re.compile(r"t=(\d+\.\d+)")
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 async def viewer(url: str, cookie: str, origin: str, total_hint: list[int], out: dict) -> None:
@@ -71,29 +68,37 @@ async def viewer(url: str, cookie: str, origin: str, total_hint: list[int], out:
     out.update(latencies=latencies, seqs=seqs, first=first, last=last)
 
 
-def watch_all(url: str, cookie: str, origin: str, count: int) -> list[dict]:
-    outs: list[dict] = [{} for _ in range(count)]
+def watch_all(urls: list[str], cookie: str, origin: str) -> list[dict]:
+    outs: list[dict] = [{} for _ in urls]
 
     async def run() -> None:
-        await asyncio.gather(*(viewer(url, cookie, origin, [], out) for out in outs))
+        pairs = zip(urls, outs, strict=True)
+        await asyncio.gather(*(viewer(url, cookie, origin, [], out) for url, out in pairs))
 
     asyncio.run(run())
     return outs
 
 
+# (viewers, offered lines/s, web processes)
+SCENARIOS = [(1, 2000, 1), (50, 2000, 1), (50, 5000, 1), (200, 2000, 2)]
+if only := os.environ.get("BENCH_SCENARIO"):  # "viewers,rate,processes": that one alone (profiling)
+    SCENARIOS = [tuple(int(n) for n in only.split(","))]
+LAYERS = {"plain": "bench.settings_plain", "fan-out": "console.settings"}
+VIEWER_PROCESSES = 2
+
+
 def main(lines: int) -> None:
-    from tools.services import free_port, redis_server
+    from tools.services import redis_server
 
     data = Path(os.environ["BERTH_DATA_DIR"])
     shutil.rmtree(data, ignore_errors=True)
     data.mkdir(parents=True)
-    os.environ.setdefault("KUBECONFIG", str(ROOT / ".devcluster" / "kubeconfig"))
-    with redis_server() as redis_url:
+    with private_plane(), redis_server() as redis_url:
         os.environ["REDIS_URL"] = redis_url
-        run(lines, free_port())
+        run(lines)
 
 
-def run(lines: int, port: int) -> None:
+def run(lines: int) -> None:
     import django
 
     django.setup()
@@ -110,6 +115,7 @@ def run(lines: int, port: int) -> None:
     from kube.bootstrap import rbac_apply
     from projects import cluster as cluster_projects
     from projects import selectors as project_selectors
+    from tools.services import free_port
 
     settings.ALLOWED_HOSTS = ["testserver", "127.0.0.1"]
     call_command("migrate", verbosity=0)
@@ -138,19 +144,20 @@ def run(lines: int, port: int) -> None:
     )
     env = {**os.environ, "KUBECONFIG": settings.KUBECONFIG, "REDIS_URL": settings.REDIS_URL}
     env["BERTH_SOCKETS_PER_PERSON"] = "10000"  # every viewer here is alice
-    log = open(data_log := Path(os.environ["BERTH_DATA_DIR"]) / "uvicorn.log", "w")  # noqa: SIM115
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "console.asgi:application", "--host", "127.0.0.1",
-         "--port", str(port), "--ws", "websockets", "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+    data_log = Path(os.environ["BERTH_DATA_DIR"]) / "uvicorn.log"
+    log = open(data_log, "w")  # noqa: SIM115
+    servers: dict[tuple[str, int], tuple[subprocess.Popen, int]] = {}
+    for layer, module in LAYERS.items():
+        for index in range(max(processes for _, _, processes in SCENARIOS)):
+            port = free_port()
+            process = web_server(port, {**env, "DJANGO_SETTINGS_MODULE": module}, log)
+            servers[(layer, index)] = (process, port)
     web = Client()
     web.force_login(alice)
     cookie = f"sessionid={web.cookies['sessionid'].value}"
-    origin = f"http://127.0.0.1:{port}"
     results = []
     try:
-        time.sleep(3)  # uvicorn's start
+        time.sleep(5)  # uvicorn's start
         project_obj = project_selectors.project_get(user=alice, name=project)
         config = services.build_config_create(
             user=alice,
@@ -159,29 +166,65 @@ def run(lines: int, port: int) -> None:
             data={"git_uri": f"file://{repo}", "git_ref": "main", "strategy": "source", "env": {}},
         )
         with (
-            start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30),
-            ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as viewers_pool,
+            start_worker(
+                app,
+                pool="solo",
+                perform_ping_check=False,
+                loglevel="WARNING",
+                shutdown_timeout=30,
+                queues=[settings.CELERY_TASK_DEFAULT_QUEUE, settings.BERTH_BUILD_QUEUE],  # builds' too
+            ),
+            ProcessPoolExecutor(VIEWER_PROCESSES, mp_context=multiprocessing.get_context("spawn")) as pool,
         ):
-            for rate in (1000, 5000):
-                for viewers in (1, 50):
+            for viewers, rate, processes in SCENARIOS:
+                for layer in LAYERS:
+                    used = [servers[(layer, i)] for i in range(processes)]
                     settings.BERTH_BUILD_SIMULATION_RATE = rate
                     settings.BERTH_BUILD_SIMULATION_EXTRA_LINES = lines
                     build = services.build_start(user=alice, config=config, project=project_obj)
-                    web_cpu, own_cpu, started = cpu_seconds(server.pid), cpu_seconds(os.getpid()), time.time()
-                    url = f"ws://127.0.0.1:{port}/ws/builds/{build.pk}/?after=0"
-                    # The viewers run in their own process: in this one they would share
+                    web_cpu = [cpu_seconds(server.pid) for server, _ in used]
+                    own_cpu, started = cpu_seconds(os.getpid()), time.time()
+                    urls = [
+                        f"ws://127.0.0.1:{used[i % processes][1]}/ws/builds/{build.pk}/?after=0"
+                        for i in range(viewers)
+                    ]
+                    # The viewers run in processes of their own: in this one they would share
                     # the interpreter lock with the worker they are measuring.
-                    outs = viewers_pool.submit(watch_all, url, cookie, origin, viewers).result(timeout=600)
+                    shares = [urls[i::VIEWER_PROCESSES] for i in range(VIEWER_PROCESSES)]
+                    futures = [
+                        pool.submit(watch_all, share, cookie, f"http://127.0.0.1:{used[0][1]}")
+                        for share in shares
+                        if share
+                    ]
+                    outs = [out for future in futures for out in future.result(timeout=900)]
                     wall = time.time() - started
-                    web_cpu = (cpu_seconds(server.pid) - web_cpu) / wall
+                    web_cpu = [
+                        (cpu_seconds(server.pid) - before) / wall
+                        for (server, _), before in zip(used, web_cpu, strict=True)
+                    ]
                     own_cpu = (cpu_seconds(os.getpid()) - own_cpu) / wall
                     build.refresh_from_db()
                     stored = list(BuildLogLine.objects.filter(build=build).values_list("seq", flat=True))
                     exact = all(out["seqs"] == stored for out in outs)
+                    for out in outs:
+                        if out["seqs"] != stored:
+                            seqs = out["seqs"]
+                            at = next(
+                                (i for i, (a, b) in enumerate(zip(seqs, stored, strict=False)) if a != b),
+                                min(len(seqs), len(stored)),
+                            )
+                            print(
+                                f"not exact: {len(seqs)} lines got, {len(stored)} stored, "
+                                f"{len(seqs) - len(set(seqs))} repeated, first difference at {at}: "
+                                f"got {seqs[at - 2 : at + 3]}, stored {stored[at - 2 : at + 3]}",
+                                flush=True,
+                            )
                     latencies = [x for out in outs for x in out["latencies"]]
                     per_viewer = [len(out["latencies"]) / (out["last"] - out["first"]) for out in outs]
                     results.append(
                         {
+                            "layer": layer,
+                            "processes": processes,
                             "viewers": viewers,
                             "offered": rate,
                             "status": build.status,
@@ -191,27 +234,34 @@ def run(lines: int, port: int) -> None:
                             "total": sum(per_viewer),
                             "p50": percentile(latencies, 50) * 1000,
                             "p99": percentile(latencies, 99) * 1000,
-                            "web_cpu": web_cpu,
+                            "web_cpu": max(web_cpu),
                             "worker_cpu": own_cpu,
                         }
                     )
                     print(results[-1], flush=True)
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        for server, _ in servers.values():
+            server.terminate()
+        for server, _ in servers.values():
+            try:
+                server.wait(timeout=30)  # uvicorn waits for its sockets' consumers to end
+            except subprocess.TimeoutExpired:
+                server.kill()
         log.close()
         cluster_projects.project_delete(identity_for_user(alice), name=project)
         shutil.rmtree(repo, ignore_errors=True)
     print()
     print(
-        "| viewers | offered lines/s | build | lines | each viewer got every stored line once, in order "
+        "| layer | web processes | viewers | offered lines/s | build | lines "
+        "| each viewer got every stored line once, in order "
         "| lines/s per viewer (median) | lines/s delivered in all | latency p50 | latency p99 "
-        "| web process CPU | worker process CPU |"
+        "| web process CPU (busiest) | worker process CPU |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         print(
-            f"| {r['viewers']} | {r['offered']:,} | {r['status']} | {r['lines']:,} "
+            f"| {r['layer']} | {r['processes']} | {r['viewers']} | {r['offered']:,} "
+            f"| {r['status']} | {r['lines']:,} "
             f"| {'yes' if r['exact'] else 'NO'} "
             f"| {r['per_viewer']:,.0f} | {r['total']:,.0f} | {r['p50']:.0f} ms | {r['p99']:.0f} ms "
             f"| {r['web_cpu']:.0%} | {r['worker_cpu']:.0%} |"

@@ -22,7 +22,6 @@ import sys
 import time
 import tracemalloc
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 os.environ.setdefault("BERTH_MODE", "development")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings")
@@ -32,47 +31,26 @@ os.environ.setdefault("BERTH_DEVCLUSTER_REAL_NODE", "0")
 os.environ.setdefault("BERTH_DATA_DIR", "/tmp/berth-bench-data")
 NAMESPACE = "bench-pods"
 
+from bench.common import django_against, private_plane  # noqa: E402
+
 
 def _nodes_needed(count: int) -> int:
     return count // 100 + 1
 
 
 def main(count: int) -> None:
-    from devcluster.plane import Plane
-
-    plane = Plane(Path(os.environ["BERTH_DEVCLUSTER_DIR"]))
-    result = plane.up(probe=False)
-    os.environ["KUBECONFIG"] = str(result.kubeconfig)
-    try:
+    with private_plane() as plane:
         run(plane, count)
-    finally:
-        if result.started:
-            plane.stop_components(list(result.started))
 
 
-def run(plane, count: int) -> None:
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.contrib.auth import get_user_model
-    from django.core.management import call_command
-    from django.test import Client
+def populate(admin, count: int) -> None:
+    """Fake nodes enough for ``count`` pods, the project NAMESPACE (alice its admin) and
+    ``count`` pods in it, Running (kwok)."""
     from kubernetes import client
 
-    from kube import identity_for_user
-    from kube.client import api, reset_config
     from projects import cluster as cluster_projects
-    from workloads import cluster as workloads
 
-    settings.KUBECONFIG = os.environ["KUBECONFIG"]
-    settings.ALLOWED_HOSTS = ["testserver"]
-    reset_config()
-    call_command("migrate", verbosity=0)
-    alice, _ = get_user_model().objects.get_or_create(username="alice")
-    admin = plane.admin_client()
     core = client.CoreV1Api(admin)
-
     for i in range(_nodes_needed(count)):
         name = f"bench-node-{i:02d}"
         try:
@@ -131,6 +109,17 @@ def run(plane, count: int) -> None:
     while running() < count and time.monotonic() < deadline:
         time.sleep(5)
     print(f"{running()} of {count} pods Running on {_nodes_needed(count) + 3} fake nodes")
+
+
+def run(plane, count: int) -> None:
+    alice = django_against(os.environ["KUBECONFIG"])
+    from django.test import Client
+
+    from kube import identity_for_user
+    from kube.client import api
+    from workloads import cluster as workloads
+
+    populate(plane.admin_client(), count)
 
     identity = identity_for_user(alice)
     raw = []

@@ -1,0 +1,73 @@
+"""What the benchmarks share: a private plane, Django set up against it, the web server
+they measure, and their arithmetic."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@contextmanager
+def private_plane():
+    """The devcluster in BERTH_DEVCLUSTER_DIR, up; the components this started are
+    stopped after."""
+    from devcluster.plane import Plane
+
+    plane = Plane(Path(os.environ["BERTH_DEVCLUSTER_DIR"]))
+    result = plane.up(probe=False)
+    os.environ["KUBECONFIG"] = str(result.kubeconfig)
+    try:
+        yield plane
+    finally:
+        if result.started:
+            plane.stop_components(list(result.started))
+
+
+def django_against(kubeconfig: str):
+    """Django set up, its database migrated, Berth's client on ``kubeconfig``: the user alice."""
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from kube.client import reset_config
+
+    settings.KUBECONFIG = kubeconfig
+    settings.ALLOWED_HOSTS = ["testserver", "127.0.0.1"]
+    reset_config()
+    call_command("migrate", verbosity=0)
+    return get_user_model().objects.get_or_create(username="alice")[0]
+
+
+def session_cookie(user) -> str:
+    from django.test import Client
+
+    web = Client()
+    web.force_login(user)
+    return f"sessionid={web.cookies['sessionid'].value}"
+
+
+def web_server(port: int, env: dict[str, str], log) -> subprocess.Popen:
+    """Berth's ASGI server as production runs it (uvicorn), a process of its own."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "console.asgi:application", "--host", "127.0.0.1",
+         "--port", str(port), "--ws", "websockets", "--log-level", "warning"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
