@@ -38,7 +38,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings")
 os.environ.setdefault("BERTH_DEVCLUSTER_DIR", "/tmp/berth-bench-plane")
 os.environ.setdefault("BERTH_DEVCLUSTER_REAL_NODE", "0")
 os.environ["BERTH_DATA_DIR"] = "/tmp/berth-bench-builds"
-from bench.common import cpu_seconds, percentile, private_plane, web_server
+from bench.common import cpu_seconds, percentile, private_plane, web_server, worker
 
 STAMP = re.compile(r"t=(\d+\.\d+)")
 
@@ -102,7 +102,6 @@ def run(lines: int) -> None:
     import django
 
     django.setup()
-    from celery.contrib.testing.worker import start_worker
     from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
@@ -110,7 +109,6 @@ def run(lines: int) -> None:
 
     from builds import services, simulation
     from builds.models import BuildLogLine
-    from console.celery import app
     from kube import identity_for_user
     from kube.bootstrap import rbac_apply
     from projects import cluster as cluster_projects
@@ -166,14 +164,7 @@ def run(lines: int) -> None:
             data={"git_uri": f"file://{repo}", "git_ref": "main", "strategy": "source", "env": {}},
         )
         with (
-            start_worker(
-                app,
-                pool="solo",
-                perform_ping_check=False,
-                loglevel="WARNING",
-                shutdown_timeout=30,
-                queues=[settings.CELERY_TASK_DEFAULT_QUEUE, settings.BERTH_BUILD_QUEUE],  # builds' too
-            ),
+            worker(),
             ProcessPoolExecutor(VIEWER_PROCESSES, mp_context=multiprocessing.get_context("spawn")) as pool,
         ):
             for viewers, rate, processes in SCENARIOS:

@@ -71,3 +71,21 @@ def cpu_seconds(pid: int) -> float:
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def worker():
+    """A Celery worker in a thread of this process, taking both of Berth's queues (the
+    builds' too), as the test suite's is."""
+    from celery.contrib.testing.worker import start_worker
+    from django.conf import settings
+
+    from console.celery import app
+
+    return start_worker(
+        app,
+        pool="solo",
+        perform_ping_check=False,
+        loglevel="WARNING",
+        shutdown_timeout=30,
+        queues=[settings.CELERY_TASK_DEFAULT_QUEUE, settings.BERTH_BUILD_QUEUE],
+    )

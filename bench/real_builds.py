@@ -38,6 +38,7 @@ os.environ["BERTH_DATA_DIR"] = "/tmp/berth-bench-real"
 ROOT = Path(__file__).resolve().parent.parent
 
 from bench.build_logs import watch_all  # noqa: E402
+from bench.common import worker  # noqa: E402
 
 
 def wait_until(predicate, timeout: float, interval: float = 0.25):
@@ -71,7 +72,6 @@ def run(cluster: dict, port: int) -> None:
     import django
 
     django.setup()
-    from celery.contrib.testing.worker import start_worker
     from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
@@ -79,7 +79,6 @@ def run(cluster: dict, port: int) -> None:
 
     from builds import services
     from builds.models import Build, BuildConfig, BuildLogLine
-    from console.celery import app
     from kube import identity_for_user
     from kube.bootstrap import rbac_apply
     from projects import cluster as cluster_projects
@@ -133,14 +132,7 @@ def run(cluster: dict, port: int) -> None:
         time.sleep(3)  # uvicorn's start
         project_obj = project_selectors.project_get(user=alice, name=project)
         with (
-            start_worker(
-                app,
-                pool="solo",
-                perform_ping_check=False,
-                loglevel="WARNING",
-                shutdown_timeout=30,
-                queues=[settings.CELERY_TASK_DEFAULT_QUEUE, settings.BERTH_BUILD_QUEUE],
-            ),
+            worker(),
             ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as viewers_pool,
         ):
             started = time.time()
