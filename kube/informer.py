@@ -14,6 +14,7 @@ the client's models, so that thousands of pods cost little memory.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import logging
 import threading
@@ -28,6 +29,8 @@ logger = logging.getLogger(__name__)
 # A watch that broke tries again after 1, 2, 4, 5, 5… s: pages resume within seconds of the
 # API server's return, at one LIST per informer every 5 s while it is away.
 RETRY_MAX_SECONDS = 5.0
+
+_generations = itertools.count(1)
 
 Listener = Callable[[str, Any], None]  # (event type, summary or key) — called from the watch thread
 
@@ -76,8 +79,9 @@ class Informer:
         self._response = None
         self.lists = 0  # how many LISTs this informer made (tests and benchmarks count them)
         self.watches = 0
-        # Grows with every change: what a caller derives from the objects holds until it moves.
-        self.generation = 0
+        # Changes with every change of the objects, and is never the same in two informers
+        # (drawn from one process-wide counter): what a caller derives holds until it moves.
+        self.generation = next(_generations)
         self._thread = threading.Thread(
             target=self._run, name=f"informer-{kind.name}-{namespace or 'all'}", daemon=True
         )
@@ -175,7 +179,7 @@ class Informer:
         fresh = {self._key(item["metadata"]): self._summarise(item) for item in body.get("items", [])}
         with self._lock:
             self._objects = fresh
-            self.generation += 1
+            self.generation = next(_generations)
         self._synced.set()
         self._tried.set()
         self._notify("RESYNC", None)
@@ -216,13 +220,13 @@ class Informer:
                     if kind == "DELETED":
                         with self._lock:
                             self._objects.pop(key, None)
-                            self.generation += 1
+                            self.generation = next(_generations)
                         self._notify("DELETED", key)
                     else:
                         summary = self._summarise(obj)
                         with self._lock:
                             self._objects[key] = summary
-                            self.generation += 1
+                            self.generation = next(_generations)
                         self._notify(kind, summary)
         finally:
             self._response = None

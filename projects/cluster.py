@@ -169,8 +169,7 @@ class _Membership:
     """Every project's members, and which namespaces each subject is in: derived from the
     grants cache, kept while its generation stays."""
 
-    source: Informer
-    generation: int
+    generation: int  # the grants cache's, which no other cache shares
     members: dict[str, list[Member]]
     namespaces_of: dict[tuple[str, str], frozenset[str]]
 
@@ -195,7 +194,7 @@ def _membership_of(grants: Informer) -> _Membership:
     global _membership
     with _membership_lock:
         kept = _membership
-        if kept is not None and kept.source is grants and kept.generation == grants.generation:
+        if kept is not None and kept.generation == grants.generation:
             return kept
 
         def derive(objects: dict[str, Grant | None]) -> tuple[dict, dict]:
@@ -207,7 +206,7 @@ def _membership_of(grants: Informer) -> _Membership:
             return members, {subject: frozenset(found) for subject, found in namespaces_of.items()}
 
         generation, (members, namespaces_of) = grants.read(derive)
-        _membership = _Membership(grants, generation, members, namespaces_of)
+        _membership = _Membership(generation, members, namespaces_of)
         return _membership
 
 

@@ -141,7 +141,7 @@ class LiveListConsumer(AccessRechecked, Counted, AsyncWebsocketConsumer):
         process (access is the viewer's own: checked on connect and again every
         BERTH_SOCKET_RECHECK_SECONDS)."""
         key = (self.project, self.resource, tuple(sorted(self.params.items())), self.can_edit)
-        stamp = (tuple((id(i), i.generation) for i in self.informers), self.disconnected_message)
+        stamp = (tuple(i.generation for i in self.informers), self.disconnected_message)
         return shared_render(key, stamp, self._render_now)
 
     def _render_now(self) -> str:
