@@ -202,15 +202,21 @@ class StoredLogConsumer(AccessRechecked, Counted, AsyncWebsocketConsumer):
         # The status first, then the lines: every line stored before that status (lines
         # are stored before the status that follows them) goes out before it.
         event = await database_sync_to_async(self.status)(self.pk)
-        await self._catch_up(until=None)
+        await self._catch_up(until=None, stored=bool(event.get("finished")))
         await self.send(text_data=json.dumps({"status": {k: v for k, v in event.items() if k != "type"}}))
         self.recheck_access(lambda: project_selectors.has_role(user=user, name=project))
 
-    async def _catch_up(self, until: int | None) -> None:
+    async def _catch_up(self, until: int | None, *, stored: bool = False) -> None:
+        """Send the lines after the last one sent (up to ``until``): from the lines this
+        process received last when it holds them all (console.fanout), else from the
+        database, which ``stored`` asks for (everything stored so far)."""
+        recent = None if stored else getattr(self.channel_layer, "recent", None)
         while True:
-            rows = await database_sync_to_async(self.lines)(
-                self.pk, after=self.sent, limit=self.CHUNK, until=until
-            )
+            rows = recent(self.group, after=self.sent, until=until, limit=self.CHUNK) if recent else None
+            if rows is None:
+                rows = await database_sync_to_async(self.lines)(
+                    self.pk, after=self.sent, limit=self.CHUNK, until=until
+                )
             if not rows:
                 return
             self.sent = rows[-1][0]
@@ -242,8 +248,9 @@ class StoredLogConsumer(AccessRechecked, Counted, AsyncWebsocketConsumer):
         if not verified(event):
             return
         if event.get("finished"):
-            # Whatever was stored before the final status goes out before it.
-            await self._catch_up(until=None)
+            # Whatever was stored before the final status goes out before it (a batch
+            # whose publishing failed included).
+            await self._catch_up(until=None, stored=True)
         status = {k: v for k, v in event.items() if k not in ("type", "sig")}
         await self.send(text_data=json.dumps({"status": status}))
 

@@ -14,6 +14,11 @@ they are published) are dropped and it receives one ``log.behind`` instead, on w
 reads what it missed from the database (:class:`console.consumers.StoredLogConsumer`).
 Other messages (a status) are always delivered.
 
+Each group's hub also keeps the newest ``RECENT_LINES`` lines it received, while they
+follow one another without a gap (:class:`_Recent`): a viewer that opens the log or
+fell behind reads them from there (:meth:`FanoutLayer.recent`) rather than the
+database, one read for every viewer of the process. Only signed batches are kept.
+
 ``CHANNEL_LAYERS["fanout"]`` names it; publishers send with the default layer, to the
 same groups.
 """
@@ -22,15 +27,61 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import uuid
 from collections import deque
 
 from channels_redis.core import RedisChannelLayer
 
+from actions.events import verified
+
 LOCAL_PREFIX = "fanout."
 INBOX_LIMIT = 200
 DROPPABLE = frozenset({"log.lines"})
 BEHIND = {"type": "log.behind"}
+# Lines a group's hub keeps for catching-up viewers: at about 200 bytes a rendered line,
+# some 400 KB a log with viewers in this process.
+RECENT_LINES = 2000
+
+
+class _Recent:
+    """The newest lines of a log this process received, without a gap: ``[seq, html]``
+    rows whose sequence numbers follow one another."""
+
+    def __init__(self) -> None:
+        self.rows: deque[list] = deque()
+
+    def add(self, message: dict) -> None:
+        """Keep a signed ``log.lines`` batch; a gap (a batch this process never got)
+        starts the window again from this one."""
+        try:
+            first, last = message["first"], message["last"]
+            rows = json.loads(message["payload"])["lines"]
+        except (KeyError, TypeError, ValueError):
+            self.rows.clear()
+            return
+        if not rows or [row[0] for row in rows] != list(range(first, last + 1)):
+            self.rows.clear()
+            return
+        if self.rows and first != self.rows[-1][0] + 1:
+            self.rows.clear()
+        self.rows.extend(rows)
+        while len(self.rows) > RECENT_LINES:
+            self.rows.popleft()
+
+    def after(self, after: int, *, until: int | None, limit: int) -> list[list] | None:
+        """The rows after ``after`` (up to ``until``, at most ``limit``), or None when the
+        window does not start by ``after + 1`` or does not reach ``until``."""
+        if not self.rows or self.rows[0][0] > after + 1:
+            return None
+        newest = self.rows[-1][0]
+        if until is not None and until > newest:
+            return None
+        start = after + 1 - self.rows[0][0]
+        stop = min(len(self.rows), start + limit)
+        if until is not None:
+            stop = min(stop, until - self.rows[0][0] + 1)
+        return [self.rows[i] for i in range(start, stop)]
 
 
 class _Inbox:
@@ -75,8 +126,10 @@ class FanoutLayer(RedisChannelLayer):
         self._inboxes: dict[str, _Inbox] = {}
         self._members: dict[str, set[str]] = {}  # group → local channels
         self._hubs: dict[str, tuple[str, asyncio.Task]] = {}  # group → (Redis channel, its reader)
+        self._recent: dict[str, _Recent] = {}  # group → the lines its hub received last
         self._lock: asyncio.Lock | None = None
         self.dropped = 0  # messages dropped for viewers that fell behind, since the layer began
+        self.recent_reads = 0  # catch-ups served from the hubs' recent lines
 
     async def new_channel(self, prefix: str = "specific") -> str:
         name = f"{LOCAL_PREFIX}{uuid.uuid4().hex}"
@@ -104,6 +157,7 @@ class FanoutLayer(RedisChannelLayer):
             if group not in self._hubs:
                 hub = await super().new_channel()
                 await super().group_add(group, hub)
+                self._recent[group] = _Recent()
                 self._hubs[group] = (hub, asyncio.create_task(self._fan_out(group, hub)))
 
     async def group_discard(self, group: str, channel: str) -> None:
@@ -115,6 +169,7 @@ class FanoutLayer(RedisChannelLayer):
             if members:
                 return
             self._members.pop(group, None)
+            self._recent.pop(group, None)
             hub, reader = self._hubs.pop(group, (None, None))
             if reader is not None:
                 reader.cancel()
@@ -132,22 +187,39 @@ class FanoutLayer(RedisChannelLayer):
             except Exception as exc:  # Redis away: its members' sockets end, and their pages reconnect
                 if self._hubs.get(group, (None,))[0] == hub:
                     del self._hubs[group]
+                    self._recent.pop(group, None)
                 for channel in self._members.get(group, ()):
                     if (inbox := self._inboxes.get(channel)) is not None:
                         inbox.fail(exc)
                 return
+            if message.get("type") == "log.lines" and (recent := self._recent.get(group)) is not None:
+                # Before any viewer has it: what a viewer handles, the window holds.
+                if verified(message):
+                    recent.add(message)
+                else:
+                    recent.rows.clear()
             for channel in list(self._members.get(group, ())):
                 if (inbox := self._inboxes.get(channel)) is not None and inbox.put(message):
                     self.dropped += 1
 
+    def recent(self, group: str, *, after: int, until: int | None, limit: int) -> list[list] | None:
+        """Lines of ``group`` after ``after`` (up to ``until``, at most ``limit``) from what
+        its hub received, or None when it does not hold them all: read the database."""
+        recent = self._recent.get(group)
+        rows = recent.after(after, until=until, limit=limit) if recent is not None else None
+        if rows is not None:
+            self.recent_reads += 1
+        return rows
+
     def local_stats(self) -> dict[str, int]:
-        """Groups read from Redis, local members and inboxes, messages dropped (benchmarks,
-        tests)."""
+        """Groups read from Redis, local members and inboxes, messages dropped, catch-ups
+        served from the recent lines (benchmarks, tests)."""
         return {
             "groups": len(self._hubs),
             "inboxes": len(self._inboxes),
             "members": sum(len(m) for m in self._members.values()),
             "dropped": self.dropped,
+            "recent_reads": self.recent_reads,
         }
 
     async def flush(self) -> None:
@@ -156,6 +228,7 @@ class FanoutLayer(RedisChannelLayer):
             with contextlib.suppress(asyncio.CancelledError):
                 await reader
         self._hubs.clear()
+        self._recent.clear()
         self._members.clear()
         self._inboxes.clear()
         await super().flush()

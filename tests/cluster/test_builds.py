@@ -211,12 +211,15 @@ async def test_a_thousand_lines_a_second_survive_a_reconnect_exactly(
     assert received == [[seq, ansi_to_html(text)] for seq, text in rows]
 
 
-async def test_a_viewer_whose_lines_were_dropped_reads_them_from_the_database_exactly(
-    people, project, celery_worker, tmp_path, settings, monkeypatch
+@pytest.mark.parametrize("recent_lines", [2000, 0], ids=["from-the-recent-lines", "from-the-database"])
+async def test_a_viewer_whose_lines_were_dropped_reads_them_again_exactly(
+    people, project, celery_worker, tmp_path, settings, monkeypatch, recent_lines
 ):
     from console import fanout
 
     monkeypatch.setattr(fanout, "INBOX_LIMIT", 0)  # every live batch is dropped: only catch-ups remain
+    monkeypatch.setattr(fanout, "RECENT_LINES", recent_lines)  # 0: every catch-up reads the database
+    reads_before = get_channel_layer("fanout").local_stats()["recent_reads"]
     settings.BERTH_BUILD_SIMULATION_RATE = 1000
     settings.BERTH_BUILD_SIMULATION_EXTRA_LINES = 2000
     url = await sync_to_async(git_repo)(tmp_path / "repo", FLASK_APP)
@@ -231,7 +234,9 @@ async def test_a_viewer_whose_lines_were_dropped_reads_them_from_the_database_ex
     rows = await sync_to_async(stored)(await sync_to_async(Build.objects.get)(pk=build.pk))
     assert len(rows) > 2000
     assert received == [[seq, ansi_to_html(text)] for seq, text in rows]
-    assert get_channel_layer("fanout").local_stats()["dropped"] > 0
+    stats = get_channel_layer("fanout").local_stats()
+    assert stats["dropped"] > 0
+    assert (stats["recent_reads"] > reads_before) == bool(recent_lines)
 
 
 async def test_websocket_access(people, project, tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 
 import pytest
@@ -88,3 +89,52 @@ async def test_an_ended_viewers_inbox_is_forgotten(redis_url):
     with pytest.raises(asyncio.CancelledError):
         await reading
     assert layer.local_stats()["inboxes"] == before
+
+
+def _batch(first: int, last: int, *, signed: bool = True) -> dict:
+    from actions.events import _signature
+
+    payload = json.dumps({"lines": [[seq, f"line {seq}"] for seq in range(first, last + 1)]})
+    event = {"type": "log.lines", "first": first, "last": last, "payload": payload}
+    return {**event, "sig": _signature(event)} if signed else event
+
+
+def _rows(first: int, last: int) -> list[list]:
+    return [[seq, f"line {seq}"] for seq in range(first, last + 1)]
+
+
+async def test_the_hub_keeps_the_newest_signed_lines_while_they_follow_one_another(redis_url, monkeypatch):
+    monkeypatch.setattr(fanout, "RECENT_LINES", 6)
+    layer, publisher = get_channel_layer("fanout"), get_channel_layer()
+    group = f"fanout-{uuid.uuid4().hex}"
+    viewer = await layer.new_channel()
+    await layer.group_add(group, viewer)
+
+    async def send(message: dict) -> None:
+        await publisher.group_send(group, message)
+        await asyncio.wait_for(layer.receive(viewer), 5)  # the hub has handled it
+
+    assert layer.recent(group, after=0, until=None, limit=100) is None
+    for first in (1, 3, 5):
+        await send(_batch(first, first + 1))
+    assert layer.recent(group, after=0, until=None, limit=100) == _rows(1, 6)
+    assert layer.recent(group, after=2, until=4, limit=100) == _rows(3, 4)
+    assert layer.recent(group, after=1, until=None, limit=2) == _rows(2, 3)
+    assert layer.recent(group, after=6, until=None, limit=100) == []  # nothing newer yet
+    assert layer.recent(group, after=0, until=7, limit=100) is None  # not received yet: the database
+
+    await send(_batch(7, 8))  # over RECENT_LINES: the oldest go
+    assert layer.recent(group, after=0, until=None, limit=100) is None
+    assert layer.recent(group, after=2, until=None, limit=100) == _rows(3, 8)
+
+    await send(_batch(12, 13))  # 9-11 never arrived: only what follows the gap is kept
+    assert layer.recent(group, after=8, until=None, limit=100) is None
+    assert layer.recent(group, after=11, until=None, limit=100) == _rows(12, 13)
+
+    await send(_batch(14, 15, signed=False))  # not Berth's: nothing kept is trusted after it
+    assert layer.recent(group, after=11, until=None, limit=100) is None
+    assert layer.recent(group, after=13, until=None, limit=100) is None
+    assert layer.local_stats()["recent_reads"] > 0
+
+    await layer.group_discard(group, viewer)
+    assert layer.recent(group, after=11, until=None, limit=100) is None
