@@ -91,9 +91,13 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
   echo "listen_addresses = '*'" >> "$PGDATA/postgresql.conf"
   echo "unix_socket_directories = '/tmp'" >> "$PGDATA/postgresql.conf"
   echo "host all all all scram-sha-256" >> "$PGDATA/pg_hba.conf"
-  "$PGBIN/pg_ctl" -D "$PGDATA" -o "-c listen_addresses=''" -w start >/dev/null
+  # While it initialises, the server listens on a socket of its own only: the probe
+  # (check-container, on /tmp's socket) fails until the server clients reach is up.
+  INIT_SOCKET=$(mktemp -d)
+  "$PGBIN/pg_ctl" -D "$PGDATA" -o "-c listen_addresses='' -c unix_socket_directories=$INIT_SOCKET" \
+    -w start >/dev/null
   # psql interpolates :"name" and :'value' safely, but only in commands read from stdin.
-  q() { "$PGBIN/psql" -h /tmp -U postgres -d postgres -v ON_ERROR_STOP=1 -q "$@"; }
+  q() { "$PGBIN/psql" -h "$INIT_SOCKET" -U postgres -d postgres -v ON_ERROR_STOP=1 -q "$@"; }
   if [ -n "${POSTGRESQL_USER:-}" ]; then
     echo 'CREATE USER :"u" WITH PASSWORD :'"'p'"';' | \
       q -v u="$POSTGRESQL_USER" -v p="${POSTGRESQL_PASSWORD:-}"
@@ -106,6 +110,7 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
     echo 'ALTER USER postgres WITH PASSWORD :'"'p'"';' | q -v p="$POSTGRESQL_ADMIN_PASSWORD"
   fi
   "$PGBIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null
+  rmdir "$INIT_SOCKET"
 fi
 exec "$PGBIN/postgres" -D "$PGDATA"
 """

@@ -608,12 +608,14 @@ def test_a_claim_of_the_default_class_gets_a_volume_whose_data_outlives_its_pod(
     assert directory.parent == devcluster.plane.node.volumes_dir and directory.is_dir()
     write = sql.format(p=password, q="create table notes (t text); insert into notes values ('kept')")
     exec_output(admin_client, real_namespace, "db", ["sh", "-c", write])
+    read = sql.format(p=password, q="select t from notes")
+    # Ready means the server clients reach is up (not the one that initialises): written.
+    assert exec_output(admin_client, real_namespace, "db", ["sh", "-c", read]).strip() == "kept"
 
     core.delete_namespaced_pod("db", real_namespace)
     eventually(lambda: not core.list_namespaced_pod(real_namespace).items, "the pod gone")
     core.create_namespaced_pod(real_namespace, _postgresql_on("data", real_node.postgresql_image, password))
     ready_pod(core, real_namespace, "db")
-    read = sql.format(p=password, q="select t from notes")
     assert exec_output(admin_client, real_namespace, "db", ["sh", "-c", read]).strip() == "kept"
 
     core.delete_namespaced_pod("db", real_namespace, grace_period_seconds=0)
