@@ -144,8 +144,9 @@ class StoredLogConsumer(AccessRechecked, Counted, AsyncWebsocketConsumer):
     """A stored log, live (console.logstore): ``ws/…/?after=<seq>``.
 
     The browser says the last sequence number it has (``after``; ``-1`` for "the
-    tail only"). The consumer joins the owner's group *first*, then sends what the
-    database holds after ``after``, then the live lines, skipping any it has sent:
+    tail only"). The consumer joins the owner's group *first*, then sends what is
+    stored after ``after`` (from the lines the process received last when it holds
+    them all, else from the database), then the live lines, skipping any it has sent:
     lines are stored before they are published, so nothing is lost and nothing is
     sent twice, however often the browser reconnects. A subclass says how to find the
     owner for the person and how to read its lines and status (sync functions).

@@ -11,7 +11,7 @@ each message arrives once and goes to every local member's inbox as the same obj
 A viewer that does not keep up is not buffered without bound: once its inbox holds
 ``INBOX_LIMIT`` messages, further ``DROPPABLE`` ones (log lines, which are stored before
 they are published) are dropped and it receives one ``log.behind`` instead, on which it
-reads what it missed from the database (:class:`console.consumers.StoredLogConsumer`).
+reads again what it missed (:class:`console.consumers.StoredLogConsumer`).
 Other messages (a status) are always delivered.
 
 Each group's hub also keeps the newest ``RECENT_LINES`` lines it received, while they
