@@ -43,10 +43,12 @@ CANCEL_CHECK_SECONDS = 0.5
 HEARTBEAT_SECONDS = 5
 
 
-def _checkout(config: BuildConfig, git_ref: str, *, identity, builder, emit) -> Checkout:
+def _checkout(config: BuildConfig, git_ref: str, *, identity, builder, emit, flush=None) -> Checkout:
     """Read ``git_ref`` of the config's repository in the project, as the person, and
-    plan the build from it; git's output goes to ``emit``."""
+    plan the build from it; git's output goes to ``emit`` (and out with ``flush``)."""
     emit(f"Reading {config.git_uri}" + (f" at {git_ref}" if git_ref else " (default branch)"))
+    if flush is not None:
+        flush()  # shown now, not with the source pod's output seconds later
     read = builder.read_source(identity, namespace=config.project, config=config, git_ref=git_ref)
     for line in read.output:
         emit(line)
@@ -171,7 +173,12 @@ class BuildRun:
             self.emit("-- the worker restarted this build; continuing --")
         try:
             checkout = _checkout(
-                config, build.git_ref, identity=self.identity, builder=builder, emit=self.emit
+                config,
+                build.git_ref,
+                identity=self.identity,
+                builder=builder,
+                emit=self.emit,
+                flush=self.flush,
             )
         except SourceError as exc:
             services.build_config_plan_set(config=config, plan=None, error=str(exc))
