@@ -19,11 +19,8 @@ Run: `.venv/bin/python -m bench.build_logs [LINES]` (default 10,000 lines a buil
 
 from __future__ import annotations
 
-import asyncio
-import json
 import multiprocessing
 import os
-import re
 import shutil
 import statistics
 import subprocess
@@ -38,46 +35,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings")
 os.environ.setdefault("BERTH_DEVCLUSTER_DIR", "/tmp/berth-bench-plane")
 os.environ.setdefault("BERTH_DEVCLUSTER_REAL_NODE", "0")
 os.environ["BERTH_DATA_DIR"] = "/tmp/berth-bench-builds"
-from bench.common import cpu_seconds, percentile, private_plane, web_server, worker
-
-STAMP = re.compile(r"t=(\d+\.\d+)")
-
-
-async def viewer(url: str, cookie: str, origin: str, total_hint: list[int], out: dict) -> None:
-    import websockets
-
-    latencies, seqs = [], []
-    first = last = None
-    async with websockets.connect(
-        url, additional_headers={"Cookie": cookie, "Origin": origin}, max_size=None
-    ) as ws:
-        out["connected"] = time.time()
-        async for raw in ws:
-            now = time.time()
-            message = json.loads(raw)
-            for seq, html in message.get("lines", []):
-                seqs.append(seq)
-                match = STAMP.search(html)
-                if match:
-                    latencies.append(now - float(match.group(1)))
-                    first = first or now
-                    last = now
-            status = message.get("status")
-            if status and status["finished"]:
-                break
-    out.update(latencies=latencies, seqs=seqs, first=first, last=last)
-
-
-def watch_all(urls: list[str], cookie: str, origin: str) -> list[dict]:
-    outs: list[dict] = [{} for _ in urls]
-
-    async def run() -> None:
-        pairs = zip(urls, outs, strict=True)
-        await asyncio.gather(*(viewer(url, cookie, origin, [], out) for url, out in pairs))
-
-    asyncio.run(run())
-    return outs
-
+from bench.common import cpu_seconds, percentile, private_plane, watch_all, web_server, worker
 
 # (viewers, offered lines/s, web processes)
 SCENARIOS = [(1, 2000, 1), (50, 2000, 1), (50, 5000, 1), (200, 2000, 2)]

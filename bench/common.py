@@ -3,9 +3,13 @@ they measure, and their arithmetic."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
+import re
 import subprocess
 import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -89,3 +93,53 @@ def worker():
         shutdown_timeout=30,
         queues=[settings.CELERY_TASK_DEFAULT_QUEUE, settings.BERTH_BUILD_QUEUE],
     )
+
+
+STAMP = re.compile(r"t=(\d+\.\d+)")  # the time a simulated build wrote a line, in the line
+
+
+async def log_viewer(url: str, cookie: str, origin: str, out: dict, keep_text: bool = False) -> None:
+    """A browser's websocket on a stored log, until its final status: into ``out`` go
+    when it connected and when the first line arrived, every line's sequence number, and
+    the latency of each line that carries the time it was written (``t=…``); with
+    ``keep_text``, each line's HTML and arrival time too."""
+    import websockets
+
+    latencies, seqs, texts, arrivals = [], [], [], []
+    first = last = first_line = None
+    async with websockets.connect(
+        url, additional_headers={"Cookie": cookie, "Origin": origin}, max_size=None
+    ) as ws:
+        out["connected"] = time.time()
+        async for raw in ws:
+            now = time.time()
+            message = json.loads(raw)
+            for seq, html in message.get("lines", []):
+                seqs.append(seq)
+                if keep_text:
+                    texts.append(html)
+                    arrivals.append(now)
+                first_line = first_line or now
+                match = STAMP.search(html)
+                if match:
+                    latencies.append(now - float(match.group(1)))
+                    first = first or now
+                    last = now
+            status = message.get("status")
+            if status and status["finished"]:
+                break
+    out.update(latencies=latencies, seqs=seqs, first=first, last=last, first_line=first_line)
+    if keep_text:
+        out.update(texts=texts, arrivals=arrivals)
+
+
+def watch_all(urls: list[str], cookie: str, origin: str, keep_text: bool = False) -> list[dict]:
+    """One :func:`log_viewer` per URL, at once; what each saw."""
+    outs: list[dict] = [{} for _ in urls]
+
+    async def run() -> None:
+        pairs = zip(urls, outs, strict=True)
+        await asyncio.gather(*(log_viewer(url, cookie, origin, out, keep_text) for url, out in pairs))
+
+    asyncio.run(run())
+    return outs

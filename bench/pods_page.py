@@ -29,7 +29,12 @@ os.environ.setdefault("BERTH_DEVCLUSTER_DIR", "/tmp/berth-bench-plane")
 # Thousands of pods: kwok's fake nodes only (a real node belongs to the shared plane).
 os.environ.setdefault("BERTH_DEVCLUSTER_REAL_NODE", "0")
 os.environ.setdefault("BERTH_DATA_DIR", "/tmp/berth-bench-data")
-NAMESPACE = "bench-pods"
+NAMESPACE = "bench-pods"  # 3,000 pods (bench.live_status uses them too); other counts get their own
+
+
+def namespace_for(count: int) -> str:
+    return NAMESPACE if count == 3000 else f"{NAMESPACE}-{count}"
+
 
 from bench.common import django_against, private_plane  # noqa: E402
 
@@ -43,15 +48,13 @@ def main(count: int) -> None:
         run(plane, count)
 
 
-def populate(admin, count: int) -> None:
-    """Fake nodes enough for ``count`` pods, the project NAMESPACE (alice its admin) and
-    ``count`` pods in it, Running (kwok)."""
+def ensure_nodes(core, more: int, *, besides: str = "") -> None:
+    """Fake nodes enough for ``more`` pods than the plane holds outside ``besides``."""
     from kubernetes import client
 
-    from projects import cluster as cluster_projects
-
-    core = client.CoreV1Api(admin)
-    for i in range(_nodes_needed(count)):
+    selector = f"metadata.namespace!={besides}" if besides else ""
+    elsewhere = len(core.list_pod_for_all_namespaces(field_selector=selector).items)
+    for i in range(_nodes_needed(more + elsewhere)):
         name = f"bench-node-{i:02d}"
         try:
             core.create_node(
@@ -70,12 +73,20 @@ def populate(admin, count: int) -> None:
         except client.exceptions.ApiException as exc:
             if exc.status != 409:
                 raise
+
+
+def bench_project(admin, namespace: str) -> None:
+    """The project ``namespace``, alice its admin (kept if it exists)."""
+    from kubernetes import client
+
+    from projects import cluster as cluster_projects
+
     try:
-        core.create_namespace(
-            {"metadata": {"name": NAMESPACE, "labels": {cluster_projects.PROJECT_LABEL: "true"}}}
+        client.CoreV1Api(admin).create_namespace(
+            {"metadata": {"name": namespace, "labels": {cluster_projects.PROJECT_LABEL: "true"}}}
         )
         client.RbacAuthorizationV1Api(admin).create_namespaced_role_binding(
-            NAMESPACE,
+            namespace,
             {
                 "metadata": {"name": "alice-admin"},
                 "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "admin"},
@@ -85,11 +96,21 @@ def populate(admin, count: int) -> None:
     except client.exceptions.ApiException as exc:
         if exc.status != 409:
             raise
-    existing = len(core.list_namespaced_pod(NAMESPACE).items)
+
+
+def populate(admin, count: int, namespace: str = NAMESPACE) -> None:
+    """Fake nodes enough for ``count`` more pods than the plane has elsewhere, the project
+    ``namespace`` (alice its admin) and ``count`` pods in it, Running (kwok)."""
+    from kubernetes import client
+
+    core = client.CoreV1Api(admin)
+    ensure_nodes(core, count, besides=namespace)
+    bench_project(admin, namespace)
+    existing = len(core.list_namespaced_pod(namespace).items)
 
     def make(i: int) -> None:
         core.create_namespaced_pod(
-            NAMESPACE,
+            namespace,
             {
                 "metadata": {"name": f"pod-{i:05d}", "labels": {"app": f"app-{i % 30}", "tier": "bench"}},
                 "spec": {"containers": [{"name": "main", "image": f"registry.example/app-{i % 30}:1"}]},
@@ -103,12 +124,12 @@ def populate(admin, count: int) -> None:
 
     def running() -> int:
         # remainingItemCount is not given with a field selector: count them all.
-        return len(core.list_namespaced_pod(NAMESPACE, field_selector="status.phase=Running").items)
+        return len(core.list_namespaced_pod(namespace, field_selector="status.phase=Running").items)
 
     deadline = time.monotonic() + 900
     while running() < count and time.monotonic() < deadline:
         time.sleep(5)
-    print(f"{running()} of {count} pods Running on {_nodes_needed(count) + 3} fake nodes")
+    print(f"{running()} of {count} pods Running in {namespace}")
 
 
 def run(plane, count: int) -> None:
@@ -119,13 +140,14 @@ def run(plane, count: int) -> None:
     from kube.client import api
     from workloads import cluster as workloads
 
-    populate(plane.admin_client(), count)
+    namespace = namespace_for(count)
+    populate(plane.admin_client(), count, namespace)
 
     identity = identity_for_user(alice)
     raw = []
     for _ in range(7):
         t = time.perf_counter()
-        api(identity, "core").list_namespaced_pod(NAMESPACE, _request_timeout=60)
+        api(identity, "core").list_namespaced_pod(namespace, _request_timeout=60)
         raw.append(time.perf_counter() - t)
 
     gc.collect()
@@ -133,14 +155,14 @@ def run(plane, count: int) -> None:
     for _ in range(7):
         t = time.perf_counter()
         response = api(identity, "core").list_namespaced_pod(
-            NAMESPACE, _preload_content=False, _request_timeout=60
+            namespace, _preload_content=False, _request_timeout=60
         )
         json.loads(response.data)
         raw_json.append(time.perf_counter() - t)
 
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
-    informer = workloads.pods_informer(NAMESPACE)
+    informer = workloads.pods_informer(namespace)
     assert informer.wait_synced(120)
     cached = len(informer)
     time.sleep(1)  # let the LIST's response buffers go
@@ -150,11 +172,11 @@ def run(plane, count: int) -> None:
 
     web = Client()
     web.force_login(alice)
-    web.get(f"/projects/{NAMESPACE}/pods/")  # warm: access review cached, templates compiled
+    web.get(f"/projects/{namespace}/pods/")  # warm: access review cached, templates compiled
     page = []
     for _ in range(15):
         t = time.perf_counter()
-        response = web.get(f"/projects/{NAMESPACE}/pods/")
+        response = web.get(f"/projects/{namespace}/pods/")
         page.append(time.perf_counter() - t)
         assert response.status_code == 200 and response.content.count(b'data-testid="pod-row"') == 50
 

@@ -37,8 +37,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings")
 os.environ["BERTH_DATA_DIR"] = "/tmp/berth-bench-real"
 ROOT = Path(__file__).resolve().parent.parent
 
-from bench.build_logs import watch_all  # noqa: E402
-from bench.common import worker  # noqa: E402
+from bench.common import watch_all, worker  # noqa: E402
 
 
 def wait_until(predicate, timeout: float, interval: float = 0.25):
@@ -149,7 +148,7 @@ def run(cluster: dict, port: int) -> None:
             )
             build = wait_until(lambda: Build.objects.filter(config__project=project, number=1).first(), 60)
             outs = viewers_pool.submit(
-                watch_all, f"ws://127.0.0.1:{port}/ws/builds/{build.pk}/?after=0", cookie, origin, 1
+                watch_all, [f"ws://127.0.0.1:{port}/ws/builds/{build.pk}/?after=0"], cookie, origin
             ).result(timeout=900)
             wait_until(lambda: "version 0" in through_router(cluster["ROUTER_URL"], host), 300)
             rows.append(measure("first build (Import from Git)", 1, started, build, outs))
@@ -183,7 +182,10 @@ def run(cluster: dict, port: int) -> None:
                     lambda n=number: Build.objects.filter(config=config, number=n + 1).first(), 30
                 )
                 outs = viewers_pool.submit(
-                    watch_all, f"ws://127.0.0.1:{port}/ws/builds/{build.pk}/?after=0", cookie, origin, viewers
+                    watch_all,
+                    [f"ws://127.0.0.1:{port}/ws/builds/{build.pk}/?after=0"] * viewers,
+                    cookie,
+                    origin,
                 ).result(timeout=900)
                 wait_until(
                     lambda v=number: f"version {v}" in through_router(cluster["ROUTER_URL"], host), 300
