@@ -35,7 +35,17 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings")
 os.environ.setdefault("BERTH_DEVCLUSTER_DIR", "/tmp/berth-bench-plane")
 os.environ.setdefault("BERTH_DEVCLUSTER_REAL_NODE", "0")
 os.environ["BERTH_DATA_DIR"] = "/tmp/berth-bench-builds"
-from bench.common import cpu_seconds, percentile, private_plane, watch_all, web_server, worker
+from bench.common import (
+    answers,
+    cpu_seconds,
+    machine_busy_seconds,
+    percentile,
+    private_plane,
+    watch_all,
+    web_server,
+    worker,
+)
+from tests.helpers import wait_for
 
 # (viewers, offered lines/s, web processes)
 SCENARIOS = [(1, 2000, 1), (50, 2000, 1), (50, 5000, 1), (200, 2000, 2)]
@@ -84,6 +94,22 @@ def run(lines: int) -> None:
 
     simulation.LogSimulation = Stamped  # the task looks it up at run time
 
+    # When the worker (in this process) has stored and published each line: a line's
+    # latency splits into write → stored (the worker following the pod's log) and
+    # stored → browser (Redis, the web process, the socket, the viewer's process).
+    stored_at: dict[tuple[int, int], float] = {}
+    append = services.build_log_append
+
+    def recording_append(*, build, lines, position=None):
+        before = build.last_seq
+        last = append(build=build, lines=lines, position=position)
+        now = time.time()
+        for seq in range(before + 1, last + 1):
+            stored_at[(build.pk, seq)] = now
+        return last
+
+    services.build_log_append = recording_append  # the task looks it up at run time
+
     repo = Path(tempfile.mkdtemp(prefix="berth-bench-repo-"))
     (repo / "requirements.txt").write_text("flask\ngunicorn\n")
     (repo / "wsgi.py").write_text("from shop import app as application\n")
@@ -113,7 +139,8 @@ def run(lines: int) -> None:
     cookie = f"sessionid={web.cookies['sessionid'].value}"
     results = []
     try:
-        time.sleep(5)  # uvicorn's start
+        for _, port in servers.values():
+            wait_for(lambda port=port: answers(port), 60, 0.2, f"the web process on {port}")
         project_obj = project_selectors.project_get(user=alice, name=project)
         config = services.build_config_create(
             user=alice,
@@ -133,6 +160,7 @@ def run(lines: int) -> None:
                     build = services.build_start(user=alice, config=config, project=project_obj)
                     web_cpu = [cpu_seconds(server.pid) for server, _ in used]
                     own_cpu, started = cpu_seconds(os.getpid()), time.time()
+                    machine = machine_busy_seconds()
                     urls = [
                         f"ws://127.0.0.1:{used[i % processes][1]}/ws/builds/{build.pk}/?after=0"
                         for i in range(viewers)
@@ -145,8 +173,15 @@ def run(lines: int) -> None:
                         for share in shares
                         if share
                     ]
+                    viewer_pids = list(pool._processes)  # the viewers' processes, alive until the pool ends
+                    viewer_cpu = {pid: cpu_seconds(pid) for pid in viewer_pids}
                     outs = [out for future in futures for out in future.result(timeout=900)]
                     wall = time.time() - started
+                    viewer_cpu = sum(cpu_seconds(pid) - before for pid, before in viewer_cpu.items()) / wall
+                    busy, total = (
+                        now - then for now, then in zip(machine_busy_seconds(), machine, strict=True)
+                    )
+                    machine_busy = busy / total
                     web_cpu = [
                         (cpu_seconds(server.pid) - before) / wall
                         for (server, _), before in zip(used, web_cpu, strict=True)
@@ -169,6 +204,12 @@ def run(lines: int) -> None:
                                 flush=True,
                             )
                     latencies = [x for out in outs for x in out["latencies"]]
+                    to_store, to_browser = [], []
+                    for out in outs:
+                        for seq, written, arrived in out["stamped"]:
+                            if (at := stored_at.get((build.pk, seq))) is not None:
+                                to_store.append(at - written)
+                                to_browser.append(arrived - at)
                     per_viewer = [len(out["latencies"]) / (out["last"] - out["first"]) for out in outs]
                     results.append(
                         {
@@ -183,8 +224,14 @@ def run(lines: int) -> None:
                             "total": sum(per_viewer),
                             "p50": percentile(latencies, 50) * 1000,
                             "p99": percentile(latencies, 99) * 1000,
+                            "store_p50": percentile(to_store, 50) * 1000,
+                            "store_p99": percentile(to_store, 99) * 1000,
+                            "browser_p50": percentile(to_browser, 50) * 1000,
+                            "browser_p99": percentile(to_browser, 99) * 1000,
                             "web_cpu": max(web_cpu),
                             "worker_cpu": own_cpu,
+                            "viewer_cpu": viewer_cpu,
+                            "machine_busy": machine_busy,
                         }
                     )
                     print(results[-1], flush=True)
@@ -204,16 +251,20 @@ def run(lines: int) -> None:
         "| layer | web processes | viewers | offered lines/s | build | lines "
         "| each viewer got every stored line once, in order "
         "| lines/s per viewer (median) | lines/s delivered in all | latency p50 | latency p99 "
-        "| web process CPU (busiest) | worker process CPU |"
+        "| write → stored p50 / p99 | stored → browser p50 / p99 "
+        "| web process CPU (busiest) | worker process CPU | viewers' processes CPU | machine busy |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         print(
             f"| {r['layer']} | {r['processes']} | {r['viewers']} | {r['offered']:,} "
             f"| {r['status']} | {r['lines']:,} "
             f"| {'yes' if r['exact'] else 'NO'} "
             f"| {r['per_viewer']:,.0f} | {r['total']:,.0f} | {r['p50']:.0f} ms | {r['p99']:.0f} ms "
-            f"| {r['web_cpu']:.0%} | {r['worker_cpu']:.0%} |"
+            f"| {r['store_p50']:.0f} / {r['store_p99']:.0f} ms "
+            f"| {r['browser_p50']:.0f} / {r['browser_p99']:.0f} ms "
+            f"| {r['web_cpu']:.0%} | {r['worker_cpu']:.0%} "
+            f"| {r['viewer_cpu']:.0%} | {r['machine_busy']:.0%} |"
         )
     print(f"(uvicorn log: {data_log})")
 

@@ -33,6 +33,7 @@ os.environ.setdefault("BERTH_DEVCLUSTER_DIR", "/tmp/berth-bench-plane")
 os.environ.setdefault("BERTH_DEVCLUSTER_REAL_NODE", "0")
 os.environ["BERTH_DATA_DIR"] = "/tmp/berth-bench-live"
 from bench.common import (
+    answers,
     cpu_seconds,
     django_against,
     percentile,
@@ -40,6 +41,7 @@ from bench.common import (
     session_cookie,
     web_server,
 )
+from tests.helpers import wait_for
 
 CHANGES = 50  # a second
 SECONDS = 30
@@ -126,7 +128,7 @@ def run(plane, pods: int, viewers: int) -> None:
         port = free_port()
         server = web_server(port, {**env, "BERTH_LIVE_SHARED_RENDERS": shared}, log)
         try:
-            time.sleep(5)  # uvicorn's start
+            wait_for(lambda port=port: answers(port), 60, 0.2, "the web process")
             url = f"ws://127.0.0.1:{port}/ws/projects/{NAMESPACE}/pods/"
             shares = [[url] * (viewers // 2), [url] * (viewers - viewers // 2)]
             with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:

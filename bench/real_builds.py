@@ -9,8 +9,9 @@ token service), the Deployment following the image, the router. Websocket viewer
 
 Runs: the first build (Import from Git), then pushes with 1 and 10 viewers, incremental
 (the first build's dependencies reused) and not (installed again). Uses the
-shared devcluster (`make cluster`, with its real node), a fresh project (deleted
-after), a private redis-server and database in /tmp/berth-bench-real.
+shared devcluster with its real node (started if it is not running, and stopped
+after), a fresh project (deleted after), a private redis-server and database in
+/tmp/berth-bench-real.
 
 Run: `.venv/bin/python -m bench.real_builds`
 """
@@ -26,7 +27,6 @@ import os
 import secrets
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -37,7 +37,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings")
 os.environ["BERTH_DATA_DIR"] = "/tmp/berth-bench-real"
 ROOT = Path(__file__).resolve().parent.parent
 
-from bench.common import watch_all, worker  # noqa: E402
+from bench.common import answers, real_node_session, real_node_web, watch_all, worker  # noqa: E402
 
 
 def wait_until(predicate, timeout: float, interval: float = 0.25):
@@ -51,19 +51,9 @@ def wait_until(predicate, timeout: float, interval: float = 0.25):
 
 
 def main() -> None:
-    from devcluster.plane import Plane
-    from tools.dev import berth_settings_for
-    from tools.services import free_port, redis_server
+    from tools.services import free_port
 
-    cluster = Plane().env()
-    if not cluster["REAL_NODE"]:
-        sys.exit(f"no real node: {cluster['REAL_NODE_REASON']} (run `make cluster`)")
-    data = Path(os.environ["BERTH_DATA_DIR"])
-    shutil.rmtree(data, ignore_errors=True)
-    data.mkdir(parents=True)
-    os.environ.update(berth_settings_for(cluster))
-    with redis_server() as redis_url:
-        os.environ["REDIS_URL"] = redis_url
+    with real_node_session() as cluster:
         run(cluster, free_port())
 
 
@@ -113,14 +103,6 @@ def run(cluster: dict, port: int) -> None:
     )
     env = {**os.environ, "KUBECONFIG": settings.KUBECONFIG, "REDIS_URL": settings.REDIS_URL}
     log = open(data_log := Path(os.environ["BERTH_DATA_DIR"]) / "uvicorn.log", "w")  # noqa: SIM115
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "console.asgi:application", "--host", "127.0.0.1",
-         "--port", str(port), "--ws", "websockets", "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    upstream = Path(cluster["REGISTRY_TOKEN_UPSTREAM"])
-    before = upstream.read_text() if upstream.exists() else None
-    upstream.write_text(f"127.0.0.1:{port}\n")
     web = Client()
     web.force_login(alice)
     cookie = f"sessionid={web.cookies['sessionid'].value}"
@@ -128,12 +110,13 @@ def run(cluster: dict, port: int) -> None:
     host = f"web-{project}.{cluster['APPS_DOMAIN']}"
     rows = []
     try:
-        time.sleep(3)  # uvicorn's start
         project_obj = project_selectors.project_get(user=alice, name=project)
         with (
+            real_node_web(cluster, port, env, log),
             worker(),
             ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as viewers_pool,
         ):
+            wait_until(lambda: answers(port), 30)
             started = time.time()
             services.import_from_git(
                 user=alice,
@@ -195,17 +178,7 @@ def run(cluster: dict, port: int) -> None:
                     measure(f"push → webhook → build → rollout ({what})", viewers, started, build, outs)
                 )
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:  # websockets still open: it would wait for them
-            server.kill()
-            server.wait()
         log.close()
-        if before is None:
-            upstream.unlink(missing_ok=True)
-        else:
-            upstream.write_text(before)
         cluster_projects.project_delete(identity_for_user(alice), name=project)
         shutil.rmtree(work, ignore_errors=True)
         shutil.rmtree(bare, ignore_errors=True)

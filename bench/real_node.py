@@ -3,19 +3,21 @@
 - scale click → the new replicas shown ready on the deployments page;
 - build start → the build's first log line in the browser.
 
-Everything is real: the shared devcluster with its real node (`make cluster`), a fresh
-project (deleted after), Berth's web process (uvicorn) for the websockets, its views
-in this process for the clicks (Django's whole stack, as the person), a Celery worker
-in this process for the actions and builds, a private redis-server and database in
-/tmp/berth-bench-realnode. The pages' websockets are read by clients in threads of
-this process, kept open across samples as a browser tab would be.
+Everything is real: the shared devcluster with its real node (started if it is not
+running, and stopped after), a fresh project (deleted after), Berth's web process
+(uvicorn) for the websockets, its views in this process for the clicks (Django's whole
+stack, as the person), a Celery worker in this process for the actions and builds, a
+private redis-server and database in /tmp/berth-bench-realnode. The pages' websockets
+are read by clients in threads of this process, kept open across samples as a browser
+tab would be.
 
 The pods run Debian's Python image from the devcluster's registry (`python3 -m
-http.server 8080`, no readiness probe, so "ready" is the container started); the build is
-the sample Django app of `bench.real_builds`, the first one from Import from Git, the
+http.server 8080`). The deployment's pods, like the tests' apps, have a readiness
+probe every second on that port, so "ready" means the server answers. The build is
+the sample Django app of `bench.real_builds`: the first from Import from Git, the
 next ones started by hand (its dependencies reused).
 
-Run: `make cluster`, then `.venv/bin/python -m bench.real_node [SAMPLES] [BUILDS]` (10, 5).
+Run: `.venv/bin/python -m bench.real_node [SAMPLES] [BUILDS]` (10, 5).
 """
 
 from __future__ import annotations
@@ -37,7 +39,17 @@ os.environ.setdefault("BERTH_MODE", "development")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings")
 os.environ["BERTH_DATA_DIR"] = "/tmp/berth-bench-realnode"
 
-from bench.common import percentile, watch_all, web_server, worker
+from bench.common import (
+    answers,
+    django_against,
+    percentile,
+    real_node_session,
+    real_node_web,
+    watch_all,
+    worker,
+)
+from tests.cluster.test_real_node import web_app
+from tests.helpers import wait_for
 
 SCALED = "scale-me"
 
@@ -98,40 +110,16 @@ class LivePage:
         self._thread.join(5)
 
 
-def wait_until(predicate, timeout: float, interval: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise TimeoutError("gave up waiting")
-
-
 def main(samples: int, builds: int) -> None:
-    from devcluster.plane import Plane
-    from tools.dev import berth_settings_for
-    from tools.services import free_port, redis_server
+    from tools.services import free_port
 
-    cluster = Plane().env()
-    if not cluster["REAL_NODE"]:
-        sys.exit(f"no real node: {cluster['REAL_NODE_REASON']} (run `make cluster`)")
-    data = Path(os.environ["BERTH_DATA_DIR"])
-    shutil.rmtree(data, ignore_errors=True)
-    data.mkdir(parents=True)
-    os.environ.update(berth_settings_for(cluster))
-    with redis_server() as redis_url:
-        os.environ["REDIS_URL"] = redis_url
+    with real_node_session() as cluster:
         run(cluster, free_port(), samples, builds)
 
 
 def run(cluster: dict, port: int, samples: int, builds: int) -> None:
-    import django
-
-    django.setup()
+    alice = django_against(os.environ["KUBECONFIG"])
     from django.conf import settings
-    from django.contrib.auth import get_user_model
-    from django.core.management import call_command
     from django.test import Client
 
     from kube import identity_for_user
@@ -139,10 +127,7 @@ def run(cluster: dict, port: int, samples: int, builds: int) -> None:
     from kube.client import api
     from projects import cluster as cluster_projects
 
-    settings.ALLOWED_HOSTS = ["testserver", "127.0.0.1"]
-    call_command("migrate", verbosity=0)
     rbac_apply()
-    alice, _ = get_user_model().objects.get_or_create(username="alice")
     project = f"bench-{secrets.token_hex(4)}"
     quota = {"cpu": "4", "memory": "8Gi", "pods": "20", "pvcs": "2", "storage": "10Gi"}
     cluster_projects.project_create(
@@ -152,11 +137,6 @@ def run(cluster: dict, port: int, samples: int, builds: int) -> None:
     apps = api(identity_for_user(alice), "apps")
     log = open(Path(os.environ["BERTH_DATA_DIR"]) / "uvicorn.log", "w")  # noqa: SIM115 - closed below
     env = {**os.environ, "KUBECONFIG": settings.KUBECONFIG, "REDIS_URL": settings.REDIS_URL}
-    server = web_server(port, env, log)
-    # The kubelet pulls built images with tokens from Berth, this run's web process.
-    upstream = Path(cluster["REGISTRY_TOKEN_UPSTREAM"])
-    upstream_before = upstream.read_text() if upstream.exists() else None
-    upstream.write_text(f"127.0.0.1:{port}\n")
     web = Client()
     web.force_login(alice)
     cookie = f"sessionid={web.cookies['sessionid'].value}"
@@ -164,33 +144,25 @@ def run(cluster: dict, port: int, samples: int, builds: int) -> None:
     results: dict[str, list[float]] = {}
     pages: list[LivePage] = []
     try:
-        wait_until(lambda: _answers(port), 30, 0.2)
-        with worker():
-            pods_page = LivePage(f"ws://127.0.0.1:{port}/ws/projects/{project}/pods/", cookie, origin)
-            pages.append(pods_page)
-            results |= pods(core, pods_page, cluster["PYTHON_IMAGE"], project, samples)
-            apps.create_namespaced_deployment(project, _deployment(cluster["PYTHON_IMAGE"]))
-            deployments_page = LivePage(
-                f"ws://127.0.0.1:{port}/ws/projects/{project}/deployments/", cookie, origin
-            )
-            pages.append(deployments_page)
-            deployments_page.first(_ready(1), 0)
-            results |= scaling(web, deployments_page, project, samples)
-            results |= building(cluster, alice, project, port, cookie, origin, builds)
+        with real_node_web(cluster, port, env, log), worker():
+            wait_for(lambda: answers(port), 30, 0.2, "the web process")
+            try:
+                pods_page = LivePage(f"ws://127.0.0.1:{port}/ws/projects/{project}/pods/", cookie, origin)
+                pages.append(pods_page)
+                results |= pods(core, pods_page, cluster["PYTHON_IMAGE"], project, samples)
+                apps.create_namespaced_deployment(project, web_app(SCALED, cluster["PYTHON_IMAGE"], "scaled"))
+                deployments_page = LivePage(
+                    f"ws://127.0.0.1:{port}/ws/projects/{project}/deployments/", cookie, origin
+                )
+                pages.append(deployments_page)
+                deployments_page.first(_ready(1), 0)
+                results |= scaling(web, deployments_page, project, samples)
+                results |= building(cluster, alice, project, port, cookie, origin, builds)
+            finally:
+                for page in pages:  # before the web process stops, which would wait for them
+                    page.close()
     finally:
-        for page in pages:
-            page.close()
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:  # websockets still closing: it would wait for them
-            server.kill()
-            server.wait()
         log.close()
-        if upstream_before is None:
-            upstream.unlink(missing_ok=True)
-        else:
-            upstream.write_text(upstream_before)
         cluster_projects.project_delete(identity_for_user(alice), name=project)
 
     print()
@@ -202,17 +174,6 @@ def run(cluster: dict, port: int, samples: int, builds: int) -> None:
             f"| {what} | {len(values)} | {percentile(values, 50):.2f} | {percentile(values, 95):.2f} "
             f"| {min(values):.2f} | {max(values):.2f} |"
         )
-
-
-def _answers(port: int) -> bool:
-    import http.client
-
-    try:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-        conn.request("GET", "/login/")
-        return conn.getresponse().status == 200
-    except OSError:
-        return False
 
 
 def pods(core, page: LivePage, image: str, project: str, samples: int) -> dict[str, list[float]]:
@@ -231,13 +192,15 @@ def pods(core, page: LivePage, image: str, project: str, samples: int) -> dict[s
         }
         started = time.time()
         core.create_namespaced_pod(project, body)
-        wait_until(lambda n=name: core.read_namespaced_pod(n, project).status.phase == "Running", 180)
+        wait_for(
+            lambda n=name: core.read_namespaced_pod(n, project).status.phase == "Running", 180, 0.05, name
+        )
         running.append(time.time() - started)
         at = page.first(re.compile(rf'data-pod="{name}" data-status="Running"'), started)
         shown.append(at - started)
         print(f"pod {name}: Running after {running[-1]:.2f} s, shown after {shown[-1]:.2f} s", flush=True)
         core.delete_namespaced_pod(name, project, grace_period_seconds=0)
-        wait_until(lambda n=name: not _exists(core, n, project), 120, 0.2)
+        wait_for(lambda n=name: not _exists(core, n, project), 120, 0.2, f"{name} gone")
     return {"pod create → Running (API)": running, "pod create → Running shown on the pods page": shown}
 
 
@@ -251,26 +214,6 @@ def _exists(core, name: str, project: str) -> bool:
             return False
         raise
     return True
-
-
-def _deployment(image: str) -> dict:
-    labels = {"app": SCALED}
-    return {
-        "metadata": {"name": SCALED, "labels": labels},
-        "spec": {
-            "replicas": 1,
-            "selector": {"matchLabels": labels},
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": {
-                    "containers": [
-                        {"name": "main", "image": image, "command": ["python3", "-m", "http.server", "8080"]}
-                    ],
-                    "terminationGracePeriodSeconds": 0,
-                },
-            },
-        },
-    }
 
 
 def _ready(replicas: int) -> re.Pattern:
@@ -326,8 +269,11 @@ def building(cluster, alice, project: str, port: int, cookie: str, origin: str, 
                 else:
                     config = BuildConfig.objects.get(project=project, name="web")
                     services.build_start(user=alice, config=config, project=project_obj)
-                build = wait_until(
-                    lambda n=number: Build.objects.filter(config__project=project, number=n).first(), 60
+                build = wait_for(
+                    lambda n=number: Build.objects.filter(config__project=project, number=n).first(),
+                    60,
+                    0.05,
+                    f"build {number}",
                 )
                 url = f"ws://127.0.0.1:{port}/ws/builds/{build.pk}/?after=0"
                 (out,) = viewers.submit(watch_all, [url], cookie, origin, True).result(timeout=900)
