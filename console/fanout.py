@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import uuid
 from collections import deque
@@ -49,7 +50,10 @@ class _Recent:
     rows whose sequence numbers follow one another."""
 
     def __init__(self) -> None:
-        self.rows: deque[list] = deque()
+        self.rows: deque[list] = deque(maxlen=RECENT_LINES)  # the oldest go as new ones come
+
+    def reset(self) -> None:
+        self.rows.clear()
 
     def add(self, message: dict) -> None:
         """Keep a signed ``log.lines`` batch; a gap (a batch this process never got)
@@ -66,8 +70,6 @@ class _Recent:
         if self.rows and first != self.rows[-1][0] + 1:
             self.rows.clear()
         self.rows.extend(rows)
-        while len(self.rows) > RECENT_LINES:
-            self.rows.popleft()
 
     def after(self, after: int, *, until: int | None, limit: int) -> list[list] | None:
         """The rows after ``after`` (up to ``until``, at most ``limit``), or None when the
@@ -81,7 +83,7 @@ class _Recent:
         stop = min(len(self.rows), start + limit)
         if until is not None:
             stop = min(stop, until - self.rows[0][0] + 1)
-        return [self.rows[i] for i in range(start, stop)]
+        return list(itertools.islice(self.rows, start, stop))
 
 
 class _Inbox:
@@ -197,7 +199,7 @@ class FanoutLayer(RedisChannelLayer):
                 if verified(message):
                     recent.add(message)
                 else:
-                    recent.rows.clear()
+                    recent.reset()
             for channel in list(self._members.get(group, ())):
                 if (inbox := self._inboxes.get(channel)) is not None and inbox.put(message):
                     self.dropped += 1
